@@ -1,0 +1,128 @@
+"""``labkit``: the command line. Systems plug in as ``labkit <system> <verb>``."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from labkit.core.cli import ApiKeyOpt, main_with_errors
+from labkit.systems import SYSTEMS, is_available, system_cli
+
+app = typer.Typer(help="labkit: ten recent ML research systems as tested, fast tools.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+models_app = typer.Typer(help="Inspect and check chat-model backends.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@app.callback()
+def root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+         no_cache: Annotated[bool, typer.Option("--no-cache", help=(
+             "Bypass the response cache for this command."))] = False) -> None:
+    """Global options go before the command: labkit --no-cache hpss search ..."""
+    if debug:
+        os.environ["LABKIT_DEBUG"] = "1"
+    if no_cache:
+        os.environ["LABKIT_NO_CACHE"] = "1"
+
+
+def _planned(name: str) -> None:
+    def command() -> None:
+        typer.echo(f"labkit {name} is planned and not built yet; see `labkit --help` for the "
+                   "available systems", err=True)
+        raise typer.Exit(2)
+    app.command(name, help=f"\\[planned] {SYSTEMS[name]}", rich_help_panel="Systems")(command)
+
+
+for _name, _desc in SYSTEMS.items():
+    if is_available(_name):
+        app.add_typer(system_cli(_name).app, name=_name, help=f"\\[available] {_desc}",
+                      rich_help_panel="Systems")
+    else:
+        _planned(_name)
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Show the registered backends and the default spec."""
+    from labkit.core.models import DEFAULT_SPEC, backends
+
+    for name, (form, desc) in backends().items():
+        mark = " (default)" if name == DEFAULT_SPEC else ""
+        typer.echo(f"{name:8} {form:30} {desc}{mark}")
+    typer.echo(f"default: {DEFAULT_SPEC}; embedder: minilm (all-MiniLM-L6-v2, offline)")
+
+
+@models_app.command("check")
+def models_check(
+    spec: Annotated[str, typer.Argument(help="Model spec, e.g. smollm2, hf:DIR, openai:M@URL.")] = "smollm2",
+    prompt: Annotated[str, typer.Option(help="The one chat turn to send.")] = "What is the capital of France?",
+    max_tokens: Annotated[int, typer.Option(help="Tokens to generate at most.")] = 64,
+    device: Annotated[str | None, typer.Option(help="cpu or cuda (hf backends; default: cuda if present).")] = None,
+    api_key: ApiKeyOpt = None,
+) -> None:
+    """Load a model, run one short chat (uncached), and print load time and tokens/s."""
+    from labkit.core.models import Sampling, load_model, user
+
+    t0 = time.perf_counter()
+    model = load_model(spec, cache=False, device=device, api_key=api_key)
+    load_s = time.perf_counter() - t0
+    info = getattr(model, "load_info", None)
+    typer.echo(f"model:      {model.model_id} (revision {model.revision})")
+    typer.echo(f"loaded in:  {load_s:.2f}s" + (f" from {info.source}: {info.path}" if info else ""))
+    for note in getattr(info, "notes", []) or []:
+        typer.echo(f"            {note}")
+    t0 = time.perf_counter()
+    model.chat([user("Hi")], Sampling(max_tokens=1))  # first call pays one-off set-up costs
+    typer.echo(f"warm-up:    {time.perf_counter() - t0:.2f}s (one 1-token call)")
+    t0 = time.perf_counter()
+    out = model.chat([user(prompt)], Sampling(max_tokens=max_tokens))[0][0]
+    gen_s = time.perf_counter() - t0
+    typer.echo(f"prompt:     {prompt}")
+    typer.echo(f"answer:     {out.text.strip()}")
+    typer.echo(f"tokens:     {out.prompt_tokens} prompt, {out.completion_tokens} generated "
+               f"({out.finish_reason})")
+    typer.echo(f"speed:      {out.completion_tokens / gen_s:.1f} tokens/s ({gen_s:.2f}s)")
+
+
+@app.command("serve")
+def serve_cmd(
+    model: Annotated[str, typer.Option("--model", "-m", help="Model spec to serve.")] = "smollm2",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to bind (127.0.0.1: this machine only).")] = "127.0.0.1",
+    name: Annotated[str | None, typer.Option(help="Model name clients use (default: the spec).")] = None,
+    window_ms: Annotated[float, typer.Option(help="How long to gather concurrent requests into one batch.")] = 20.0,
+    max_batch: Annotated[int, typer.Option(help="Largest batch decoded at once.")] = 16,
+    api_key: ApiKeyOpt = None,
+) -> None:
+    """Serve MODEL as an OpenAI-compatible API (/v1/models, /v1/chat/completions)."""
+    from labkit.core.models import load_model
+    from labkit.core.serve import serve
+
+    loaded = load_model(model, api_key=api_key)
+    served = name or model
+    typer.echo(f"serving {loaded.model_id} as '{served}' on http://{host}:{port}/v1", err=True)
+    serve(loaded, served, host=host, port=port, window=window_ms / 1000, max_batch=max_batch)
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Annotated[Path | None, typer.Option(help="Runs folder (default: ./runs or $LABKIT_RUNS).")] = None,
+) -> None:
+    """Run every available system's quick demo on the embedded defaults; write one report."""
+    from labkit.demo import run_demo
+
+    report = run_demo(out)
+    typer.echo(f"report: {report}")
+
+
+def main() -> None:
+    sys.exit(main_with_errors(app))
+
+
+if __name__ == "__main__":
+    main()

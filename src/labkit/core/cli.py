@@ -1,0 +1,75 @@
+"""CLI pieces every system's ``cli.py`` shares: common options, config loading, error handling."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import click
+import typer
+
+from labkit.core.cache import STATS, stats_line
+from labkit.core.config import load_config
+from labkit.core.errors import LabkitError
+
+T = TypeVar("T")
+
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help=(
+    "Model spec: smollm2 (embedded default), hf:<hub id or dir>, openai:<model>@<base_url>, mock."))]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", "-s", help=(
+    "Dotted override, repeatable: --set search.budget=50."))]
+ResumeOpt = Annotated[Path | None, typer.Option("--resume", help=(
+    "Continue the run in this folder: finished items are not repeated."))]
+ApiKeyOpt = Annotated[str | None, typer.Option("--api-key", help=(
+    "Key for openai: specs (default: $OPENAI_API_KEY)."), envvar="OPENAI_API_KEY")]
+
+
+def resolve_config(cls: type[T], config: Path | None, overrides: list[str] | None,
+                   resume: Path | None = None) -> T:
+    """Config for a fresh run (file + overrides) or the saved one of a resumed run."""
+    if resume is not None:
+
+        return load_config(cls, resume / "config.yaml", overrides)
+    return load_config(cls, config, overrides)
+
+
+def debug_enabled() -> bool:
+    return os.environ.get("LABKIT_DEBUG", "") not in ("", "0")
+
+
+def main_with_errors(app: typer.Typer, argv: list[str] | None = None) -> Any:
+    """Run ``app``; a LabkitError (or any crash) is one line on stderr unless --debug."""
+    args = sys.argv[1:] if argv is None else argv
+    if "--debug" in args:
+        os.environ["LABKIT_DEBUG"] = "1"
+    code = 0
+    try:
+        result = app(args=args, prog_name="labkit", standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except click.ClickException as exc:  # usage errors: click's own message
+        exc.show()
+        code = exc.exit_code
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        typer.echo("interrupted: finished items are saved; continue with --resume RUN_DIR", err=True)
+        code = 130
+    except LabkitError as exc:
+        if debug_enabled():
+            traceback.print_exc()
+        typer.echo(f"error: {exc}", err=True)
+        code = 2
+    except Exception as exc:  # unexpected: still one line unless --debug
+        if debug_enabled():
+            traceback.print_exc()
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        typer.echo(f"error: {type(exc).__name__}: {first} (rerun with --debug for the traceback)",
+                   err=True)
+        code = 1
+    if STATS["hit"] or STATS["miss"]:
+        typer.echo(stats_line(), err=True)
+    return code

