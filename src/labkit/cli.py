@@ -22,10 +22,14 @@ app.add_typer(models_app, name="models")
 @app.callback()
 def root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
          no_cache: Annotated[bool, typer.Option("--no-cache", help=(
-             "Bypass the response cache for this command."))] = False) -> None:
+             "Bypass the response cache for this command."))] = False,
+         ray: Annotated[bool, typer.Option("--ray", help=(
+             "Run parallel work on Ray ($LABKIT_RAY_ADDRESS, or a local instance)."))] = False) -> None:
     """Global options go before the command: labkit --no-cache hpss search ..."""
     if debug:
         os.environ["LABKIT_DEBUG"] = "1"
+    if ray:
+        os.environ["LABKIT_RAY"] = "1"
     if no_cache:
         os.environ["LABKIT_NO_CACHE"] = "1"
 
@@ -97,6 +101,7 @@ def serve_cmd(
     name: Annotated[str | None, typer.Option(help="Model name clients use (default: the spec).")] = None,
     window_ms: Annotated[float, typer.Option(help="How long to gather concurrent requests into one batch.")] = 20.0,
     max_batch: Annotated[int, typer.Option(help="Largest batch decoded at once.")] = 16,
+    embedder: Annotated[str, typer.Option(help="Embedder behind /v1/embeddings ('none' to turn off).")] = "minilm",
     api_key: ApiKeyOpt = None,
 ) -> None:
     """Serve MODEL as an OpenAI-compatible API (/v1/models, /v1/chat/completions)."""
@@ -106,7 +111,8 @@ def serve_cmd(
     loaded = load_model(model, api_key=api_key)
     served = name or model
     typer.echo(f"serving {loaded.model_id} as '{served}' on http://{host}:{port}/v1", err=True)
-    serve(loaded, served, host=host, port=port, window=window_ms / 1000, max_batch=max_batch)
+    serve(loaded, served, host=host, port=port, window=window_ms / 1000, max_batch=max_batch,
+          embedder=None if embedder == "none" else embedder)
 
 
 @app.command("demo")

@@ -67,3 +67,14 @@ def test_openai_backend_matches_hf_backend(server, smollm2) -> None:
     assert [c[0].text for c in remote.chat(prompts, sampling)] == local  # concurrent, batched server-side
     seeded = Sampling(max_tokens=12, temperature=0.9, seed=3)
     assert remote.chat(prompts[:1], seeded)[0][0].text == smollm2.chat(prompts[:1], seeded)[0][0].text
+
+
+def test_openai_embeddings_backend_against_labkit_serve(server) -> None:
+    import numpy as np
+
+    from labkit.core.models import embed
+
+    texts = ["The cat sat on the mat.", "Stocks fell."]
+    remote = embed(texts, spec=f"openai:minilm@{server}")
+    assert remote.shape == (2, 384)
+    assert np.allclose(remote, embed(texts), atol=1e-5)

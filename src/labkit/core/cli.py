@@ -32,7 +32,6 @@ def resolve_config(cls: type[T], config: Path | None, overrides: list[str] | Non
                    resume: Path | None = None) -> T:
     """Config for a fresh run (file + overrides) or the saved one of a resumed run."""
     if resume is not None:
-
         return load_config(cls, resume / "config.yaml", overrides)
     return load_config(cls, config, overrides)
 

@@ -1,7 +1,7 @@
 """Run many independent jobs with bounded concurrency and a progress bar.
 
 Every failure is captured on its item (error type and message) and counted, never dropped.
-The Ray backend (``backend="ray"``, or LABKIT_RAY_ADDRESS set) runs the same function on a Ray
+The Ray backend (``backend="ray"``, ``labkit --ray``, or LABKIT_RAY_ADDRESS set) runs the same function on a Ray
 cluster, or on a local Ray instance started on demand.
 """
 
@@ -54,7 +54,8 @@ def parallel_map(fn: Callable[[Any], Any], items: Iterable[Any], *, workers: int
     a run's results). ``backend`` is ``"thread"`` (default) or ``"ray"``.
     """
     items = list(items)
-    backend = backend or ("ray" if os.environ.get("LABKIT_RAY_ADDRESS") else "thread")
+    use_ray = os.environ.get("LABKIT_RAY_ADDRESS") or os.environ.get("LABKIT_RAY", "") not in ("", "0")
+    backend = backend or ("ray" if use_ray else "thread")
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(items), desc=desc, disable=(not progress) if progress is not None else None,

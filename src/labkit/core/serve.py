@@ -1,57 +1,21 @@
 """An OpenAI-compatible HTTP server for any labkit model (``labkit serve``).
 
-``/v1/models`` and ``/v1/chat/completions`` (``n``, ``temperature``, ``top_p``, ``seed``,
-``max_tokens``, ``stop``, ``tools`` where the backend has them; ``stream`` sends each choice as
-one chunk). Requests that arrive together with the same sampling parameters are decoded as one
-batch (``window`` seconds of collection), so parallel clients share the model's batch throughput.
+``/v1/models``, ``/v1/embeddings`` (MiniLM by default) and ``/v1/chat/completions`` (``n``,
+``temperature``, ``top_p``, ``seed``, ``max_tokens``, ``stop``, ``tools`` where the backend has
+them; ``stream`` sends each choice as one chunk). Requests that arrive together with the same
+sampling parameters are decoded as one batch (``window`` seconds of collection, see
+``labkit.core.models.batching``), so parallel clients share the model's batch throughput.
 """
 
 import asyncio
 import json
-import queue
-import threading
 import time
 import uuid
-from concurrent.futures import Future
 from typing import Any
 
 from labkit.core.errors import LabkitError, require
 from labkit.core.models.base import TOOLS, Completion, Sampling
-
-
-class Batcher:
-    """Collects concurrent requests and runs them through ``model.chat`` in batches."""
-
-    def __init__(self, model: Any, *, window: float = 0.02, max_batch: int = 16) -> None:
-        self.model, self.window, self.max_batch = model, window, max_batch
-        self.requests: queue.Queue[tuple[list[dict[str, Any]], Sampling, Any, Future[Any]]] = queue.Queue()
-        threading.Thread(target=self._loop, daemon=True, name="labkit-batcher").start()
-
-    def submit(self, conv: list[dict[str, Any]], sampling: Sampling, tools: Any = None) -> Future[Any]:
-        fut: Future[Any] = Future()
-        self.requests.put((conv, sampling, tools, fut))
-        return fut
-
-    def _loop(self) -> None:
-        while True:
-            batch = [self.requests.get()]
-            deadline = time.monotonic() + self.window
-            while len(batch) < self.max_batch:
-                try:
-                    batch.append(self.requests.get(timeout=max(deadline - time.monotonic(), 0)))
-                except queue.Empty:
-                    break
-            groups: dict[str, list[Any]] = {}
-            for req in batch:  # only requests with identical parameters share a batch
-                groups.setdefault(json.dumps([req[1].to_dict(), req[2]], sort_keys=True), []).append(req)
-            for reqs in groups.values():
-                try:
-                    out = self.model.chat([r[0] for r in reqs], reqs[0][1], reqs[0][2])
-                    for r, choices in zip(reqs, out, strict=True):
-                        r[3].set_result(choices)
-                except Exception as exc:  # handed to every waiting request
-                    for r in reqs:
-                        r[3].set_exception(exc)
+from labkit.core.models.batching import Batcher
 
 
 def _error(status: int, message: str, kind: str = "invalid_request_error") -> Any:
@@ -109,8 +73,9 @@ def stream_chunks(body: dict[str, Any]) -> Any:
     yield "data: [DONE]\n\n"
 
 
-def build_app(model: Any, name: str, *, window: float = 0.02, max_batch: int = 16) -> Any:
-    """The FastAPI app serving ``model`` under the model name ``name``."""
+def build_app(model: Any, name: str, *, window: float = 0.02, max_batch: int = 16,
+              embedder: str | None = "minilm") -> Any:
+    """The FastAPI app serving ``model`` as ``name`` (and ``embedder`` at /v1/embeddings)."""
     fastapi = require("fastapi", "serve")
     from fastapi import Request  # annotations below are evaluated now: FastAPI reads them
     from fastapi.responses import StreamingResponse
@@ -125,6 +90,23 @@ def build_app(model: Any, name: str, *, window: float = 0.02, max_batch: int = 1
     @app.get("/v1/models")
     def models() -> dict[str, Any]:
         return {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "labkit"}]}
+
+    @app.post("/v1/embeddings")
+    async def embeddings(request: Request) -> Any:
+        from labkit.core.models.embed import embed
+
+        body = await request.json()
+        texts = body.get("input") if isinstance(body, dict) else None
+        texts = [texts] if isinstance(texts, str) else texts
+        if embedder is None:
+            return _error(404, "this server has no embedder", "not_found_error")
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            return _error(400, "'input' must be a string or a list of strings")
+        vectors = await asyncio.to_thread(embed, texts, embedder)
+        return {"object": "list", "model": body.get("model") or embedder,
+                "data": [{"object": "embedding", "index": i, "embedding": v.tolist()}
+                         for i, v in enumerate(vectors)],
+                "usage": {"prompt_tokens": sum(len(t.split()) for t in texts), "total_tokens": 0}}
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Any:
@@ -157,7 +139,7 @@ def build_app(model: Any, name: str, *, window: float = 0.02, max_batch: int = 1
 
 
 def serve(model: Any, name: str, *, host: str = "127.0.0.1", port: int = 8000,
-          window: float = 0.02, max_batch: int = 16) -> None:
+          window: float = 0.02, max_batch: int = 16, embedder: str | None = "minilm") -> None:
     uvicorn = require("uvicorn", "serve")
-    uvicorn.run(build_app(model, name, window=window, max_batch=max_batch), host=host, port=port,
-                log_level="warning")
+    app = build_app(model, name, window=window, max_batch=max_batch, embedder=embedder)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,7 @@ class HFChatModel:
         self.load_info = load_info
         self.device = next(model.parameters()).device
         self.stop_ids = _stop_token_ids(model, tokenizer)
+        self._lock = threading.Lock()  # one forward pass at a time; batching is the speed-up
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self.stop_ids)
 
     # ---- prompts -------------------------------------------------------------------------
@@ -76,6 +78,10 @@ class HFChatModel:
         if tools:
             raise BackendError(f"{self.model_id}: the hf backend has no tool calling; serve the "
                                "model with vLLM and use an openai: spec")
+        with self._lock:
+            return self._chat(conversations, sampling)
+
+    def _chat(self, conversations: list[Conversation], sampling: Sampling) -> list[list[Completion]]:
         prompts = [self.encode_conversation(c) for c in conversations]
         n = 1 if sampling.greedy else sampling.n  # greedy choices are identical: decode once
         rows = [(i, j) for i in range(len(prompts)) for j in range(n)]
@@ -164,7 +170,6 @@ class HFChatModel:
     def continuation_logprobs(self, conversations: list[Conversation],
                               continuations: list[str]) -> list[Continuation]:
         """Log p(continuation | conversation) per token, for the assistant turn."""
-        torch = require("torch", "hf")
         check_conversations(conversations)
         if len(conversations) != len(continuations):
             raise ValueError("one continuation per conversation")
@@ -172,26 +177,32 @@ class HFChatModel:
                   list(self.tokenizer(t, add_special_tokens=False)["input_ids"]))
                  for c, t in zip(conversations, continuations, strict=True)]
         results: list[Continuation] = []
-        for start in range(0, len(pairs), self.batch_size):
-            chunk = pairs[start:start + self.batch_size]
-            width = max(len(p) + len(c) for p, c in chunk)
-            ids = torch.full((len(chunk), width), self.pad_id, dtype=torch.long)
-            mask = torch.zeros_like(ids)
-            for r, (p, c) in enumerate(chunk):
-                seq = p + c
-                ids[r, width - len(seq):] = torch.tensor(seq)
-                mask[r, width - len(seq):] = 1
-            positions = (mask.cumsum(-1) - 1).clamp(min=0)
-            with torch.inference_mode():
-                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                                    position_ids=positions.to(self.device)).logits.float()
-            logp = torch.log_softmax(logits, dim=-1).cpu()
-            for r, (_, c) in enumerate(chunk):
-                # token at position t is predicted by the logits at t-1; shape [len(c)]
-                pos = torch.arange(width - len(c), width)
-                lp = logp[r, pos - 1, torch.tensor(c)] if c else torch.zeros(0)
-                results.append(Continuation(token_logprobs=[float(x) for x in lp],
-                                            tokens=self.tokenizer.convert_ids_to_tokens(c)))
+        with self._lock:
+            for start in range(0, len(pairs), self.batch_size):
+                results += self._score_batch(pairs[start:start + self.batch_size])
+        return results
+
+    def _score_batch(self, chunk: list[tuple[list[int], list[int]]]) -> list[Continuation]:
+        """Continuation log-probs for one left-padded batch of (prompt ids, continuation ids)."""
+        torch = require("torch", "hf")
+        width = max(len(p) + len(c) for p, c in chunk)
+        ids = torch.full((len(chunk), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for r, (p, c) in enumerate(chunk):
+            ids[r, width - len(p) - len(c):] = torch.tensor(p + c)
+            mask[r, width - len(p) - len(c):] = 1
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        with torch.inference_mode():
+            logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                                position_ids=positions.to(self.device)).logits.float()  # [B, T, V]
+        logp = torch.log_softmax(logits, dim=-1).cpu()
+        results = []
+        for r, (_, c) in enumerate(chunk):
+            # the token at position t is predicted by the logits at t-1; shape [len(c)]
+            pos = torch.arange(width - len(c), width)
+            lp = logp[r, pos - 1, torch.tensor(c)] if c else torch.zeros(0)
+            results.append(Continuation(token_logprobs=[float(x) for x in lp],
+                                        tokens=self.tokenizer.convert_ids_to_tokens(c)))
         return results
 
 
