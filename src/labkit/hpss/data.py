@@ -1,0 +1,285 @@
+"""Load meta-evaluation data in the upstream formats, unchanged, and validate it.
+
+Formats: HPSS/UniEval JSON arrays (Topical-Chat, SF-HOT, SF-RES, HANNA), SummEval records with
+``doc_id`` (grouped by ``doc_id``, never by row order), and a user's own JSONL/CSV with
+``source``, ``output``, ``score`` (number or per-aspect mapping), optional ``group``, ``reference``.
+Every problem is a DataError naming the file, the record and the field.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labkit.core.errors import DataError
+from labkit.core.paths import data_dir
+from labkit.hpss.tasks import TASKS
+
+JUDGE_SUFFIX = "qwen_2_5_14b"  # the split files' side information was written by this judge
+
+
+@dataclass
+class Item:
+    """One judged output with its inputs and human scores."""
+
+    id: str
+    fields: dict[str, str]           # "source", "context", "output", ... shown to the judge
+    scores: dict[str, float]         # human scores by aspect
+    group: str | None = None         # e.g. SummEval doc_id, Topical-Chat context
+    extra: dict[str, Any] = field(default_factory=dict)  # generated_reference, metrics_*, ...
+
+
+@dataclass
+class Dataset:
+    name: str                        # a key of TASKS
+    items: list[Item]
+    path: str
+
+
+def _read_records(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        raise DataError("file not found", path=str(path))
+    if path.suffix == ".csv":
+        with open(path, newline="") as fh:
+            return list(csv.DictReader(fh))
+    text = path.read_text()
+    if path.suffix == ".jsonl":
+        records = []
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"not JSON ({exc.msg})", path=str(path), line=lineno) from exc
+        return records
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"not JSON ({exc.msg} at line {exc.lineno})", path=str(path)) from exc
+    if not isinstance(data, list):
+        raise DataError("expected a JSON array of records", path=str(path))
+    return data
+
+
+def detect_task(record: dict[str, Any]) -> str:
+    """Which upstream format a record is in, from its fields."""
+    if "story" in record:
+        return "hanna"
+    if "system_output" in record and "context" in record:
+        return "topical_chat"
+    if "system_output" in record and str(record.get("source", "")).startswith(("inform", "?", "confirm", "goodbye")):
+        return "sfhot"
+    if "system_output" in record and "doc_id" in record:
+        return "summeval"
+    return "generic"
+
+
+def as_number(value: Any, *, path: str, line: int, name: str) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise DataError(f"expected a number, got {value!r}", path=path, line=line, field=name) from None
+    if out != out:
+        raise DataError("score is NaN", path=path, line=line, field=name)
+    return out
+
+
+def as_mapping(value: Any, *, path: str, line: int, name: str) -> dict[str, Any] | None:
+    """A dict, or a Python-literal / JSON string holding one (UniEval's predict_scores); else None."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value.strip().startswith("{"):
+        try:
+            parsed = ast.literal_eval(value)  # literals only: never eval
+        except (ValueError, SyntaxError):
+            raise DataError("not a valid mapping literal", path=path, line=line, field=name) from None
+        if isinstance(parsed, dict):
+            return parsed
+    return None
+
+
+def _item(rec: dict[str, Any], task: str, index: int, path: str, aspect: str | None) -> Item:
+    def need(key: str) -> Any:
+        if key not in rec or rec[key] in (None, ""):
+            raise DataError("missing", path=path, line=index, field=key)
+        return rec[key]
+
+    if task == "generic":
+        raw = need("score")
+        mapping = as_mapping(raw, path=path, line=index, name="score")
+        if mapping is None:
+            if aspect is None:
+                raise DataError("a plain score needs --aspect", path=path, line=index, field="score")
+            mapping = {aspect: raw}
+        scores = {k: as_number(v, path=path, line=index, name=f"score.{k}") for k, v in mapping.items()}
+        fields = {"source": str(need("source")), "output": str(need("output"))}
+        if rec.get("reference"):
+            fields["reference"] = str(rec["reference"])
+        group = rec.get("group")
+    else:
+        out_key = "story" if task == "hanna" else "system_output"
+        src_key = "prompt" if task == "hanna" else "source"
+        fields = {"source": str(need(src_key)), "output": str(need(out_key))}
+        if task == "topical_chat":
+            fields["context"] = str(rec.get("context", "")).strip()
+        if rec.get("reference"):
+            fields["reference"] = str(rec["reference"])
+        scores_raw = need("scores")
+        if not isinstance(scores_raw, dict):
+            raise DataError("expected a mapping of aspect scores", path=path, line=index, field="scores")
+        scores = {k: as_number(v, path=path, line=index, name=f"scores.{k}") for k, v in scores_raw.items()}
+        group = rec.get("doc_id", rec.get("story_id"))
+    extra = {k: v for k, v in rec.items() if k == "generated_reference" or k.startswith("metrics_")}
+    item_id = rec.get("id", index)
+    return Item(id=str(item_id), fields=fields, scores=scores,
+                group=None if group is None else str(group), extra=extra)
+
+
+def load_file(path: str | Path, *, task: str | None = None, aspect: str | None = None) -> Dataset:
+    """Read one file in any supported format; records are numbered from 0 in errors."""
+    path = Path(path)
+    records = _read_records(path)
+    if not records:
+        raise DataError("no records", path=str(path))
+    for i, rec in enumerate(records):
+        if not isinstance(rec, dict):
+            raise DataError("record is not an object", path=str(path), line=i)
+    name = task or detect_task(records[0])
+    if name == "sfhot" and "sfres" in path.name:
+        name = "sfres"
+    items = [_item(rec, name, i, str(path), aspect) for i, rec in enumerate(records)]
+    if aspect is not None:
+        missing = next((i for i, it in enumerate(items) if aspect not in it.scores), None)
+        if missing is not None:
+            raise DataError(f"no human score for aspect '{aspect}'", path=str(path), line=missing,
+                            field="scores")
+    if len({it.id for it in items}) != len(items):  # ids must be unique: number them
+        for i, it in enumerate(items):
+            it.id = str(i)
+    return Dataset(name, items, str(path))
+
+
+def split_paths(name: str, judge_suffix: str = JUDGE_SUFFIX) -> tuple[Path, Path] | None:
+    """HPSS's own validation/test split files for a dataset name, if shipped."""
+    folder = data_dir() / "hpss" / "hpss_splits" / name
+    valid, test = (folder / f"{name}_{part}_{judge_suffix}.json" for part in ("valid", "test"))
+    return (valid, test) if valid.exists() and test.exists() else None
+
+
+def load_splits(spec: str, *, aspect: str | None = None, valid_fraction: float = 0.5,
+                seed: int = 0) -> tuple[Dataset, Dataset]:
+    """Validation and test sets: HPSS's splits for a known name, else a seeded split of a file.
+
+    A file is split by group (all outputs for one source stay together), so no source leaks
+    from validation into test.
+    """
+    if spec in TASKS and spec != "generic":
+        paths = split_paths(spec)
+        if paths is None:
+            raise DataError(f"HPSS splits for '{spec}' not found under {data_dir() / 'hpss'} "
+                            "(set LABKIT_DATA_DIR or pass a file)")
+        return load_file(paths[0], task=spec, aspect=aspect), load_file(paths[1], task=spec, aspect=aspect)
+    data = load_file(spec, aspect=aspect)
+    keys = list(dict.fromkeys(it.group or it.fields["source"] for it in data.items))
+    random.Random(seed).shuffle(keys)
+    valid_keys = set(keys[:max(1, round(len(keys) * valid_fraction))])
+    valid = [it for it in data.items if (it.group or it.fields["source"]) in valid_keys]
+    test = [it for it in data.items if (it.group or it.fields["source"]) not in valid_keys]
+    return Dataset(data.name, valid, data.path), Dataset(data.name, test, data.path)
+
+
+def predictions(path: str | Path, pred_field: str, aspect: str) -> tuple[list[float], list[float], list[str]]:
+    """(human, predicted, group) for ``metaeval``: pred_field holds a number or an aspect mapping."""
+    path = Path(path)
+    records = _read_records(path)
+    human, pred, groups = [], [], []
+    for i, rec in enumerate(records):
+        if pred_field not in rec:
+            raise DataError("missing", path=str(path), line=i, field=pred_field)
+        value = rec[pred_field]
+        mapping = as_mapping(value, path=str(path), line=i, name=pred_field)
+        if mapping is not None:
+            if aspect not in mapping:
+                raise DataError(f"no '{aspect}' in the mapping", path=str(path), line=i, field=pred_field)
+            value = mapping[aspect]
+        scores = rec.get("scores", rec.get("score"))
+        scores_map = as_mapping(scores, path=str(path), line=i, name="scores")
+        if scores_map is None and scores is not None:  # a user's file: one plain human score
+            scores_map = {aspect: scores}
+        if scores_map is None:
+            raise DataError("missing human scores", path=str(path), line=i, field="scores")
+        if aspect not in scores_map:
+            raise DataError(f"no human score for '{aspect}'", path=str(path), line=i, field="scores")
+        human.append(as_number(scores_map[aspect], path=str(path), line=i, name=f"scores.{aspect}"))
+        pred.append(as_number(value, path=str(path), line=i, name=pred_field))
+        groups.append(str(rec.get("doc_id", rec.get("group", i))))
+    return human, pred, groups
+
+
+# ---- HPSS's initialization results (hpss_initiation_metrics/<ds>/qwen_2_5_14b/<variant>.json) ----
+# variant file -> the one-factor change it made to the default; irregular names mapped explicitly
+VARIANTS: dict[str, tuple[str, Any] | None] = {
+    "baseline": None,
+    "scale_3": ("scale", 3), "scale_5": ("scale", 5), "scale_10": ("scale", 10),
+    "scale_50": ("scale", 50), "scale_100": ("scale", 100),
+    "wo_criteria": ("criteria", "NoCriteria"), "self_generated_criteria": ("criteria", "LLM"),
+    "cot_suffix": ("cot", "Suffix"), "cot_free": ("cot", "Free"),
+    "autocot": ("autocot", "AutoCoT"), "metrics": ("metrics", "Metrics"),
+    "example_3": ("examples", "Example3"), "example_5": ("examples", "Example5"),
+    "example_10": ("examples", "Example10"),
+    "self_generated_reference": ("reference", "Reference"),
+    "self_reference": ("reference", "Reference"),  # SF-RES's name for the same variant
+    "dialectic": ("reference", "Dialectic"),
+    "tie": ("order", "TIE"), "ite": ("order", "ITE"), "iet": ("order", "IET"),
+    "eit": ("order", "EIT"), "eti": ("order", "ETI"),
+}
+
+
+@dataclass
+class Initiation:
+    """Validation Spearman per aspect of the default and of each one-factor change."""
+
+    dataset: str
+    baseline: dict[str, float]
+    changes: dict[tuple[str, Any], dict[str, float]]
+
+    def average(self, scores: dict[str, float]) -> float:
+        return sum(scores.values()) / len(scores)
+
+    def effects(self) -> dict[tuple[str, Any], float]:
+        """Average-over-aspects Spearman of each change minus the default's."""
+        base = self.average(self.baseline)
+        return {change: self.average(s) - base for change, s in self.changes.items()}
+
+
+def load_initiation(dataset: str, judge_suffix: str = JUDGE_SUFFIX, root: Path | None = None) -> Initiation:
+    folder = (root or data_dir() / "hpss" / "hpss_initiation_metrics") / dataset / judge_suffix
+    if not folder.is_dir():
+        raise DataError("initialization results not found", path=str(folder))
+    baseline: dict[str, float] = {}
+    changes: dict[tuple[str, Any], dict[str, float]] = {}
+    for path in sorted(folder.glob("*.json")):
+        if path.stem not in VARIANTS:
+            raise DataError(f"unknown variant file (known: {sorted(VARIANTS)})", path=str(path))
+        data = json.loads(path.read_text())
+        scores = {}
+        for aspect, entry in data.items():
+            if aspect == "average":
+                continue
+            try:
+                scores[aspect] = float(entry["correlation"]["Spearman"])
+            except (KeyError, TypeError, ValueError):
+                raise DataError("no correlation.Spearman", path=str(path), field=aspect) from None
+        change = VARIANTS[path.stem]
+        if change is None:
+            baseline = scores
+        else:
+            changes[change] = scores
+    if not baseline:
+        raise DataError("no baseline.json", path=str(folder))
+    return Initiation(dataset, baseline, changes)
