@@ -103,14 +103,16 @@ def as_mapping(value: Any, *, path: str, line: int, name: str) -> dict[str, Any]
     return None
 
 
-def _item(rec: dict[str, Any], task: str, index: int, path: str, aspect: str | None) -> Item:
+def _item(rec: dict[str, Any], task: str, index: int, path: str, aspect: str | None, scored: bool = True) -> Item:
     def need(key: str) -> Any:
         if key not in rec or rec[key] in (None, ""):
             raise DataError("missing", path=path, line=index, field=key)
         return rec[key]
 
     if task == "generic":
-        raw = need("score")
+        raw = need("score") if scored else rec.get("score")
+        if raw in (None, ""):
+            raw = {}
         mapping = as_mapping(raw, path=path, line=index, name="score")
         if mapping is None:
             if aspect is None:
@@ -129,7 +131,7 @@ def _item(rec: dict[str, Any], task: str, index: int, path: str, aspect: str | N
             fields["context"] = str(rec.get("context", "")).strip()
         if rec.get("reference"):
             fields["reference"] = str(rec["reference"])
-        scores_raw = need("scores")
+        scores_raw = need("scores") if scored else rec.get("scores") or {}
         if not isinstance(scores_raw, dict):
             raise DataError("expected a mapping of aspect scores", path=path, line=index, field="scores")
         scores = {k: as_number(v, path=path, line=index, name=f"scores.{k}") for k, v in scores_raw.items()}
@@ -140,8 +142,11 @@ def _item(rec: dict[str, Any], task: str, index: int, path: str, aspect: str | N
                 group=None if group is None else str(group), extra=extra)
 
 
-def load_file(path: str | Path, *, task: str | None = None, aspect: str | None = None) -> Dataset:
-    """Read one file in any supported format; records are numbered from 0 in errors."""
+def load_file(path: str | Path, *, task: str | None = None, aspect: str | None = None,
+              scored: bool = True) -> Dataset:
+    """Read one file in any supported format; records are numbered from 0 in errors.
+
+    ``scored=False`` accepts records without human scores (outputs to be judged)."""
     path = Path(path)
     records = _read_records(path)
     if not records:
@@ -152,8 +157,8 @@ def load_file(path: str | Path, *, task: str | None = None, aspect: str | None =
     name = task or detect_task(records[0])
     if name == "sfhot" and "sfres" in path.name:
         name = "sfres"
-    items = [_item(rec, name, i, str(path), aspect) for i, rec in enumerate(records)]
-    if aspect is not None:
+    items = [_item(rec, name, i, str(path), aspect, scored) for i, rec in enumerate(records)]
+    if aspect is not None and scored:
         missing = next((i for i, it in enumerate(items) if aspect not in it.scores), None)
         if missing is not None:
             raise DataError(f"no human score for aspect '{aspect}'", path=str(path), line=missing,
@@ -193,7 +198,8 @@ def load_splits(spec: str, *, aspect: str | None = None, valid_fraction: float =
     return Dataset(data.name, valid, data.path), Dataset(data.name, test, data.path)
 
 
-def predictions(path: str | Path, pred_field: str, aspect: str) -> tuple[list[float], list[float], list[str]]:
+def predictions(path: str | Path, pred_field: str, aspect: str,
+                group_by: str | None = None) -> tuple[list[float], list[float], list[str]]:
     """(human, predicted, group) for ``metaeval``: pred_field holds a number or an aspect mapping."""
     path = Path(path)
     records = _read_records(path)
@@ -217,7 +223,9 @@ def predictions(path: str | Path, pred_field: str, aspect: str) -> tuple[list[fl
             raise DataError(f"no human score for '{aspect}'", path=str(path), line=i, field="scores")
         human.append(as_number(scores_map[aspect], path=str(path), line=i, name=f"scores.{aspect}"))
         pred.append(as_number(value, path=str(path), line=i, name=pred_field))
-        groups.append(str(rec.get("doc_id", rec.get("group", i))))
+        if group_by is not None and group_by not in rec:
+            raise DataError("missing group field", path=str(path), line=i, field=group_by)
+        groups.append(str(rec[group_by]) if group_by else str(i))
     return human, pred, groups
 
 

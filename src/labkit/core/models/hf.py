@@ -83,6 +83,11 @@ class HFChatModel:
 
     def _chat(self, conversations: list[Conversation], sampling: Sampling) -> list[list[Completion]]:
         prompts = [self.encode_conversation(c) for c in conversations]
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        for i, p in enumerate(prompts):
+            if limit and len(p) + sampling.max_tokens > limit:
+                raise BackendError(f"{self.model_id}: conversation {i} needs {len(p)} prompt + "
+                                   f"{sampling.max_tokens} new tokens, over the {limit}-token context")
         n = 1 if sampling.greedy else sampling.n  # greedy choices are identical: decode once
         rows = [(i, j) for i in range(len(prompts)) for j in range(n)]
         if sampling.greedy or sampling.seed is not None:

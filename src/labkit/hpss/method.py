@@ -1,0 +1,199 @@
+"""HPSS end to end (arXiv:2502.13031): search a judge's prompting strategy on validation items,
+score the best and the MT-Bench default on test, write the run.
+
+``run_search`` reads top to bottom: load the splits, set up the judge and side information,
+estimate the cost, search (every evaluation recorded in ``results.jsonl`` so a resumed run replays
+the identical trajectory without a model call), score on test, save the strategy and the report.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from labkit.core.errors import LabkitError
+from labkit.core.models import load_model
+from labkit.core.runs import Run
+from labkit.hpss.config import HpssConfig
+from labkit.hpss.data import Dataset, Item, load_splits
+from labkit.hpss.eval import correlate
+from labkit.hpss.judge import JudgeSetup, judge_items, summarize
+from labkit.hpss.prompts import render_prompt, scale_range
+from labkit.hpss.searchers import SEARCHERS, Ledger, initialization_count
+from labkit.hpss.sideinfo import SideInfo
+from labkit.hpss.space import Strategy, StrategySpace
+from labkit.hpss.tasks import Task, task_for
+
+
+def sample_items(items: list[Item], limit: int | None, seed: int) -> list[Item]:
+    """A seeded sample of at most ``limit`` items, kept in file order."""
+    if limit is None or limit >= len(items):
+        return items
+    keep = sorted(random.Random(seed).sample(range(len(items)), limit))
+    return [items[i] for i in keep]
+
+
+def strategy_id(strategy: Strategy) -> str:
+    return "|".join(str(v) for v in strategy)
+
+
+@dataclass
+class Evaluator:
+    """evaluate(strategy) -> validation Spearman, recorded in the run; optional successive halving."""
+
+    cfg: HpssConfig
+    run: Run
+    space: StrategySpace
+    setup: JudgeSetup
+    items: list[Item]
+    split: str = "valid"
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    new_evaluations: int = 0
+
+    def __post_init__(self) -> None:
+        self.records = {k: r["value"] for k, r in self.run.latest().items() if r.get("ok")}
+        self.order = np.random.default_rng(self.cfg.seed).permutation(len(self.items))
+        self.init_count = initialization_count(self.space)
+
+    def key(self, strategy: Strategy) -> str:
+        return f"{self.split}:{strategy_id(strategy)}"
+
+    def _full(self) -> list[dict[str, Any]]:
+        return [r for k, r in self.records.items() if k.startswith(f"{self.split}:") and not r.get("pruned")]
+
+    def _partial_threshold(self, subset: list[int]) -> float:
+        """The population's k-th best Spearman on the same items."""
+        scores = sorted((self._subset_spearman(r["ratings"], subset, r["strategy"]["scale"]) for r in self._full()),
+                        reverse=True)
+        return scores[min(self.cfg.population, len(scores)) - 1]
+
+    def _subset_spearman(self, ratings: list[float | None], subset: list[int], scale: int) -> float:
+        """Spearman on ``subset`` with the run's unparsed policy (failed calls are None too)."""
+        task = self.setup.side.task
+        low, high = scale_range(task, self.cfg.aspect, scale)
+        keep = [i for i in subset if ratings[i] is not None or self.cfg.unparsed == "midpoint"]
+        human = [self.items[i].scores[self.cfg.aspect] for i in keep]
+        pred = [ratings[i] if ratings[i] is not None else (low + high) / 2 for i in keep]
+        groups = [self.items[i].group or self.items[i].id for i in keep] if task.level == "summary" else None
+        value = correlate(human, pred, groups)
+        return -1.0 if math.isnan(value) else value
+
+    def __call__(self, strategy: Strategy) -> float:
+        key = self.key(strategy)
+        if key not in self.records:
+            self.records[key] = self._evaluate(strategy)
+            self.run.append({"key": key, "ok": True, "value": self.records[key]})
+            self.new_evaluations += 1
+        return search_value(self.records[key])
+
+    def _evaluate(self, strategy: Strategy) -> dict[str, Any]:
+        values = self.space.as_dict(strategy)
+        task, aspect = self.setup.side.task, self.cfg.aspect
+        low, high = scale_range(task, aspect, values["scale"])
+        grouped = task.level == "summary"
+        ratings: list[float | None] = [None] * len(self.items)
+        done: list[int] = []
+        verdicts: dict[int, Any] = {}
+        fractions = self.cfg.halving_fractions if self.cfg.halving and len(self._full()) >= self.init_count else []
+        for fraction in [*sorted(fractions), 1.0]:
+            upto = [int(i) for i in self.order[:max(2, math.ceil(fraction * len(self.items)))]]
+            todo = [i for i in upto if i not in verdicts]
+            for i, v in zip(todo, judge_items(self.setup, values, [self.items[i] for i in todo], self.split),
+                            strict=True):
+                verdicts[i], ratings[i] = v, v.rating
+            done = upto
+            if fraction < 1.0 and self._subset_spearman(ratings, done, values["scale"]) < self._partial_threshold(done):
+                break
+        used = [self.items[i] for i in sorted(done)]
+        summary = summarize([verdicts[i] for i in sorted(done)], used, aspect, low, high, self.cfg.unparsed, grouped)
+        if summary["failed"] > self.cfg.max_error_rate * max(summary["n"], 1):
+            raise LabkitError(f"{summary['failed']} of {summary['n']} judge calls failed for strategy "
+                              f"{strategy_id(strategy)}; see {self.run.results_path}")
+        summary.update(strategy=values, ratings=ratings, pruned=len(done) < len(self.items),
+                       items_judged=len(done), unparsed_examples=[
+                           verdicts[i].answer[:300] for i in sorted(done) if verdicts[i].rating is None][:3])
+        return summary
+
+
+def search_value(record: dict[str, Any]) -> float:
+    """The search objective: validation Spearman; an undefined one (constant ratings) counts as 0."""
+    value = record["spearman"]
+    return 0.0 if value is None or math.isnan(value) else float(value)
+
+
+@dataclass
+class Prepared:
+    cfg: HpssConfig
+    task: Task
+    valid: Dataset
+    test: Dataset
+    space: StrategySpace
+    default: Strategy
+    setup: JudgeSetup
+
+
+def prepare(cfg: HpssConfig, model: Any = None) -> Prepared:
+    """Load data and the judge; build the space and the side information."""
+    valid, test = load_splits(cfg.data, aspect=cfg.aspect, valid_fraction=cfg.valid_fraction, seed=cfg.seed)
+    valid.items = sample_items(valid.items, cfg.max_items, cfg.seed)
+    test.items = sample_items(test.items, cfg.max_items, cfg.seed + 1)
+    if len(valid.items) < 3 or len(test.items) < 3:
+        raise LabkitError(f"need at least 3 validation and 3 test items, have {len(valid.items)}/{len(test.items)}")
+    task = task_for(valid.name)
+    model = model or load_model(cfg.judge, batch_size=cfg.batch_size)
+    side = SideInfo(task, cfg.aspect, model, valid.items, mode=cfg.side_info, aux_judge=cfg.aux_judge,
+                    human_criteria=cfg.criteria, seed=cfg.seed)
+    space = StrategySpace.from_dict(cfg.factors)
+    setup = JudgeSetup(model, side, max_tokens=cfg.max_tokens, free_max_tokens=cfg.free_max_tokens,
+                       batch_size=cfg.batch_size, workers=cfg.workers)
+    return Prepared(cfg, task, valid, test, space, space.default(task.default_scale), setup)
+
+
+def estimate_cost(p: Prepared) -> dict[str, Any]:
+    """Judge calls and prompt tokens before any call (4 characters ~ 1 token)."""
+    evaluations = initialization_count(p.space) + p.cfg.budget
+    values = p.space.as_dict(p.default)
+    item = p.valid.items[0]
+    chars = sum(len(m["content"]) for m in render_prompt(p.task, p.cfg.aspect, values, item,
+                                                         p.setup.side.pieces(values, item, "valid")))
+    calls = evaluations * len(p.valid.items) + 2 * len(p.test.items)
+    return {"evaluations": evaluations, "judge_calls": calls, "prompt_tokens_per_call": chars // 4,
+            "prompt_tokens": calls * (chars // 4)}
+
+
+def search(p: Prepared, run: Run) -> tuple[Ledger, Evaluator]:
+    evaluate = Evaluator(p.cfg, run, p.space, p.setup, p.valid.items)
+    options: dict[str, Any] = {"default": p.default}
+    if p.cfg.searcher == "hpss":
+        options.update(population=p.cfg.population, g=p.cfg.g, temperature=p.cfg.temperature, lam=p.cfg.lam,
+                       rho=p.cfg.rho, original_bookkeeping=p.cfg.original_bookkeeping)
+    if p.cfg.searcher == "opro":
+        options["proposer"] = load_model(p.cfg.proposer) if p.cfg.proposer else p.setup.model
+    ledger = SEARCHERS[p.cfg.searcher](p.space, evaluate, p.cfg.budget, p.cfg.seed, **options)
+    return ledger, evaluate
+
+
+def score_on_test(p: Prepared, run: Run, strategies: list[Strategy]) -> Evaluator:
+    test = Evaluator(p.cfg, run, p.space, p.setup, p.test.items, split="test")
+    test.cfg = HpssConfig(**{**p.cfg.__dict__, "halving": False})
+    for s in dict.fromkeys(strategies):
+        test(s)
+    return test
+
+
+def judge_file(exported: dict[str, Any], model: Any, items: list[Item], *, batch_size: int = 16,
+               workers: int = 4, max_tokens: int = 1024) -> list[dict[str, Any]]:
+    """Score new outputs with an exported strategy (``best.yaml``); one row per item."""
+    from labkit.hpss.judge import verdict_dicts
+
+    task = task_for(exported["task"])
+    side = SideInfo(task, exported["aspect"], model, [], fixed={
+        k: exported.get(k) for k in ("criterion", "autocot", "examples")})
+    setup = JudgeSetup(model, side, max_tokens=max_tokens, batch_size=batch_size, workers=workers)
+    verdicts = judge_items(setup, exported["strategy"], items, "test")
+    return [{"id": it.id, **{k: v for k, v in d.items() if k != "id"}}
+            for it, d in zip(items, verdict_dicts(verdicts), strict=True)]
