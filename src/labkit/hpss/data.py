@@ -12,6 +12,7 @@ import ast
 import csv
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,8 +73,8 @@ def detect_task(record: dict[str, Any]) -> str:
         return "hanna"
     if "system_output" in record and "context" in record:
         return "topical_chat"
-    if "system_output" in record and str(record.get("source", "")).startswith(("inform", "?", "confirm", "goodbye")):
-        return "sfhot"
+    if "system_output" in record and re.match(r"^\??[a-z_]+\(", str(record.get("source", ""))):
+        return "sfhot"  # a dialogue act such as inform(name='...'); sfres is told apart by file name
     if "system_output" in record and "doc_id" in record:
         return "summeval"
     return "generic"

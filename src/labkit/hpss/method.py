@@ -53,6 +53,7 @@ class Evaluator:
     split: str = "valid"
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     new_evaluations: int = 0
+    progress: Any = None  # a tqdm bar, advanced once per evaluated strategy
 
     def __post_init__(self) -> None:
         self.records = {k: r["value"] for k, r in self.run.latest().items() if r.get("ok")}
@@ -88,6 +89,9 @@ class Evaluator:
             self.records[key] = self._evaluate(strategy)
             self.run.append({"key": key, "ok": True, "value": self.records[key]})
             self.new_evaluations += 1
+        if self.progress is not None:
+            self.progress.update(1)
+            self.progress.set_postfix(best=f"{max(search_value(r) for r in self._full()):.3f}")
         return search_value(self.records[key])
 
     def _evaluate(self, strategy: Strategy) -> dict[str, Any]:
@@ -165,8 +169,13 @@ def estimate_cost(p: Prepared) -> dict[str, Any]:
             "prompt_tokens": calls * (chars // 4)}
 
 
-def search(p: Prepared, run: Run) -> tuple[Ledger, Evaluator]:
+def search(p: Prepared, run: Run, progress: bool | None = None) -> tuple[Ledger, Evaluator]:
+    from tqdm.auto import tqdm
+
     evaluate = Evaluator(p.cfg, run, p.space, p.setup, p.valid.items)
+    total = min(initialization_count(p.space) + p.cfg.budget, p.space.size)
+    evaluate.progress = tqdm(total=total, desc=f"{p.cfg.searcher} search", unit="strategy",
+                             disable=(not progress) if progress is not None else None)
     options: dict[str, Any] = {"default": p.default}
     if p.cfg.searcher == "hpss":
         options.update(population=p.cfg.population, g=p.cfg.g, temperature=p.cfg.temperature, lam=p.cfg.lam,
@@ -174,6 +183,7 @@ def search(p: Prepared, run: Run) -> tuple[Ledger, Evaluator]:
     if p.cfg.searcher == "opro":
         options["proposer"] = load_model(p.cfg.proposer) if p.cfg.proposer else p.setup.model
     ledger = SEARCHERS[p.cfg.searcher](p.space, evaluate, p.cfg.budget, p.cfg.seed, **options)
+    evaluate.progress.close()
     return ledger, evaluate
 
 
