@@ -9,13 +9,18 @@ from typing import Annotated
 import typer
 
 from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, resolve_config
-from labkit.core.config import to_dict
+from labkit.core.config import describe, to_dict
+from labkit.hpss.config import HpssConfig
 
 app = typer.Typer(help="HPSS: prompting-strategy search for LLM evaluators (Wen et al., ACL Findings 2025).",
                   no_args_is_help=True)
 
 
-@app.command("search")
+SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
+    f"{key} = {default!r}: {text}" for key, default, text in describe(HpssConfig))
+
+
+@app.command("search", epilog=SETTINGS)
 def search_cmd(
     data: Annotated[str | None, typer.Option(help="topical_chat, sfhot, sfres, hanna, or a file.")] = None,
     aspect: Annotated[str | None, typer.Option(help="Human-rated aspect (e.g. coherence).")] = None,
@@ -32,7 +37,6 @@ def search_cmd(
 ) -> None:
     """Search on the validation split, score the best strategy and the default on test, write a run."""
     from labkit.core.runs import resume_run, start_run
-    from labkit.hpss.config import HpssConfig
     from labkit.hpss.method import estimate_cost, prepare, score_on_test, search
     from labkit.hpss.report import write_report
 
