@@ -48,13 +48,17 @@ def main() -> None:
                                                  root),
                 "cached re-run": one_search(cfg, plain_cache, root)}
     print(f"HPSS on the embedded judge, capitals set, budget {args.budget}")
+    def fmt(x: float) -> str:
+        return "n/a (constant ratings)" if x != x else f"{x:.3f}"
+
     for name, r in rows.items():
         print(f"{name:19} {r['seconds']:7.1f}s  judge calls {r['judge_calls']:5d}  model calls {r['model_calls']:5d}  "
               f"items judged {r['items_judged']:4d}  pruned {r['pruned']:2d}  best {r['best']}  test Spearman "
-              f"{r['test']:.3f}")
+              f"{fmt(r['test'])}")
     full, halved, cached = rows["full evaluation"], rows["successive halving"], rows["cached re-run"]
     print(f"halving: x{full['judge_calls'] / max(halved['judge_calls'], 1):.2f} fewer judge calls, "
-          f"x{full['seconds'] / halved['seconds']:.2f} faster, test Spearman {halved['test'] - full['test']:+.3f}")
+          f"x{full['seconds'] / halved['seconds']:.2f} faster, test Spearman {fmt(halved['test'])} vs "
+          f"{fmt(full['test'])}")
     print(f"cache: re-run x{full['seconds'] / cached['seconds']:.1f} faster, {cached['model_calls']} model calls")
 
 
