@@ -77,7 +77,7 @@ def main() -> None:
         from labkit.core.models import load_model
 
         proposer = load_model(args.proposer)
-        opro_vals, hpss_vals, fallbacks = [], [], 0
+        opro_vals, hpss_vals, fallbacks, proposals = [], [], 0, 0
         start = time.perf_counter()
         for seed in range(args.opro_seeds):
             sur = make_surrogate(space, default, seed, effects=effects, base=base)
@@ -85,8 +85,9 @@ def main() -> None:
             opro_vals.append(sur.true_value(ledger.best().strategy))
             hpss_vals.append(values["hpss"][seed])
             fallbacks += ledger.opro_fallbacks
+            proposals += len(ledger.steps) - 1  # every evaluation after the default was proposed
         print(f"opro ({args.proposer} proposer, {args.opro_seeds} seeds): {np.mean(opro_vals):.4f} vs hpss "
-              f"{np.mean(hpss_vals):.4f} on the same seeds; {fallbacks} of {args.opro_seeds * args.budget} "
+              f"{np.mean(hpss_vals):.4f} on the same seeds; {fallbacks} of {proposals} "
               f"proposals unusable (replaced by random strategies); {time.perf_counter() - start:.0f}s")
 
 
