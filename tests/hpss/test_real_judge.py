@@ -30,3 +30,17 @@ def test_tiny_real_search_and_cached_rerun(hpss_data) -> None:
     first_traj = (run_dir / "trajectory.jsonl").read_text()
     second_dir = Path(re.search(r"run: (\S+)", second.stderr).group(1))
     assert (second_dir / "trajectory.jsonl").read_text() == first_traj
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("LABKIT_LONG_TESTS"),
+                    reason="about 45 min on 2 CPU cores; set LABKIT_LONG_TESTS=1 to run")
+def test_forty_topical_chat_items_budget_five(hpss_data) -> None:
+    """The issue's check at full size: 40 validation items, budget 5, the embedded judge
+    (rating-only answers; few-shot blocks up to 3 examples to stay inside 2-core time)."""
+    args = ["--data", "topical_chat", "--aspect", "coherence", "--judge", "smollm2", "--max-items", "40",
+            "--budget", "5", "--set", "factors.cot=[Free]", "--set", "factors.examples=[NoExample, Example3]"]
+    run = [sys.executable, "-m", "labkit", "hpss", "search", *args]
+    first = subprocess.run(run, capture_output=True, text=True, timeout=7200)
+    assert first.returncode == 0, first.stderr
+    second = subprocess.run(run, capture_output=True, text=True, timeout=3600)
+    assert second.returncode == 0 and re.search(r"cache: \d+ hits, 0 misses", second.stderr), second.stderr
