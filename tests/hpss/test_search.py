@@ -139,3 +139,24 @@ def test_metaeval_command_prints_unieval_spearman(capsys) -> None:
     assert main_with_errors(app, ["hpss", "metaeval", "--data", str(path), "--aspect", "coherence",
                                   "--pred-field", "predict_scores", "--n-boot", "100"]) == 0
     assert "spearman  0.6129" in capsys.readouterr().out
+
+
+def inverted_when_input_first(conv, sampling, choice):
+    """Good ratings when the task block leads the prompt and no examples are shown, else inverted."""
+    rating = scripted(conv, sampling, choice)
+    text = conv[1]["content"]
+    if (text.startswith("[Task]") and "[Examples]" not in text) or "[[" not in rating:
+        return rating
+    return "Rating: [[1]]" if "[[1]]" not in rating else "Rating: [[3]]"
+
+
+def test_pruned_candidates_never_become_the_best(cfg, tmp_path) -> None:
+    cfg.halving, cfg.halving_fractions, cfg.budget = True, [0.3], 8
+    _, run, ledger, metrics = run_search(cfg, tmp_path, MockChatModel(inverted_when_input_first))
+    assert metrics["pruned"] > 0
+    records = {r["key"]: r["value"] for r in run.records() if r["key"].startswith("valid:")}
+    best = records["valid:" + "|".join(map(str, ledger.best().strategy))]
+    assert not best["pruned"]
+    for r in records.values():
+        if r["pruned"]:
+            assert r["search_value"] < ledger.best().score

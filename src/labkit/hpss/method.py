@@ -112,11 +112,17 @@ class Evaluator:
             done = upto
             if fraction < 1.0 and self._subset_spearman(ratings, done, values["scale"]) < self._partial_threshold(done):
                 break
+        cap = None
+        if len(done) < len(self.items):  # pruned: may never outrank the population it trailed
+            full = sorted((search_value(r) for r in self._full()), reverse=True)
+            cap = full[min(self.cfg.population, len(full)) - 1] - 1e-6
         used = [self.items[i] for i in sorted(done)]
         summary = summarize([verdicts[i] for i in sorted(done)], used, aspect, low, high, self.cfg.unparsed, grouped)
         if summary["failed"] > self.cfg.max_error_rate * max(summary["n"], 1):
             raise LabkitError(f"{summary['failed']} of {summary['n']} judge calls failed for strategy "
                               f"{strategy_id(strategy)}; see {self.run.results_path}")
+        if cap is not None:
+            summary["search_value"] = min(search_value(summary), cap)
         summary.update(strategy=values, ratings=ratings, pruned=len(done) < len(self.items),
                        items_judged=len(done), unparsed_examples=[
                            verdicts[i].answer[:300] for i in sorted(done) if verdicts[i].rating is None][:3])
@@ -124,7 +130,10 @@ class Evaluator:
 
 
 def search_value(record: dict[str, Any]) -> float:
-    """The search objective: validation Spearman; an undefined one (constant ratings) counts as 0."""
+    """The search objective: validation Spearman; an undefined one (constant ratings) counts as 0;
+    a candidate stopped by halving keeps its partial Spearman, capped below the population."""
+    if "search_value" in record:
+        return float(record["search_value"])
     value = record["spearman"]
     return 0.0 if value is None or math.isnan(value) else float(value)
 
