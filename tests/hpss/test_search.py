@@ -160,3 +160,17 @@ def test_pruned_candidates_never_become_the_best(cfg, tmp_path) -> None:
     for r in records.values():
         if r["pruned"]:
             assert r["search_value"] < ledger.best().score
+
+
+def test_failed_calls_are_counted_and_left_out_not_scored(cfg, tmp_path) -> None:
+    def fails_on_lyon(conv, s, j):
+        if "is Lyon." in conv[1]["content"]:
+            raise RuntimeError("model crashed")
+        return scripted(conv, s, j)
+
+    p, run, ledger, _ = run_search(cfg, tmp_path, MockChatModel(fails_on_lyon))
+    lyon = [i for i, it in enumerate(p.valid.items) if "is Lyon." in it.fields["output"]]
+    assert lyon  # France is in the validation split of this seed
+    record = run.latest()["valid:" + "|".join(map(str, ledger.steps[0].strategy))]["value"]
+    assert record["failed"] == len(lyon) and record["failed_items"] == lyon
+    assert record["n_used"] == record["n"] - len(lyon)

@@ -68,15 +68,17 @@ class Evaluator:
 
     def _partial_threshold(self, subset: list[int]) -> float:
         """The population's k-th best Spearman on the same items."""
-        scores = sorted((self._subset_spearman(r["ratings"], subset, r["strategy"]["scale"]) for r in self._full()),
+        scores = sorted((self._subset_spearman(r["ratings"], subset, r["strategy"]["scale"],
+                                               frozenset(r.get("failed_items", []))) for r in self._full()),
                         reverse=True)
         return scores[min(self.cfg.population, len(scores)) - 1]
 
-    def _subset_spearman(self, ratings: list[float | None], subset: list[int], scale: int) -> float:
-        """Spearman on ``subset`` with the run's unparsed policy (failed calls are None too)."""
+    def _subset_spearman(self, ratings: list[float | None], subset: list[int], scale: int,
+                         failed: frozenset[int] = frozenset()) -> float:
+        """Spearman on ``subset`` with the run's unparsed policy; failed calls are left out."""
         task = self.setup.side.task
         low, high = scale_range(task, self.cfg.aspect, scale)
-        keep = [i for i in subset if ratings[i] is not None or self.cfg.unparsed == "midpoint"]
+        keep = [i for i in subset if i not in failed and (ratings[i] is not None or self.cfg.unparsed == "midpoint")]
         human = [self.items[i].scores[self.cfg.aspect] for i in keep]
         pred = [ratings[i] if ratings[i] is not None else (low + high) / 2 for i in keep]
         groups = [self.items[i].group or self.items[i].id for i in keep] if task.level == "summary" else None
@@ -110,7 +112,9 @@ class Evaluator:
                             strict=True):
                 verdicts[i], ratings[i] = v, v.rating
             done = upto
-            if fraction < 1.0 and self._subset_spearman(ratings, done, values["scale"]) < self._partial_threshold(done):
+            failed = frozenset(i for i, v in verdicts.items() if v.error is not None)
+            if (fraction < 1.0 and self._subset_spearman(ratings, done, values["scale"], failed)
+                    < self._partial_threshold(done)):
                 break
         cap = None
         if len(done) < len(self.items):  # pruned: may never outrank the population it trailed
@@ -124,6 +128,7 @@ class Evaluator:
         if cap is not None:
             summary["search_value"] = min(search_value(summary), cap)
         summary.update(strategy=values, ratings=ratings, pruned=len(done) < len(self.items),
+                       failed_items=sorted(i for i in done if verdicts[i].error is not None),
                        items_judged=len(done), unparsed_examples=[
                            verdicts[i].answer[:300] for i in sorted(done) if verdicts[i].rating is None][:3])
         return summary
