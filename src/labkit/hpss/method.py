@@ -73,16 +73,20 @@ class Evaluator:
                         reverse=True)
         return scores[min(self.cfg.population, len(scores)) - 1]
 
-    def _subset_spearman(self, ratings: list[float | None], subset: list[int], scale: int,
-                         failed: frozenset[int] = frozenset()) -> float:
-        """Spearman on ``subset`` with the run's unparsed policy; failed calls are left out."""
+    def scored(self, ratings: list[float | None], subset: list[int], scale: int,
+               failed: frozenset[int] = frozenset()) -> tuple[list[float], list[float], list[Any] | None]:
+        """(human, judge, groups) on ``subset`` under the run's unparsed policy; failed calls left out."""
         task = self.setup.side.task
         low, high = scale_range(task, self.cfg.aspect, scale)
         keep = [i for i in subset if i not in failed and (ratings[i] is not None or self.cfg.unparsed == "midpoint")]
         human = [self.items[i].scores[self.cfg.aspect] for i in keep]
-        pred = [ratings[i] if ratings[i] is not None else (low + high) / 2 for i in keep]
+        pred = [r if (r := ratings[i]) is not None else (low + high) / 2 for i in keep]
         groups = [self.items[i].group or self.items[i].id for i in keep] if task.level == "summary" else None
-        value = correlate(human, pred, groups)
+        return human, pred, groups
+
+    def _subset_spearman(self, ratings: list[float | None], subset: list[int], scale: int,
+                         failed: frozenset[int] = frozenset()) -> float:
+        value = correlate(*self.scored(ratings, subset, scale, failed))
         return -1.0 if math.isnan(value) else value
 
     def __call__(self, strategy: Strategy) -> float:

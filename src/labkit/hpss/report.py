@@ -25,16 +25,8 @@ PLACEHOLDER = Item("template", {"source": "{source}", "context": "{context}", "o
 def _vectors(ev: Evaluator, strategy: Strategy) -> tuple[list[float], list[float], list[Any] | None]:
     """Human and judge scores of one strategy under the run's unparsed policy (failed calls out)."""
     record = ev.records[ev.key(strategy)]
-    low, high = scale_range(ev.setup.side.task, ev.cfg.aspect, record["strategy"]["scale"])
-    human, pred, groups = [], [], []
-    failed = set(record.get("failed_items", []))
-    for i, (item, rating) in enumerate(zip(ev.items, record["ratings"], strict=True)):
-        if i in failed or (rating is None and ev.cfg.unparsed == "exclude"):
-            continue  # failed calls are counted in the summary, never scored
-        human.append(item.scores[ev.cfg.aspect])
-        pred.append(rating if rating is not None else (low + high) / 2)
-        groups.append(item.group or item.id)
-    return human, pred, groups if ev.setup.side.task.level == "summary" else None
+    return ev.scored(record["ratings"], list(range(len(ev.items))), record["strategy"]["scale"],
+                     frozenset(record.get("failed_items", [])))
 
 
 def table(ev: Evaluator, strategy: Strategy, n_boot: int, seed: int) -> dict[str, Interval]:
