@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 
-def figure(width: float = 6.0, height: float = 4.0) -> tuple[Any, Any]:
-    """A matplotlib figure and axes on the non-interactive Agg backend."""
+def figure(width: float = 6.0, height: float = 4.0, ncols: int = 1) -> tuple[Any, Any]:
+    """A matplotlib figure and its axes (a tuple when ncols > 1) on the non-interactive Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    return plt.subplots(figsize=(width, height))
+    return plt.subplots(1, ncols, figsize=(width, height))
 
 
 def save_figure(fig: Any, folder: str | Path, name: str) -> str:
