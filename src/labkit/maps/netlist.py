@@ -1,0 +1,346 @@
+"""Netlist IR and a SPICE reader/writer for the subset MAPS uses, plus C, L, AC and transient.
+
+Elements (SPICE conventions; n+ n- are the output nodes):
+    Rname n+ n- value            Cname n+ n- value [IC=v0]     Lname n+ n- value [IC=i0]
+    Vname n+ n- [DC] v [AC mag [phase]] [PULSE(...)|SIN(...)|PWL(...)]     (same for I)
+    Ename n+ n- nc+ nc- gain     Gname n+ n- nc+ nc- gm        (voltage-controlled)
+    Fname n+ n- Vctrl gain       Hname n+ n- Vctrl r           (controlled by the current of Vctrl)
+Values take SPICE suffixes (case-insensitive): f p n u m k meg g t, trailing unit letters ignored;
+``<Empty>`` is a symbolic value (a label-annotated figure) to be filled in before simulation.
+Analyses: ``.op``, ``.ac dec|oct|lin N fstart fstop``, ``.tran tstep tstop [tstart [tmax]] [uic]``, also
+inside a ``.control`` block (``op``, ``ac ...``, ``tran ...``), where ``print EXPR ; measurement of LABEL``
+declares a labelled measurement (MAPS's convention) with EXPR ``v(a)``, ``v(a, b)``, ``-v(a)``, ``i(Vx)``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from labkit.core.errors import DataError
+
+SUFFIXES = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "meg": 1e6, "g": 1e9, "t": 1e12}
+NUMBER = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(meg|[fpnumkgt])?([a-zA-Z]*)$", re.IGNORECASE)
+KINDS = "RCLVIEGFH"
+EMPTY = "<Empty>"
+
+
+def parse_value(text: str) -> float:
+    """SPICE number: ``4.7k`` -> 4700.0, ``85m`` -> 0.085, ``2MEG`` -> 2e6, ``10uF`` -> 1e-5."""
+    match = NUMBER.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a SPICE number")
+    number, suffix, _unit = match.groups()
+    return float(number) * (SUFFIXES[suffix.lower()] if suffix else 1.0)
+
+
+def format_value(value: float) -> str:
+    """Shortest SPICE spelling that parses back to ``value`` (no prefix on large/small exponents)."""
+    if value == 0:
+        return "0"
+    for suffix, scale in (("meg", 1e6), ("k", 1e3), ("", 1.0), ("m", 1e-3), ("u", 1e-6), ("n", 1e-9), ("p", 1e-12)):
+        scaled = value / scale
+        if 1 <= abs(scaled) < 1000:
+            text = f"{scaled:.12g}{suffix}"
+            if parse_value(text) == value:
+                return text
+    return repr(float(value))
+
+
+@dataclass(frozen=True)
+class Waveform:
+    """Time function of an independent source for transient analysis."""
+
+    kind: str  # pulse | sin | pwl
+    params: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Element:
+    name: str
+    kind: str  # one of KINDS
+    nodes: tuple[str, str]  # (n+, n-)
+    value: float | None  # None while symbolic (<Empty>)
+    control_nodes: tuple[str, str] | None = None  # E, G
+    control_source: str | None = None  # F, H: name of the controlling V source
+    ac: tuple[float, float] | None = None  # V, I: (magnitude, phase in degrees)
+    waveform: Waveform | None = None  # V, I in transient
+    initial: float | None = None  # C: v(0); L: i(0) (with uic)
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """``print EXPR ; measurement of LABEL``: v(a[, b]) with optional leading minus, or i(Vsource)."""
+
+    expr: str
+    label: str | None
+    kind: str  # v | i
+    nodes: tuple[str, str] = ("0", "0")  # for v: (a, b), b = "0" for v(a)
+    source: str | None = None  # for i
+    sign: float = 1.0
+
+
+@dataclass(frozen=True)
+class Analysis:
+    kind: str  # op | ac | tran
+    params: tuple[object, ...] = ()  # ac: (sweep, points, fstart, fstop); tran: (tstep, tstop, tstart, tmax, uic)
+
+
+@dataclass
+class Netlist:
+    title: str = ""
+    elements: list[Element] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)
+    analyses: list[Analysis] = field(default_factory=list)
+    path: str | None = None
+
+    @property
+    def nodes(self) -> list[str]:
+        """Non-ground nodes in order of first appearance."""
+        seen: dict[str, None] = {}
+        for el in self.elements:
+            for node in el.nodes + (el.control_nodes or ()):
+                if node != "0":
+                    seen.setdefault(node, None)
+        return list(seen)
+
+    def measurement_keys(self) -> list[str]:
+        """One key per measurement: its label, or ``label [expr]`` when labels repeat (upstream defect)."""
+        labels = [ms.label for ms in self.measurements]
+        return [ms.label if ms.label and labels.count(ms.label) == 1 else
+                (f"{ms.label} [{ms.expr}]" if ms.label else ms.expr) for ms in self.measurements]
+
+    @property
+    def symbolic(self) -> list[str]:
+        return [el.name for el in self.elements if el.value is None]
+
+    def element(self, name: str) -> Element | None:
+        lowered = name.lower()
+        return next((el for el in self.elements if el.name.lower() == lowered), None)
+
+    def with_values(self, values: dict[str, float]) -> Netlist:
+        """A copy with symbolic (or any named) element values set."""
+        lowered = {k.lower(): v for k, v in values.items()}
+        elements = [replace(el, value=float(lowered[el.name.lower()])) if el.name.lower() in lowered else el
+                    for el in self.elements]
+        return replace(self, elements=elements)
+
+    def to_spice(self) -> str:
+        """SPICE text in MAPS's layout (elements, then a .control block with op and labelled prints)."""
+        lines = [f".title {self.title or 'labkit circuit'}"]
+        for el in self.elements:
+            lines.append(_element_line(el))
+        lines += ["", ".control"]
+        for an in self.analyses or [Analysis("op")]:
+            lines.append(_analysis_line(an))
+        for ms in self.measurements:
+            lines.append(f"print {ms.expr}" + (f" ; measurement of {ms.label}" if ms.label else ""))
+        lines += [".endc", ".end", ""]
+        return "\n".join(lines)
+
+
+def _element_line(el: Element) -> str:
+    value = EMPTY if el.value is None else format_value(el.value)
+    head = f"{el.name} {el.nodes[0]} {el.nodes[1]}"
+    if el.kind in "EG":
+        return f"{head} {el.control_nodes[0]} {el.control_nodes[1]} {value}"  # type: ignore[index]
+    if el.kind in "FH":
+        return f"{head} {el.control_source} {value}"
+    parts = [head, value if el.kind not in "VI" else f"DC {value}"]
+    if el.ac:
+        parts.append(f"AC {format_value(el.ac[0])} {el.ac[1]:g}")
+    if el.waveform:
+        parts.append(f"{el.waveform.kind.upper()}({' '.join(format_value(p) for p in el.waveform.params)})")
+    if el.initial is not None:
+        parts.append(f"IC={format_value(el.initial)}")
+    return " ".join(parts)
+
+
+def _analysis_line(an: Analysis) -> str:
+    if an.kind == "op":
+        return "op"
+    if an.kind == "ac":
+        sweep, points, f1, f2 = an.params
+        return f"ac {sweep} {points} {format_value(f1)} {format_value(f2)}"  # type: ignore[arg-type]
+    tstep, tstop, tstart, tmax, uic = an.params
+    return f"tran {format_value(tstep)} {format_value(tstop)} {format_value(tstart)}" + (" uic" if uic else "")  # type: ignore[arg-type]
+
+
+PRINT = re.compile(r"^print\s+(.+?)\s*(?:;\s*(?:measurement of\s+)?(.*))?$", re.IGNORECASE)
+VEXPR = re.compile(r"^(-?)\s*v\(\s*([^,\s)]+)\s*(?:,\s*([^\s)]+)\s*)?\)$", re.IGNORECASE)
+IEXPR = re.compile(r"^(-?)\s*i\(\s*([^\s)]+)\s*\)$", re.IGNORECASE)
+
+
+def parse_measurement(expr: str, label: str | None) -> Measurement:
+    expr = expr.strip()
+    if m := VEXPR.match(expr):
+        return Measurement(expr, label, "v", (m.group(2), m.group(3) or "0"), None, -1.0 if m.group(1) else 1.0)
+    if m := IEXPR.match(expr):
+        return Measurement(expr, label, "i", ("0", "0"), m.group(2), -1.0 if m.group(1) else 1.0)
+    raise ValueError(f"cannot measure {expr!r} (use v(a), v(a, b), -v(a) or i(Vname))")
+
+
+def parse_netlist(text: str, path: str | None = None) -> Netlist:
+    """Read SPICE text; a malformed line is a DataError naming the file, the line and the token."""
+    net = Netlist(path=path)
+    in_control = False
+    names: set[str] = set()
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("*"):
+            continue
+        lower = line.lower()
+        try:
+            if lower.startswith(".title"):
+                net.title = line[6:].strip()
+            elif lower == ".control":
+                in_control = True
+            elif lower == ".endc":
+                in_control = False
+            elif lower == ".end":
+                break
+            elif in_control or lower.startswith("."):
+                _parse_command(net, line.lstrip("."), lineno, in_control)
+            else:
+                el = _parse_element(line, lineno)
+                if el.name.lower() in names:
+                    raise ValueError(f"duplicate element name {el.name!r}")
+                names.add(el.name.lower())
+                net.elements.append(el)
+        except ValueError as exc:
+            raise DataError(str(exc), path=path or "<netlist>", line=lineno) from None
+    _check_references(net, path)
+    return net
+
+
+def _parse_command(net: Netlist, line: str, lineno: int, in_control: bool) -> None:
+    words = line.split()
+    head = words[0].lower()
+    if head == "print":
+        m = PRINT.match(line)
+        body = m.group(1) if m else ""
+        label = (m.group(2) or "").strip() or None if m else None
+        if body.lower() == "allv" or body.lower() == "all":
+            return
+        for expr in _split_print(body):
+            net.measurements.append(parse_measurement(expr, label if len(_split_print(body)) == 1 else None))
+    elif head == "op":
+        net.analyses.append(Analysis("op"))
+    elif head == "ac":
+        if len(words) != 5 or words[1].lower() not in ("dec", "oct", "lin"):
+            raise ValueError("ac needs: ac dec|oct|lin POINTS FSTART FSTOP")
+        net.analyses.append(Analysis("ac", (words[1].lower(), int(words[2]), parse_value(words[3]),
+                                            parse_value(words[4]))))
+    elif head == "tran":
+        uic = words[-1].lower() == "uic"
+        nums = [parse_value(w) for w in words[1:len(words) - uic]]
+        if len(nums) < 2:
+            raise ValueError("tran needs: tran TSTEP TSTOP [TSTART [TMAX]] [uic]")
+        tstart = nums[2] if len(nums) > 2 else 0.0
+        tmax = nums[3] if len(nums) > 3 else nums[0]
+        net.analyses.append(Analysis("tran", (nums[0], nums[1], tstart, tmax, uic)))
+    elif head in ("options", "option", "temp", "global", "run", "quit", "exit", "set", "echo", "plot", "write"):
+        return  # harmless to a DC/AC/transient solve
+    else:
+        raise ValueError(f"unsupported command '{words[0]}'")
+
+
+def _split_print(body: str) -> list[str]:
+    """``v(1) i(VI3)`` -> two expressions; commas inside parentheses stay."""
+    out, depth, cur = [], 0, ""
+    for ch in body:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch.isspace() and depth == 0:
+            if cur:
+                out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if cur:
+        out.append(cur)
+    merged: list[str] = []
+    for tok in out:  # "-" "v(1)" -> "-v(1)"
+        if merged and merged[-1] == "-":
+            merged[-1] += tok
+        else:
+            merged.append(tok)
+    return merged
+
+
+WAVE = re.compile(r"(pulse|sin|pwl)\s*\(([^)]*)\)", re.IGNORECASE)
+
+
+def _parse_element(line: str, lineno: int) -> Element:
+    waves = WAVE.findall(line)
+    body = WAVE.sub(" ", line)
+    words = body.replace("=", " = ").split()
+    name = words[0]
+    kind = name[0].upper()
+    if kind not in KINDS:
+        raise ValueError(f"unknown element type '{name[0]}' in {name!r} (supported: {', '.join(KINDS)})")
+    if len(words) < 4 and not (kind in "VI" and waves and len(words) == 3):
+        raise ValueError(f"{name}: expected at least 2 nodes and a value")
+    nodes = (words[1], words[2])
+
+    def value_of(token: str) -> float | None:
+        return None if token == EMPTY else parse_value(token)
+
+    if kind in "EG":
+        if len(words) < 6:
+            raise ValueError(f"{name}: expected n+ n- nc+ nc- gain")
+        return Element(name, kind, nodes, value_of(words[5]), control_nodes=(words[3], words[4]), line=lineno)
+    if kind in "FH":
+        if len(words) < 5:
+            raise ValueError(f"{name}: expected n+ n- Vcontrol gain")
+        return Element(name, kind, nodes, value_of(words[4]), control_source=words[3], line=lineno)
+    rest = words[3:]
+    value: float | None = 0.0 if kind in "VI" else None
+    ac, initial, seen_value = None, None, False
+    k = 0
+    while k < len(rest):
+        word = rest[k].lower()
+        if word == "dc" and k + 1 < len(rest):
+            value, seen_value, k = value_of(rest[k + 1]), True, k + 2
+        elif word == "ac":
+            mag = parse_value(rest[k + 1]) if k + 1 < len(rest) else 1.0
+            phase = parse_value(rest[k + 2]) if k + 2 < len(rest) and NUMBER.match(rest[k + 2]) else 0.0
+            ac, k = (mag, phase), k + 2 + (k + 2 < len(rest) and bool(NUMBER.match(rest[k + 2])))
+        elif word == "ic" and k + 2 < len(rest) and rest[k + 1] == "=":
+            initial, k = parse_value(rest[k + 2]), k + 3
+        elif not seen_value:
+            value, seen_value, k = value_of(rest[k]), True, k + 1
+        else:
+            raise ValueError(f"{name}: unexpected token {rest[k]!r}")
+    if kind in "RCL" and not seen_value:
+        raise ValueError(f"{name}: missing value")
+    waveform = None
+    if waves:
+        if kind not in "VI":
+            raise ValueError(f"{name}: only V and I sources take {waves[0][0].upper()}(...)")
+        params = tuple(parse_value(p) for p in waves[0][1].replace(",", " ").split())
+        waveform = Waveform(waves[0][0].lower(), params)
+        if not seen_value:
+            value = _waveform_at(waveform, 0.0)
+    if kind == "R" and value is not None and value == 0:
+        raise ValueError(f"{name}: zero resistance (use a 0 V source for a short)")
+    return Element(name, kind, nodes, value, ac=ac, waveform=waveform, initial=initial, line=lineno)
+
+
+def _waveform_at(w: Waveform, t: float) -> float:
+    from labkit.maps.simulate import waveform_value
+
+    return waveform_value(w, t, 0.0)
+
+
+def _check_references(net: Netlist, path: str | None) -> None:
+    vsources = {el.name.lower() for el in net.elements if el.kind == "V"}
+    for el in net.elements:
+        if el.kind in "FH" and el.control_source and el.control_source.lower() not in vsources:
+            raise DataError(f"{el.name} is controlled by the current of {el.control_source!r}, which is not a V source",
+                            path=path or "<netlist>", line=el.line, field=el.name)
+    for ms in net.measurements:
+        if ms.kind == "i" and ms.source and ms.source.lower() not in {e.name.lower() for e in net.elements}:
+            raise DataError(f"i({ms.source}) measures an element that does not exist", path=path or "<netlist>",
+                            field=ms.expr)

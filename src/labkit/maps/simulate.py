@@ -1,0 +1,433 @@
+"""Modified nodal analysis: DC operating point, AC phasors and transient (brief Sec. 5, "Simulator").
+
+Unknowns: the voltages of the non-ground nodes, then one branch current for every element whose
+voltage is prescribed (V, E, H, and L so that DC sees a short). SPICE sign conventions throughout:
+an I/G/F source pushes its current from n+ through itself to n-; i(Vx) is the current entering
+Vx at n+. Before solving, a structural check names floating sub-networks (nodes with no DC path to
+ground except through current sources or capacitors) and loops of voltage-defined branches; after
+building the matrix its 2-norm condition number decides ``ill_conditioned`` (default above 1e12) or
+``singular`` (above 1e15). A failed status carries no numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from labkit.maps.netlist import Element, Measurement, Netlist, Waveform
+
+ILL_CONDITIONED = 1e12
+SINGULAR = 1e15
+WARN_CONDITION = 1e8  # above this, last digits may differ between simulators (sim_reference 28_1: 1.6e8)
+VOLTAGE_DEFINED = "VEHL"
+
+
+@dataclass
+class Simulation:
+    """One analysis of one netlist."""
+
+    status: str  # ok | singular | ill_conditioned | symbolic
+    detail: str = ""
+    condition: float | None = None
+    analysis: str = "op"
+    measurements: dict[str, Any] = field(default_factory=dict)  # label (or expr) -> value
+    node_voltages: dict[str, Any] = field(default_factory=dict)
+    branch_currents: dict[str, Any] = field(default_factory=dict)
+    axis: list[float] | None = None  # frequencies (ac) or times (tran)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_json(self) -> dict[str, Any]:
+        def plain(v: Any) -> Any:
+            if isinstance(v, complex):
+                return {"re": v.real, "im": v.imag, "mag": abs(v),
+                        "phase_deg": math.degrees(math.atan2(v.imag, v.real))}
+            if isinstance(v, np.ndarray):
+                return [plain(x) for x in v.tolist()]
+            if isinstance(v, list):
+                return [plain(x) for x in v]
+            return v
+        return {"status": self.status, "detail": self.detail, "condition": self.condition, "analysis": self.analysis,
+                "measurements": {k: plain(v) for k, v in self.measurements.items()},
+                "node_voltages": {k: plain(v) for k, v in self.node_voltages.items()},
+                "branch_currents": {k: plain(v) for k, v in self.branch_currents.items()},
+                **({"axis": self.axis} if self.axis is not None else {})}
+
+
+@dataclass
+class System:
+    """Index maps of an MNA system."""
+
+    nodes: dict[str, int]  # node -> row (ground absent)
+    branches: dict[str, int]  # element name (lower) -> row of its current
+    size: int
+
+
+def index(net: Netlist) -> System:
+    nodes = {n: k for k, n in enumerate(net.nodes)}
+    branches = {}
+    for el in net.elements:
+        if el.kind in VOLTAGE_DEFINED:
+            branches[el.name.lower()] = len(nodes) + len(branches)
+    return System(nodes, branches, len(nodes) + len(branches))
+
+
+# ---------------------------------------------------------------- structure
+
+
+def structural_problem(net: Netlist, mode: str = "dc") -> str | None:
+    """Name a floating sub-network or a loop of voltage-defined branches, if any."""
+    conductive = set("RVEHLGF") | ({"C"} if mode != "dc" else set())  # dependent sources may couple: numeric check
+    parent: dict[str, str] = {}
+
+    def find(a: str) -> str:
+        while parent.setdefault(a, a) != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for el in net.elements:
+        if el.kind in conductive:
+            parent[find(el.nodes[0])] = find(el.nodes[1])
+    floating = [n for n in net.nodes if find(n) != find("0")]
+    if floating:
+        return (f"floating: node(s) {', '.join(floating)} have no path to ground except through current "
+                "sources" + (" or capacitors" if mode == "dc" else ""))
+    loop = voltage_loop(net, mode)
+    if loop:
+        return f"conflicting: voltage-defined branches {', '.join(loop)} form a loop"
+    return None
+
+
+def voltage_loop(net: Netlist, mode: str) -> list[str] | None:
+    """Elements of the first cycle made only of V/E/H (and L at DC) branches, else None."""
+    kinds = "VEHL" if mode == "dc" else "VEH"
+    adjacency: dict[str, list[tuple[str, str]]] = {}
+    for el in net.elements:
+        if el.kind not in kinds:
+            continue
+        a, b = el.nodes
+        if a == b:
+            return [el.name]
+        path = _path(adjacency, a, b)
+        if path is not None:
+            return path + [el.name]
+        adjacency.setdefault(a, []).append((b, el.name))
+        adjacency.setdefault(b, []).append((a, el.name))
+    return None
+
+
+def _path(adjacency: dict[str, list[tuple[str, str]]], start: str, goal: str) -> list[str] | None:
+    stack, seen = [(start, [])], {start}
+    while stack:
+        node, names = stack.pop()
+        if node == goal:
+            return names
+        for nxt, name in adjacency.get(node, []):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append((nxt, names + [name]))
+    return None
+
+
+# ---------------------------------------------------------------- stamps
+
+
+def waveform_value(w: Waveform, t: float, dc: float) -> float:
+    """SPICE PULSE(v1 v2 td tr tf pw per), SIN(vo va freq td theta), PWL(t1 v1 t2 v2 ...)."""
+    p = list(w.params)
+    if w.kind == "pulse":
+        v1, v2, td, tr, tf, pw, per = (p + [0.0] * 7)[:7]
+        if t < td:
+            return v1
+        tt = (t - td) % per if per > 0 else t - td
+        tr, tf = tr or 1e-12, tf or 1e-12
+        if tt < tr:
+            return v1 + (v2 - v1) * tt / tr
+        if tt < tr + pw:
+            return v2
+        if tt < tr + pw + tf:
+            return v2 + (v1 - v2) * (tt - tr - pw) / tf
+        return v1
+    if w.kind == "sin":
+        vo, va, freq, td, theta = (p + [0.0] * 5)[:5]
+        if t < td:
+            return vo
+        return vo + va * math.exp(-(t - td) * theta) * math.sin(2 * math.pi * freq * (t - td))
+    times, values = p[0::2], p[1::2]
+    return float(np.interp(t, times, values)) if times else dc
+
+
+def assemble(net: Netlist, sys_: System, *, mode: str, omega: float = 0.0, t: float = 0.0, h: float = 0.0,
+             method: str = "trap", prev: dict[str, tuple[float, float]] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """MNA matrix and right-hand side. ``prev``: element -> (voltage, current) at the last time point."""
+    dtype = complex if mode == "ac" else float
+    a = np.zeros((sys_.size, sys_.size), dtype=dtype)
+    b = np.zeros(sys_.size, dtype=dtype)
+    node = sys_.nodes
+
+    def add(r: int | None, c: int | None, v: complex) -> None:
+        if r is not None and c is not None:
+            a[r, c] += v
+
+    def inject(r: int | None, v: complex) -> None:  # current into the node
+        if r is not None:
+            b[r] += v
+
+    for el in net.elements:
+        p, n = node.get(el.nodes[0]), node.get(el.nodes[1])
+        k = sys_.branches.get(el.name.lower())
+        value = float(el.value)  # type: ignore[arg-type] - symbolic netlists are refused earlier
+        if el.kind == "R" or (el.kind == "C" and mode != "dc"):
+            if el.kind == "R":
+                g: complex = 1.0 / value
+            elif mode == "ac":
+                g = 1j * omega * value
+            else:
+                g = (2.0 if method == "trap" else 1.0) * value / h
+                v_prev, i_prev = (prev or {}).get(el.name, (0.0, 0.0))
+                hist = g * v_prev + (i_prev if method == "trap" else 0.0)
+                inject(p, hist)
+                inject(n, -hist)
+            add(p, p, g)
+            add(n, n, g)
+            add(p, n, -g)
+            add(n, p, -g)
+        elif el.kind in "VEHL":
+            add(p, k, 1.0)
+            add(n, k, -1.0)
+            add(k, p, 1.0)
+            add(k, n, -1.0)
+            if el.kind == "V":
+                b[k] = _source_value(el, mode, t)
+            elif el.kind == "E":
+                cp, cn = node.get(el.control_nodes[0]), node.get(el.control_nodes[1])  # type: ignore[index]
+                add(k, cp, -value)
+                add(k, cn, value)
+            elif el.kind == "H":
+                add(k, sys_.branches[el.control_source.lower()], -value)  # type: ignore[union-attr]
+            elif el.kind == "L" and mode == "ac":
+                add(k, k, -1j * omega * value)
+            elif el.kind == "L" and mode == "tran":
+                factor = (2.0 if method == "trap" else 1.0) * value / h
+                v_prev, i_prev = (prev or {}).get(el.name, (0.0, 0.0))
+                add(k, k, -factor)
+                b[k] = -factor * i_prev - (v_prev if method == "trap" else 0.0)
+        elif el.kind == "I":
+            current = _source_value(el, mode, t)
+            inject(p, -current)
+            inject(n, current)
+        elif el.kind == "G":
+            cp, cn = node.get(el.control_nodes[0]), node.get(el.control_nodes[1])  # type: ignore[index]
+            add(p, cp, value)
+            add(p, cn, -value)
+            add(n, cp, -value)
+            add(n, cn, value)
+        elif el.kind == "F":
+            kc = sys_.branches[el.control_source.lower()]  # type: ignore[union-attr]
+            add(p, kc, value)
+            add(n, kc, -value)
+    return a, b
+
+
+def _source_value(el: Element, mode: str, t: float) -> complex:
+    if mode == "ac":
+        if not el.ac:
+            return 0.0
+        mag, phase = el.ac
+        return mag * complex(math.cos(math.radians(phase)), math.sin(math.radians(phase)))
+    if mode == "tran" and el.waveform is not None:
+        return waveform_value(el.waveform, t, float(el.value or 0.0))
+    return float(el.value or 0.0)
+
+
+# ---------------------------------------------------------------- solve
+
+
+def solve_system(a: np.ndarray, b: np.ndarray, ill: float = ILL_CONDITIONED) -> tuple[str, float, np.ndarray | None]:
+    """(status, condition number, solution or None)."""
+    if a.shape[0] == 0:
+        return "ok", 1.0, np.zeros(0)
+    with np.errstate(all="ignore"):
+        cond = float(np.linalg.cond(a))
+    if not math.isfinite(cond) or cond > SINGULAR:
+        return "singular", cond, None
+    if cond > ill:
+        return "ill_conditioned", cond, None
+    return "ok", cond, np.linalg.solve(a, b)
+
+
+def _readout(net: Netlist, sys_: System, x: np.ndarray) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    def v(nd: str) -> Any:
+        return x[sys_.nodes[nd]] if nd in sys_.nodes else 0.0
+
+    volts = {nd: _scalar(v(nd)) for nd in sys_.nodes}
+    currents = {}
+    for el in net.elements:
+        vp, vn = v(el.nodes[0]), v(el.nodes[1])
+        k = sys_.branches.get(el.name.lower())
+        if k is not None:
+            cur = x[k]
+        elif el.kind == "R":
+            cur = (vp - vn) / el.value  # type: ignore[operator]
+        elif el.kind == "I":
+            cur = el.value
+        elif el.kind == "G":
+            cur = el.value * (v(el.control_nodes[0]) - v(el.control_nodes[1]))  # type: ignore[index,operator]
+        elif el.kind == "F":
+            cur = el.value * x[sys_.branches[el.control_source.lower()]]  # type: ignore[union-attr,operator]
+        else:  # C at DC: open
+            cur = 0.0
+        currents[el.name] = _scalar(cur)
+    return measurements(net, volts, currents), volts, currents
+
+
+def measurements(net: Netlist, volts: dict[str, Any], currents: dict[str, Any]) -> dict[str, Any]:
+    return {key: _scalar(measure(ms, volts, currents, net))
+            for key, ms in zip(net.measurement_keys(), net.measurements, strict=True)}
+
+
+def measure(ms: Measurement, volts: dict[str, Any], currents: dict[str, Any], net: Netlist) -> Any:
+    if ms.kind == "v":
+        return ms.sign * (volts.get(ms.nodes[0], 0.0) - volts.get(ms.nodes[1], 0.0))
+    el = net.element(ms.source or "")
+    return ms.sign * currents[el.name]  # type: ignore[union-attr]
+
+
+def _scalar(v: Any) -> Any:
+    if isinstance(v, complex | np.complexfloating):
+        return complex(v)
+    return float(v) + 0.0  # -0.0 -> 0.0
+
+
+def simulate(net: Netlist, analysis: str | None = None, *, ill: float = ILL_CONDITIONED,
+             method: str = "trap") -> Simulation:
+    """Run the netlist's first analysis (or ``analysis``: op, ac, tran)."""
+    if net.symbolic:
+        return Simulation("symbolic", f"symbolic values (<Empty>) for {', '.join(net.symbolic)}: fill them first")
+    wanted = analysis or (net.analyses[0].kind if net.analyses else "op")
+    spec = next((an for an in net.analyses if an.kind == wanted), None)
+    if wanted == "op":
+        return operating_point(net, ill=ill)
+    if spec is None:
+        raise ValueError(f"the netlist has no .{wanted} line")
+    if wanted == "ac":
+        return ac_sweep(net, frequencies(*spec.params), ill=ill)  # type: ignore[arg-type]
+    tstep, tstop, tstart, tmax, uic = spec.params
+    return transient(net, float(tstep), float(tstop), tstart=float(tstart),  # type: ignore[arg-type]
+                     tmax=float(tmax), uic=bool(uic), method=method, ill=ill)  # type: ignore[arg-type]
+
+
+def operating_point(net: Netlist, *, ill: float = ILL_CONDITIONED) -> Simulation:
+    problem = structural_problem(net, "dc")
+    if problem:
+        return Simulation("singular", problem)
+    sys_ = index(net)
+    a, b = assemble(net, sys_, mode="dc")
+    status, cond, x = solve_system(a, b, ill)
+    if x is None:
+        return Simulation(status, f"condition number {cond:.3g}", cond)
+    meas, volts, currents = _readout(net, sys_, x)
+    note = (f"condition number {cond:.3g}: the last digits may differ between simulators"
+            if cond > WARN_CONDITION else "")
+    return Simulation("ok", note, cond, "op", meas, volts, currents)
+
+
+def frequencies(sweep: str, points: int, fstart: float, fstop: float) -> list[float]:
+    if sweep == "lin":
+        return np.linspace(fstart, fstop, points).tolist()
+    base = 10.0 if sweep == "dec" else 2.0
+    count = int(math.floor(points * math.log(fstop / fstart, base) + 1e-9)) + 1
+    return [fstart * base ** (k / points) for k in range(count)]
+
+
+def ac_sweep(net: Netlist, freqs: list[float], *, ill: float = ILL_CONDITIONED) -> Simulation:
+    problem = structural_problem(net, "ac")
+    if problem:
+        return Simulation("singular", problem, analysis="ac")
+    sys_ = index(net)
+    series: dict[str, dict[str, list[Any]]] = {"m": {}, "v": {}, "i": {}}
+    worst = 0.0
+    for f in freqs:
+        a, b = assemble(net, sys_, mode="ac", omega=2 * math.pi * f)
+        status, cond, x = solve_system(a, b, ill)
+        worst = max(worst, cond)
+        if x is None:
+            return Simulation(status, f"condition number {cond:.3g} at {f:g} Hz", cond, "ac")
+        for key, part in zip("mvi", _readout(net, sys_, x), strict=True):
+            for name, value in part.items():
+                series[key].setdefault(name, []).append(value)
+    return Simulation("ok", "", worst, "ac", series["m"], series["v"], series["i"], list(freqs))
+
+
+def transient(net: Netlist, tstep: float, tstop: float, *, tstart: float = 0.0, tmax: float | None = None,
+              uic: bool = False, method: str = "trap", ill: float = ILL_CONDITIONED) -> Simulation:
+    """Fixed-step trapezoidal (or backward-Euler) integration; the first step is backward Euler."""
+    if method not in ("trap", "be"):
+        raise ValueError("method must be trap or be")
+    h = min(tstep, tmax or tstep)
+    problem = structural_problem(net, "tran")
+    if problem:
+        return Simulation("singular", problem, analysis="tran")
+    sys_ = index(net)
+    state: dict[str, tuple[float, float]] = {}
+    if uic:
+        for el in net.elements:
+            if el.kind in "CL":
+                state[el.name] = (el.initial or 0.0, 0.0) if el.kind == "C" else (0.0, el.initial or 0.0)
+    else:
+        op = operating_point(net, ill=ill)
+        if not op.ok:
+            return Simulation(op.status, f"initial operating point: {op.detail}", op.condition, "tran")
+        for el in net.elements:
+            if el.kind in "CL":
+                volt = op.node_voltages.get(el.nodes[0], 0.0) - op.node_voltages.get(el.nodes[1], 0.0)
+                state[el.name] = (volt, op.branch_currents[el.name])
+    steps = int(math.ceil(tstop / h - 1e-9))
+    times, series, worst = [], {"m": {}, "v": {}, "i": {}}, 0.0
+    x0 = _initial_readout(net, sys_, state, uic)
+    if x0 is not None and tstart <= 0:
+        times.append(0.0)
+        for key, part in zip("mvi", x0, strict=True):
+            for name, value in part.items():
+                series[key].setdefault(name, []).append(value)
+    for step in range(1, steps + 1):
+        t = min(step * h, tstop)
+        a, b = assemble(net, sys_, mode="tran", t=t, h=h, method=method if step > 1 else "be", prev=state)
+        status, cond, x = solve_system(a, b, ill)
+        worst = max(worst, cond)
+        if x is None:
+            return Simulation(status, f"condition number {cond:.3g} at t={t:g}", cond, "tran")
+        meas, volts, currents = _readout(net, sys_, x)
+        for el in net.elements:  # capacitor currents come from the companion model
+            if el.kind == "C":
+                volt = volts.get(el.nodes[0], 0.0) - volts.get(el.nodes[1], 0.0)
+                v_prev, i_prev = state[el.name]
+                if method == "trap" and step > 1:
+                    cur = 2 * el.value / h * (volt - v_prev) - i_prev  # type: ignore[operator]
+                else:
+                    cur = el.value / h * (volt - v_prev)  # type: ignore[operator]
+                currents[el.name] = cur
+                state[el.name] = (volt, cur)
+            elif el.kind == "L":
+                state[el.name] = (volts.get(el.nodes[0], 0.0) - volts.get(el.nodes[1], 0.0), currents[el.name])
+        meas = measurements(net, volts, currents)
+        if t >= tstart - 1e-15:
+            times.append(t)
+            for key, part in zip("mvi", (meas, volts, currents), strict=True):
+                for name, value in part.items():
+                    series[key].setdefault(name, []).append(value)
+    return Simulation("ok", "", worst, "tran", series["m"], series["v"], series["i"], times)
+
+
+def _initial_readout(net: Netlist, sys_: System, state: dict[str, tuple[float, float]], uic: bool) -> Any:
+    """Values at t=0: the operating point (or, with uic, nothing to report before the first step)."""
+    if uic:
+        return None
+    op = operating_point(net)
+    return op.measurements, op.node_voltages, op.branch_currents
