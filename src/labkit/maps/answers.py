@@ -1,0 +1,72 @@
+"""Physical quantities in answers: ``$-25.0 \\mathrm{mA}$`` -> (-0.025, "A"), ``$3.40 \\Omega$`` -> (3.4, "Ω").
+
+Physics prefixes are case-sensitive here (m = milli, M = mega), unlike SPICE. Handles LaTeX
+(``\\mathrm{~V}``, ``\\text{}``, ``\\Omega``, ``\\times 10^{-3}``, ``\\frac{a}{b}``), unicode minus and micro signs,
+and a leading ``X =``.
+"""
+
+from __future__ import annotations
+
+import re
+
+UNITS = {"A": "A", "V": "V", "W": "W", "Ω": "Ω", "OHM": "Ω", "OHMS": "Ω", "F": "F", "H": "H", "HZ": "Hz", "S": "S",
+         "J": "J", "C": "C", "VA": "VA", "VAR": "var"}
+PREFIXES = {"p": 1e-12, "n": 1e-9, "u": 1e-6, "μ": 1e-6, "µ": 1e-6, "m": 1e-3, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}
+NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+def clean(text: str) -> str:
+    """Strip LaTeX markup to plain text: ``$-5 \\mathrm{~V}$`` -> ``-5 V``."""
+    t = text.strip().strip("$").replace("−", "-").replace("–", "-")
+    t = re.sub(r"\\frac\{([^{}]+)\}\{([^{}]+)\}", lambda m: _fraction(m.group(1), m.group(2)), t)
+    t = re.sub(r"\\(?:mathrm|text|operatorname|rm|mathit)\s*\{([^{}]*)\}", r"\1", t)
+    t = t.replace("\\Omega", "Ω").replace("\\mu", "μ").replace("\\,", " ").replace("\\ ", " ").replace("~", " ")
+    t = re.sub(r"\\(?:times|cdot)\s*10\s*\^\s*\{?\s*([-+]?\d+)\s*\}?", r"e\1", t)
+    t = t.replace("{", "").replace("}", "").replace("$", "")
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def _fraction(num: str, den: str) -> str:
+    try:
+        return repr(float(num) / float(den))
+    except ValueError:
+        return f"{num}/{den}"
+
+
+def parse_quantity(text: str) -> tuple[float, str | None] | None:
+    """(value in SI units, unit or None) from an answer string; None when no number is found."""
+    t = clean(str(text))
+    t = re.sub(r"^[^=]*=\s*(?=[-+.\d])", "", t)  # "I = 2 A" -> "2 A"
+    t = re.sub(r"(\d)\s*e\s*([-+]?\d)", r"\1e\2", t)  # "2 e-3" from "2 \times 10^{-3}"
+    m = re.match(rf"^\s*({NUM})\s*(.*)$", t)
+    if not m:
+        return None
+    value = float(m.group(1))
+    rest = m.group(2).strip().rstrip(".。,;")
+    if not rest:
+        return value, None
+    unit_match = re.match(r"^(p|n|u|μ|µ|m|k|K|M|G)?(Ω|ohms?|OHMS?|Ohms?|VA|var|Hz|A|V|W|F|H|S|J|C)\b", rest) or \
+        re.match(r"^(p|n|u|μ|µ|m|k|K|M|G)?(Ω|A|V|W|F|H|S)", rest)
+    if not unit_match:
+        return value, None
+    prefix, unit = unit_match.groups()
+    scale = PREFIXES[prefix] if prefix else 1.0
+    return value * scale, UNITS.get(unit.upper(), unit)
+
+
+def format_quantity(value: float, unit: str | None) -> str:
+    """``0.025, "A"`` -> ``25 mA`` (three significant digits, engineering prefix)."""
+    if unit is None:
+        return f"{value:.4g}"
+    for prefix, scale in (("M", 1e6), ("k", 1e3), ("", 1.0), ("m", 1e-3), ("μ", 1e-6), ("n", 1e-9)):
+        if abs(value) >= scale or scale == 1e-9:
+            return f"{value / scale:.4g} {prefix}{unit}"
+    return f"{value:.4g} {unit}"
+
+
+def normalise_name(name: str) -> str:
+    """Quantity names compared loosely: ``$U_{\\mathrm{ab}}$`` ~ ``U_ab`` ~ ``Uab``; ``I`` and ``i`` differ
+    only in case, which textbooks use interchangeably for DC quantities."""
+    t = clean(name)
+    t = re.sub(r"[\s_^{}\\]", "", t)
+    return t.lower()
