@@ -18,7 +18,8 @@ def test_parser_maps_every_shipped_raw_answer(maps_data) -> None:
         assert unit == row["unit"], row["raw"]
 
 
-@pytest.mark.parametrize("text,expected", [("I = 2.5 mA", (2.5e-3, "A")), ("$2 \\times 10^{-3} \\mathrm{~A}$", (2e-3, "A")),
+@pytest.mark.parametrize("text,expected", [("I = 2.5 mA", (2.5e-3, "A")),
+                                           ("$2 \\times 10^{-3} \\mathrm{~A}$", (2e-3, "A")),
                                            ("3 kΩ", (3e3, "Ω")), ("−4 V", (-4.0, "V")), ("\\frac{1}{2} A", (0.5, "A")),
                                            ("5 MΩ", (5e6, "Ω")), ("4.7 μF", (4.7e-6, "F")), ("12 ohm", (12.0, "Ω")),
                                            ("0.5", (0.5, None)), ("no idea", None)])

@@ -1,7 +1,9 @@
 """Run many independent jobs with bounded concurrency and a progress bar.
 
 Every failure is captured on its item (error type and message) and counted, never dropped.
-The Ray backend (``backend="ray"``, ``labkit --ray``, or LABKIT_RAY_ADDRESS set) runs the same function on a Ray
+``backend="process"`` runs ``fn`` (picklable: a module-level function or a partial of one) in a pool
+of worker processes, for CPU-bound Python work (rendering, simulation). The Ray backend
+(``backend="ray"``, ``labkit --ray``, or LABKIT_RAY_ADDRESS set) runs the same function on a Ray
 cluster, or on a local Ray instance started on demand.
 """
 
@@ -79,8 +81,10 @@ def parallel_map(fn: Callable[[Any], Any], items: Iterable[Any], *, workers: int
             _ray_map(fn, items, workers, finish)
         elif backend == "thread":
             _thread_map(fn, items, workers, finish)
+        elif backend == "process":
+            _process_map(fn, items, workers, finish)
         else:
-            raise ValueError(f"unknown parallel backend '{backend}' (thread or ray)")
+            raise ValueError(f"unknown parallel backend '{backend}' (thread, process or ray)")
     finally:
         bar.close()
     return [o for o in outcomes if o is not None]
@@ -98,6 +102,31 @@ def _thread_map(fn: Callable[[Any], Any], items: list[Any], workers: int,
         for i, item in queue:  # keep at most 2*workers in flight
             pending[pool.submit(_call, fn, item)] = i
             if len(pending) >= 2 * workers:
+                break
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                finish(pending.pop(fut), *fut.result())
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending[pool.submit(_call, fn, nxt[1])] = nxt[0]
+
+
+def _process_map(fn: Callable[[Any], Any], items: list[Any], workers: int,
+                  finish: Callable[[int, bool, Any], None]) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if workers <= 1:
+        _thread_map(fn, items, 1, finish)
+        return
+    context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads or locks
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: dict[Future[tuple[bool, Any]], int] = {}
+        queue = iter(enumerate(items))
+        for i, item in queue:
+            pending[pool.submit(_call, fn, item)] = i
+            if len(pending) >= 4 * workers:
                 break
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)

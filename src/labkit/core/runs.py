@@ -10,6 +10,7 @@ items are skipped, failed ones are tried again (their error records stay in the 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -114,6 +115,11 @@ def resume_run(run_dir: str | Path) -> Run:
     return Run(path)
 
 
+def _apply_to_item(fn: Callable[[Any], Any], pair: tuple[str, Any]) -> Any:
+    """``fn(item)`` for a ``(key, item)`` pair; module-level so process and Ray backends can pickle it."""
+    return fn(pair[1])
+
+
 def run_items(run: Run, items: Iterable[tuple[str, Any]], fn: Callable[[Any], Any], *,
               workers: int = 4, desc: str | None = None, backend: str | None = None,
               max_error_rate: float = 1.0, progress: bool | None = None) -> dict[str, dict[str, Any]]:
@@ -135,7 +141,7 @@ def run_items(run: Run, items: Iterable[tuple[str, Any]], fn: Callable[[Any], An
         run.append(rec)
         latest[key] = rec
 
-    outcomes = parallel_map(lambda pair: fn(pair[1]), todo, workers=workers, desc=desc,
+    outcomes = parallel_map(functools.partial(_apply_to_item, fn), todo, workers=workers, desc=desc,
                             backend=backend, on_result=record, progress=progress)
     failed = sum(not o.ok for o in outcomes)
     if outcomes and failed / len(outcomes) > max_error_rate:
