@@ -134,5 +134,73 @@ def generate_cmd(
                    f"rejected draws per circuit {stats['rejected_draws']['per_circuit']:.2f}; {out}/stats.json")
 
 
+@app.command("solve")
+def solve_cmd(
+    question: Annotated[str, typer.Option(help="The question (asked quantities are matched to measured labels).")],
+    netlist: Annotated[Path | None, typer.Option(help="Netlist of the figure (oracle perception).")] = None,
+    image: Annotated[Path | None, typer.Option(help="Circuit diagram for the perception model.")] = None,
+    ppm: Annotated[str | None, typer.Option(help="Perception VLM spec, e.g. openai:Qwen/Qwen2.5-VL-7B@URL.")] = None,
+    reasoner: Annotated[str, typer.Option(help="Reasoner LLM spec (paper: claude-3-5-sonnet).")] = "smollm2",
+    quantity: Annotated[list[str] | None, typer.Option(help="Asked quantity (repeatable); default: labels "
+                                                       "mentioned in the question.")] = None,
+    repair_rounds: Annotated[int, typer.Option(help="At most this many LLM repairs of the netlist.")] = 2,
+) -> None:
+    """MAPS on one problem: perception, validation/repair, <Empty> filling, simulation, answer; prints JSON
+    ``{"answers": {quantity: value}, "trace": [...]}``."""
+    from labkit.core.errors import ConfigError
+    from labkit.core.models import load_model
+    from labkit.maps.pipeline import solve_maps
+
+    if netlist is None and (image is None or ppm is None):
+        raise ConfigError("give --netlist, or --image with --ppm")
+    text = netlist.read_text() if netlist is not None else None
+    answer = solve_maps(question, reasoner=load_model(reasoner), netlist=text, image=image,
+                        ppm=load_model(ppm) if ppm else None, quantities=list(quantity or []),
+                        repair_rounds=repair_rounds)
+    typer.echo(json.dumps({"answers": answer.answers, "error": answer.error, "trace": answer.trace},
+                          ensure_ascii=False, indent=2, default=str))
+    if answer.error:
+        raise typer.Exit(3)
+
+
+@app.command("eval", epilog=_settings())
+def eval_cmd(
+    data: Annotated[str | None, typer.Option(help="simple_circuit_eval (default), a folder with qa.json, or a "
+                                                  "generated dataset.")] = None,
+    netlists: Annotated[Path | None, typer.Option(help="Folder of <id>.cir netlists for the oracle PPM.")] = None,
+    methods: Annotated[str | None, typer.Option(help="Comma list of direct, cot, maps (default all three).")] = None,
+    reasoner: Annotated[str | None, typer.Option(help="Reasoner spec, the same for every method.")] = None,
+    ppm: Annotated[str | None, typer.Option(help="oracle (default) or a VLM spec.")] = None,
+    max_items: Annotated[int | None, typer.Option(help="At most this many problems.")] = None,
+    name: Annotated[str, typer.Option(help="Run name.")] = "eval",
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
+    overrides: Annotated[list[str] | None, typer.Option("--set", "-s", help="Dotted override.")] = None,
+    resume: Annotated[Path | None, typer.Option(help="Continue this run folder.")] = None,
+) -> None:
+    """Accuracy of direct answer, chain of thought and MAPS with the same reasoner, judged numerically
+    (rtol 1%, all slots of a problem right), per unit and per chapter."""
+    from labkit.core.cli import resolve_config
+    from labkit.core.config import to_dict
+    from labkit.core.runs import resume_run, start_run
+    from labkit.maps.config import MapsConfig
+    from labkit.maps.method import eval_run
+    from labkit.maps.report import eval_report
+
+    given = {"data": data, "netlists": str(netlists) if netlists else None, "max_items": max_items,
+             "solve.reasoner": reasoner, "solve.ppm": ppm, "methods": f"[{methods}]" if methods else None}
+    sets = [f"{k}={v}" for k, v in given.items() if v is not None]
+    cfg = resolve_config(MapsConfig, config, sets + list(overrides or []), resume)
+    run = resume_run(resume) if resume else start_run("maps", name, to_dict(cfg))
+    typer.echo(f"run: {run.dir}", err=True)
+    result = eval_run(cfg, run)
+    text, metrics = eval_report(cfg, run.dir, result)
+    run.write_metrics(metrics)
+    run.write_report(text)
+    for method, row in result["table"].items():
+        typer.echo(f"{method:7} problems {row['problem_accuracy']:.3f} ({row['problems']})  slots "
+                   f"{row['slot_accuracy']:.3f} ({row['slots']})  failed calls {row['failed_calls']}")
+    typer.echo(f"report: {run.dir / 'report.md'}")
+
+
 if __name__ == "__main__":
     app()

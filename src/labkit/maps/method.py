@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from labkit.core.runs import Run, run_items
-from labkit.maps.config import GenerateConfig
+from labkit.maps.config import GenerateConfig, MapsConfig
 from labkit.maps.generate import generate_circuit
 
 
@@ -83,3 +83,59 @@ def dataset_stats(records: list[dict[str, Any]]) -> dict[str, Any]:
     out["analyses"] = {a: sum(r["analysis"] == a for r in records) for a in ("op", "ac", "tran")}
     out["questions"] = sum(len(r["questions"]) for r in records)
     return out
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def load_problems(cfg: MapsConfig) -> list:
+    from labkit.maps.data import load_generated, load_simple_circuit_eval, resolve
+
+    root = resolve(cfg.data)
+    problems = load_generated(root) if (root / "circuits.jsonl").exists() else load_simple_circuit_eval(root)
+    if cfg.netlists:
+        folder = Path(cfg.netlists)
+        for p in problems:
+            path = folder / f"{p.id}.cir"
+            if path.exists():
+                p.netlist = path.read_text()
+    return problems[: cfg.max_items] if cfg.max_items else problems
+
+
+def solve_problem(problem: Any, method: str, cfg: MapsConfig, reasoner: Any, ppm: Any) -> dict[str, Any]:
+    """One problem with one method, judged; the record keeps the answer, verdicts and the trace."""
+    from labkit.maps.eval import judge_problem
+    from labkit.maps.pipeline import solve_direct, solve_maps
+
+    quantities = list(problem.gold)
+    image = problem.image if cfg.solve.reasoner.startswith("openai:") else None
+    if method == "maps":
+        answer = solve_maps(problem.question, reasoner=reasoner, netlist=problem.netlist,
+                            image=problem.image if ppm is not None else None, ppm=ppm, quantities=quantities,
+                            repair_rounds=cfg.solve.repair_rounds, max_tokens=cfg.solve.max_tokens)
+    else:
+        answer = solve_direct(problem.question, reasoner=reasoner, quantities=quantities, cot=method == "cot",
+                              max_tokens=cfg.solve.max_tokens, image=image)
+    verdicts = judge_problem(answer.answers, problem.gold, rtol=cfg.rtol, atol=cfg.atol)
+    return {"id": problem.id, "method": method, "answers": answer.answers, "error": answer.error,
+            "verdicts": [v.__dict__ for v in verdicts], "right": all(v.right for v in verdicts),
+            "trace": answer.trace}
+
+
+def eval_run(cfg: MapsConfig, run: Run) -> dict[str, Any]:
+    """Every (problem, method) pair is a resumable record; returns the accuracy table per method."""
+    from labkit.core.models import load_model
+    from labkit.maps.eval import accuracy_table
+
+    problems = load_problems(cfg)
+    reasoner = load_model(cfg.solve.reasoner)
+    ppm = None if cfg.solve.ppm == "oracle" else load_model(cfg.solve.ppm)
+    items = [(f"{m}:{p.id}", (p, m)) for m in cfg.methods for p in problems]
+    done = run_items(run, items, lambda pm: solve_problem(pm[0], pm[1], cfg, reasoner, ppm),
+                     workers=cfg.workers, desc="problems")
+    rows = [done[k]["value"] | {"error": done[k]["value"]["error"]} if done[k]["ok"] else
+            {"id": it[0].id, "method": it[1], "verdicts": [{"right": False, "unit": None}] * len(it[0].gold),
+             "error": done[k]["error"]} for k, it in items]
+    table = accuracy_table(rows)
+    return {"table": table, "rows": rows, "problems": len(problems),
+            "with_netlist": sum(p.netlist is not None for p in problems)}
