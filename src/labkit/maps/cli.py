@@ -202,5 +202,74 @@ def eval_cmd(
     typer.echo(f"report: {run.dir / 'report.md'}")
 
 
+@app.command("train-ppm")
+def train_ppm_cmd(
+    data: Annotated[Path, typer.Option(help="Dataset from `labkit maps generate` (train split is used).")],
+    out: Annotated[Path, typer.Option(help="Folder for the LoRA adapter, settings and loss log.")],
+    base: Annotated[str, typer.Option(help="tiny (random LLaVA for CPU smoke runs) or a local HF VLM folder.")
+                    ] = "tiny",
+    steps: Annotated[int, typer.Option(help="Optimiser steps (paper: 2,000).")] = 2000,
+    rank: Annotated[int, typer.Option(help="LoRA rank (paper: 50).")] = 50,
+    lr: Annotated[float, typer.Option(help="Peak learning rate, cosine decay, 2% warm-up (paper: not given).")
+                  ] = 1e-4,
+    batch_size: Annotated[int, typer.Option(help="Pairs per step (paper: not given).")] = 4,
+    max_items: Annotated[int | None, typer.Option(help="Use at most this many training pairs.")] = None,
+) -> None:
+    """LoRA fine-tuning of a vision-language model on (diagram, netlist) pairs."""
+    from labkit.maps.ppm import TrainConfig, dataset_pairs, train_ppm
+
+    pairs = dataset_pairs(data, "train")[: max_items or None]
+    cfg = TrainConfig(base=base, steps=steps, rank=rank, alpha=2 * rank, lr=lr, batch_size=batch_size)
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=steps, desc="train-ppm")
+    result = train_ppm(cfg, [(img, net) for _, img, net in pairs], out,
+                       log=lambda step, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.3f}")))
+    bar.close()
+    typer.echo(f"{len(pairs)} pairs, {steps} steps in {result['seconds']} s: loss {result['first_loss']:.3f} -> "
+               f"{result['last_loss']:.3f}; {result['trainable_params']:,} trainable parameters; adapter in {out}")
+
+
+@app.command("eval-ppm")
+def eval_ppm_cmd(
+    data: Annotated[Path, typer.Option(help="Dataset from `labkit maps generate`.")],
+    model: Annotated[Path | None, typer.Option(help="Folder written by train-ppm.")] = None,
+    predictions: Annotated[Path | None, typer.Option(help="JSONL of {id, netlist} from any perception model.")
+                           ] = None,
+    split: Annotated[str, typer.Option(help="train, valid or test.")] = "test",
+    max_items: Annotated[int | None, typer.Option(help="Score at most this many circuits.")] = None,
+    max_new_tokens: Annotated[int, typer.Option(help="Decoding length (paper: 1000).")] = 1000,
+) -> None:
+    """Perception metrics: parses and simulates, exact match, component counts, value multisets, signed
+    simulation results (relative tolerance), typed-graph isomorphism; numeric and symbolic labels apart."""
+    from labkit.core.errors import ConfigError
+    from labkit.maps.eval import ppm_metrics, ppm_summary
+    from labkit.maps.ppm import dataset_pairs, load_trained, predict
+
+    pairs = dataset_pairs(data, split)[: max_items or None]
+    if predictions is not None:
+        given = {}
+        for line in predictions.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                given[str(row["id"])] = row["netlist"]
+        preds = [given.get(pid, "") for pid, _, _ in pairs]
+    elif model is not None:
+        trained, encoder = load_trained(model)
+        preds = predict(trained, encoder, [img for _, img, _ in pairs], max_new_tokens)
+    else:
+        raise ConfigError("give --model (a train-ppm folder) or --predictions")
+    rows = [ppm_metrics(p, label) | {"id": pid, "symbolic": "<Empty>" in label}
+            for p, (pid, _, label) in zip(preds, pairs, strict=True)]
+    report = {"all": ppm_summary(rows), "numeric": ppm_summary([r for r in rows if not r["symbolic"]]),
+              "symbolic": ppm_summary([r for r in rows if r["symbolic"]])}
+    for part, summary in report.items():
+        rates = ", ".join(f"{k} {'n/a' if v['rate'] is None else format(v['rate'], '.3f')}"
+                          for k, v in summary.items() if isinstance(v, dict))
+        typer.echo(f"{part} ({summary['pairs']}): {rates}")
+    if model is not None:
+        (model / f"eval-{split}.json").write_text(json.dumps({"summary": report, "rows": rows}, indent=1))
+
+
 if __name__ == "__main__":
     app()

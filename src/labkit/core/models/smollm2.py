@@ -59,6 +59,15 @@ def convert(dest: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def ensure_converted() -> Path:
+    """The converted model folder (weights + tokenizer), converting the GGUF on first use."""
+    dest = converted_dir()
+    if not (dest / "config.json").exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        convert(dest)
+    return dest
+
+
 def load_smollm2(*, device: str | None = None, dtype: str | None = None,
                  batch_size: int = 16) -> HFChatModel:
     """Load the embedded model, converting the GGUF on first use."""
