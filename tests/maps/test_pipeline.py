@@ -116,3 +116,20 @@ def test_embedded_reasoner_runs_the_no_sim_path() -> None:
     answer = solve_maps("Find the power P absorbed by R2.", reasoner=load_model("smollm2"), netlist=NET,
                         quantities=["P"], max_tokens=96)
     assert answer.trace[-1]["source"] == "reasoner" and (answer.answers or answer.error)
+
+
+def test_vlm_perception_gets_the_image_and_its_netlist_is_used(tmp_path) -> None:
+    image = tmp_path / "fig.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+    seen = []
+
+    def vlm(conv, *_):
+        seen.append(conv[-1]["content"])
+        return f"Here it is:\n```spice\n{NET}```"
+
+    answer = solve_maps("Find U0.", reasoner=MockChatModel(refuse), image=image, ppm=MockChatModel(vlm))
+    assert answer.answers == {"U0": "6 V"} and answer.trace[0] == {"step": "perceive", "source": "ppm",
+                                                                   "raw": f"Here it is:\n```spice\n{NET}```"}
+    parts = seen[0]
+    assert parts[0]["text"].startswith("Convert the circuit diagram to SPICE code: ")
+    assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,")

@@ -69,6 +69,22 @@ def test_rc_step_response(method, tol) -> None:
     assert np.max(np.abs(np.array(result.measurements["Vc"]) - expected)) < tol * 5
 
 
+@needs_ngspice
+def test_closed_form_cases_match_ngspice() -> None:
+    div = parse_netlist("V1 1 0 10\nR1 1 2 2k\nR2 2 0 3k" + CONTROL.format(expr="v(2)"))
+    assert ngspice.run_ngspice(div).measurements["X"] == pytest.approx(simulate(div).measurements["X"], rel=1e-6)
+    rc = parse_netlist("V1 1 0 5\nR1 1 2 1k\nC1 2 0 1u IC=0\n.tran 1u 5m uic\n.control\nprint v(2) ; "
+                       "measurement of Vc\n.endc\n")
+    theirs, ours = ngspice.run_ngspice(rc, analysis="tran"), simulate(rc)
+    assert np.max(np.abs(np.interp(ours.axis, theirs.axis, theirs.measurements["Vc"])
+                         - np.array(ours.measurements["Vc"]))) < 5e-3
+    rlc = parse_netlist("V1 1 0 AC 1\nR1 1 2 10\nL1 2 3 10m\nC1 3 0 1u\n.ac dec 20 100 10k\n.control\n"
+                        "print v(3) ; measurement of Vc\n.endc\n")
+    theirs, ours = ngspice.run_ngspice(rlc, analysis="ac"), simulate(rlc)
+    assert np.allclose(theirs.axis, ours.axis, rtol=1e-7)  # wrdata prints 9 digits
+    np.testing.assert_allclose(np.array(ours.measurements["Vc"]), np.array(theirs.measurements["Vc"]), rtol=1e-5)
+
+
 def test_rlc_resonance() -> None:
     r, inductance, c = 10.0, 10e-3, 1e-6
     f0 = 1 / (2 * math.pi * math.sqrt(inductance * c))
@@ -147,3 +163,21 @@ def _as_dict(value):
     import ast
 
     return value if isinstance(value, dict) else ast.literal_eval(value)
+
+
+def test_large_ladder_takes_the_sparse_path() -> None:
+    """A 400-section R-2R ladder (402 unknowns) against its closed form: each node is half the previous one."""
+    from labkit.maps import simulate as sim
+
+    sections = 400
+    lines = ["V1 1 0 1"]
+    for k in range(1, sections + 1):
+        lines.append(f"Rs{k} {k} {k + 1} 1")
+        lines.append(f"Rp{k} {k + 1} 0 2")
+    lines.append(f"Rend {sections + 1} 0 2")  # R-2R terminated: every node sees 2R || 2R = R to ground
+    net = parse_netlist("\n".join(lines))
+    assert sim.index(net).size > sim.SPARSE_ABOVE
+    result = simulate(net)
+    assert result.ok and result.condition > 1
+    for k in (2, 3, 10):
+        assert result.node_voltages[str(k)] == pytest.approx(0.5 ** (k - 1), rel=1e-9)

@@ -11,7 +11,8 @@ import re
 
 UNITS = {"A": "A", "V": "V", "W": "W", "Ω": "Ω", "OHM": "Ω", "OHMS": "Ω", "F": "F", "H": "H", "HZ": "Hz", "S": "S",
          "J": "J", "C": "C", "VA": "VA", "VAR": "var"}
-PREFIXES = {"p": 1e-12, "n": 1e-9, "u": 1e-6, "μ": 1e-6, "µ": 1e-6, "m": 1e-3, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}
+PREFIXES = {"p": 1e-12, "n": 1e-9, "u": 1e-6, "μ": 1e-6, "µ": 1e-6, "m": 1e-3, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9,
+            "T": 1e12}
 NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 
 
@@ -45,8 +46,8 @@ def parse_quantity(text: str) -> tuple[float, str | None] | None:
     rest = m.group(2).strip().rstrip(".。,;")
     if not rest:
         return value, None
-    unit_match = re.match(r"^(p|n|u|μ|µ|m|k|K|M|G)?(Ω|ohms?|OHMS?|Ohms?|VA|var|Hz|A|V|W|F|H|S|J|C)\b", rest) or \
-        re.match(r"^(p|n|u|μ|µ|m|k|K|M|G)?(Ω|A|V|W|F|H|S)", rest)
+    unit_match = re.match(r"^(p|n|u|μ|µ|m|k|K|M|G|T)?(Ω|ohms?|OHMS?|Ohms?|VA|var|Hz|A|V|W|F|H|S|J|C)\b", rest) or \
+        re.match(r"^(p|n|u|μ|µ|m|k|K|M|G|T)?(Ω|A|V|W|F|H|S)", rest)
     if not unit_match:
         return value, None
     prefix, unit = unit_match.groups()
@@ -58,8 +59,9 @@ def format_quantity(value: float, unit: str | None) -> str:
     """``0.025, "A"`` -> ``25 mA`` (three significant digits, engineering prefix)."""
     if unit is None:
         return f"{value:.4g}"
-    for prefix, scale in (("M", 1e6), ("k", 1e3), ("", 1.0), ("m", 1e-3), ("μ", 1e-6), ("n", 1e-9)):
-        if abs(value) >= scale or scale == 1e-9:
+    for prefix, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3), ("", 1.0), ("m", 1e-3), ("μ", 1e-6),
+                          ("n", 1e-9), ("p", 1e-12)):
+        if abs(value) >= scale or scale == 1e-12:
             return f"{value / scale:.4g} {prefix}{unit}"
     return f"{value:.4g} {unit}"
 

@@ -271,5 +271,11 @@ def eval_ppm_cmd(
         (model / f"eval-{split}.json").write_text(json.dumps({"summary": report, "rows": rows}, indent=1))
 
 
+def demo(folder: Path) -> str:
+    from labkit.maps.demo import run_demo
+
+    return run_demo(folder)
+
+
 if __name__ == "__main__":
     app()

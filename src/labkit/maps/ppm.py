@@ -36,6 +36,7 @@ class TrainConfig:
     max_length: int = 2000  # paper: max_length 2000
     seed: int = 2023  # paper: 2023
     image_size: int = 64  # tiny model only
+    device: str | None = None  # default: cuda when available, else cpu
 
 
 class TinyEncoder:
@@ -169,7 +170,8 @@ def train_ppm(cfg: TrainConfig, pairs: list[tuple[Path, str]], out: Path,
     if not pairs:
         raise ConfigError("no training pairs")
     model, encoder = load_base(cfg)
-    model = add_lora(model, cfg)
+    device = cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model = add_lora(model, cfg).to(device)
     examples = [encoder.encode(img, target) for img, target in pairs]
     examples = [{k: (v[: cfg.max_length] if k in ("input_ids", "labels") else v) for k, v in e.items()}
                 for e in examples]
@@ -189,7 +191,7 @@ def train_ppm(cfg: TrainConfig, pairs: list[tuple[Path, str]], out: Path,
     losses, start = [], time.perf_counter()
     for step in range(cfg.steps):
         idx = torch.randint(len(examples), (min(cfg.batch_size, len(examples)),), generator=gen).tolist()
-        batch = collate([examples[i] for i in idx], pad)
+        batch = {k: v.to(device) for k, v in collate([examples[i] for i in idx], pad).items()}
         loss = model(**batch).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -205,6 +207,7 @@ def train_ppm(cfg: TrainConfig, pairs: list[tuple[Path, str]], out: Path,
     (out / "losses.json").write_text(json.dumps(losses))
     return {"steps": cfg.steps, "first_loss": losses[0], "last_loss": losses[-1],
             "seconds": round(time.perf_counter() - start, 2), "trainable_params": sum(p.numel() for p in params),
+            "device": device,
             "model": model, "encoder": encoder}
 
 
@@ -213,17 +216,19 @@ def load_trained(folder: Path) -> tuple[Any, Any]:
     peft = require("peft", "train")
     cfg = TrainConfig(**json.loads((folder / "ppm.json").read_text()))
     model, encoder = load_base(cfg)
-    return peft.PeftModel.from_pretrained(model, str(folder / "adapter")), encoder
+    device = cfg.device or ("cuda" if require("torch", "hf").cuda.is_available() else "cpu")
+    return peft.PeftModel.from_pretrained(model, str(folder / "adapter")).to(device), encoder
 
 
 def predict(model: Any, encoder: Any, images: list[Path], max_new_tokens: int = 1000) -> list[str]:
     """Greedy decoding of a netlist per image (paper: greedy, max_length 1000)."""
     torch = require("torch", "hf")
     model.eval()
+    device = next(model.parameters()).device
     out = []
     with torch.no_grad():
         for image in images:
-            inputs = {k: v.unsqueeze(0) for k, v in encoder.encode(image, None).items() if k != "labels"}
+            inputs = {k: v.unsqueeze(0).to(device) for k, v in encoder.encode(image, None).items() if k != "labels"}
             ids = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
             out.append(encoder.decode(ids[0, inputs["input_ids"].shape[1]:]))
     return out
