@@ -76,7 +76,7 @@ def merge(model: Any, adapters: list[dict[str, Any]], spec: LoraSpec, weights: l
             if total is None:
                 continue
             saved[key] = module.weight.detach().clone()
-            module.weight.copy_((module.weight.double() + total).to(module.weight.dtype))
+            module.weight.add_(total.to(module.weight.dtype))  # the sum is fixed in float64, then one rounding
     return saved
 
 

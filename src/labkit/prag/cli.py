@@ -1,0 +1,138 @@
+"""``labkit prag``: index a corpus, encode documents as LoRA adapters, ask in four modes, evaluate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from labkit.core.cli import ConfigOpt, SetOpt
+from labkit.core.config import describe
+from labkit.prag.config import PragConfig
+
+app = typer.Typer(help="Parametric RAG (Su et al., SIGIR 2025, arXiv:2501.15915): documents as FFN LoRA adapters "
+                  "merged at query time, next to in-context RAG.", no_args_is_help=True)
+
+SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
+    f"{key} = {default!r}: {text}" for key, default, text in describe(PragConfig))
+IndexOpt = Annotated[str | None, typer.Option("--index", help="Index folder (default runs/prag/index).")]
+StoreOpt = Annotated[str | None, typer.Option("--store", help="Adapter store folder (default runs/prag/adapters).")]
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Generator: smollm2 or hf:<local path>.")]
+AugmentedOpt = Annotated[Path | None, typer.Option("--augmented", help=(
+    "JSONL of ready augmentations {id, text, rewrite, qa: [{question, answer}]} (e.g. from `prag fiction`)."))]
+
+
+def _cfg(config: Path | None, overrides: list[str] | None, **given: Any) -> PragConfig:
+    from labkit.core.config import load_config
+
+    sets = [f"{k}={json.dumps(v) if isinstance(v, bool) else v}" for k, v in given.items() if v is not None]
+    return load_config(PragConfig, config, sets + list(overrides or []))
+
+
+def _known(path: Path | None) -> dict[str, Any]:
+    from labkit.core.errors import DataError
+    from labkit.prag.corpus import Document
+
+    if path is None:
+        return {}
+    out = {}
+    for lineno, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            out[str(row["id"])] = Document(str(row["id"]), row["text"], row["rewrite"],
+                                           [(q["question"], q["answer"]) for q in row["qa"]][:3])
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise DataError(f"not an augmentation record ({exc})", path=str(path), line=lineno) from None
+    return out
+
+
+@app.command("fiction")
+def fiction_cmd(out: Annotated[Path, typer.Option(help="Folder for corpus.jsonl, augmented.jsonl, questions.jsonl.")],
+                count: Annotated[int, typer.Option(help="Fictional entities.")] = 30,
+                seed: Annotated[int, typer.Option(help="Name seed.")] = 0) -> None:
+    """Write a corpus of fictional entities (facts no model can know), its augmentation and held-out questions."""
+    from labkit.prag.corpus import fictional_corpus
+
+    docs = fictional_corpus(count, seed)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "corpus.jsonl", "w") as fh:
+        fh.writelines(json.dumps({"id": d.id, "text": d.text}) + "\n" for d in docs)
+    with open(out / "augmented.jsonl", "w") as fh:
+        fh.writelines(json.dumps({"id": d.id, "text": d.text, "rewrite": d.rewrite,
+                                  "qa": [{"question": q, "answer": a} for q, a in d.qa]}) + "\n" for d in docs)
+    with open(out / "questions.jsonl", "w") as fh:
+        fh.writelines(json.dumps({"id": f"{d.id}-{k}", "question": q, "answer": a, "doc": d.id}) + "\n"
+                      for d in docs for k, (q, a) in enumerate(d.held_out))
+    typer.echo(f"{len(docs)} passages, {sum(len(d.held_out) for d in docs)} held-out questions -> {out}")
+
+
+@app.command("index", epilog=SETTINGS)
+def index_cmd(corpus: Annotated[Path, typer.Option(help="JSONL/Parquet/TSV with id, text[, title].")],
+              index: IndexOpt = None,
+              dense: Annotated[bool, typer.Option(help="Also a dense MiniLM index.")] = False,
+              config: ConfigOpt = None, overrides: SetOpt = None) -> None:
+    """Build the persistent BM25 index (bm25s) over a passage corpus."""
+    import time
+
+    from labkit.prag.data import load_corpus
+    from labkit.prag.retrieve import build_index
+
+    cfg = _cfg(config, overrides, index=index)
+    start = time.perf_counter()
+    passages = load_corpus(corpus)
+    build_index(passages, Path(cfg.index), dense=dense)
+    typer.echo(f"indexed {len(passages)} passages in {time.perf_counter() - start:.2f} s -> {cfg.index}")
+
+
+@app.command("encode", epilog=SETTINGS)
+def encode_cmd(corpus: Annotated[Path, typer.Option(help="The passages to parameterise.")],
+               model: ModelOpt = None,
+               augmenter: Annotated[str | None, typer.Option(help="same (default), template, or a model spec.")
+                                    ] = None,
+               augmented: AugmentedOpt = None, store: StoreOpt = None,
+               workers: Annotated[int, typer.Option(help="Worker processes (each loads the model); Ray with --ray.")
+                                  ] = 1,
+               config: ConfigOpt = None, overrides: SetOpt = None) -> None:
+    """Augment (rewrite + 3 QA) and train one FFN LoRA per document; each document once per fingerprint."""
+    from labkit.prag.data import load_corpus
+    from labkit.prag.method import encode_run
+
+    cfg = _cfg(config, overrides, model=model, augmenter=augmenter or ("template" if augmented else None),
+               store=store)
+    result = encode_run(cfg, load_corpus(corpus), _known(augmented), workers=workers)
+    per = result["seconds_per_document"]
+    typer.echo(f"{result['passages']} passages: trained {result['trained']}, reused {result['reused']}, "
+               f"failed {len(result['failed'])}" + (f"; {per:.2f} s and {result['bytes_per_document']:,} bytes "
+                                                    "per document" if per else ""))
+    for f in result["failed"]:
+        typer.echo(f"  failed {f['id']}: {f['error']}", err=True)
+
+
+@app.command("ask", epilog=SETTINGS)
+def ask_cmd(question: Annotated[str, typer.Argument(help="The question.")],
+            mode: Annotated[str, typer.Option(help="none, rag, prag (adapters only) or combine.")] = "prag",
+            model: ModelOpt = None, index: IndexOpt = None, store: StoreOpt = None, augmented: AugmentedOpt = None,
+            k: Annotated[int | None, typer.Option("--k", help="Passages retrieved (paper: 3).")] = None,
+            config: ConfigOpt = None, overrides: SetOpt = None) -> None:
+    """Retrieve top-k, merge their adapters (prag/combine), generate; print the answer and the time split."""
+    from labkit.prag.method import ask, load_generator, open_store
+    from labkit.prag.retrieve import load_index
+
+    cfg = _cfg(config, overrides, model=model, index=index, store=store, top_k=k,
+               augmenter="template" if augmented else None)
+    gen = load_generator(cfg.model)
+    result = ask(question, mode, cfg, gen, load_index(Path(cfg.index)), open_store(cfg, gen), _known(augmented))
+    typer.echo(result["answer"].strip())
+    t = result["seconds"]
+    typer.echo(f"[{mode}] retrieved {result['retrieved']}; prompt {result['prompt_tokens']} tokens; retrieve "
+               f"{t['retrieve']:.3f} s, load+merge {t['load_merge']:.3f} s, generate {t['generate']:.3f} s"
+               + (f", encode {t['encode']:.1f} s" if t["encode"] else "")
+               + (f"; no adapter for {result['missing_adapters']}" if result["missing_adapters"] else ""), err=True)
+
+
+if __name__ == "__main__":
+    app()

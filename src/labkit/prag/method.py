@@ -1,0 +1,179 @@
+"""PRAG online and offline runs: encode a corpus, answer a question in one of four modes, evaluate.
+
+Modes (arXiv:2501.15915 Sec. 3.3): ``none`` (no retrieval), ``rag`` (passages in the prompt), ``prag``
+(retrieved adapters merged, no passages), ``combine`` (both). Each answer carries the time split into
+retrieve / load+merge / generate and the prompt length in tokens.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labkit.core.errors import ConfigError
+from labkit.prag.adapters import merged
+from labkit.prag.config import PragConfig
+from labkit.prag.corpus import Document
+from labkit.prag.data import Passage
+from labkit.prag.encode import AdapterStore, EncodeConfig, fingerprint, prompt_messages, train_document
+
+MODES = ("none", "rag", "prag", "combine")
+
+
+@dataclass
+class Generator:
+    """The base model and its tokenizer (the HF backend's torch model, used directly for merging)."""
+
+    chat: Any  # HFChatModel
+
+    @property
+    def model(self) -> Any:
+        return self.chat.model
+
+    @property
+    def tokenizer(self) -> Any:
+        return self.chat.tokenizer
+
+
+def load_generator(spec: str) -> Generator:
+    from labkit.core.models import load_model
+
+    chat = load_model(spec, cache=False)
+    if not hasattr(chat, "model") or not hasattr(chat, "tokenizer"):
+        raise ConfigError(f"PRAG merges adapters into local weights: {spec!r} must be smollm2 or hf:<path>")
+    return Generator(chat)
+
+
+def encode_config(cfg: PragConfig) -> EncodeConfig:
+    t = cfg.train
+    return EncodeConfig(t.rank, t.alpha, t.lr, t.epochs, t.loss, t.init_seed)
+
+
+def open_store(cfg: PragConfig, gen: Generator) -> AdapterStore:
+    return AdapterStore(Path(cfg.store), fingerprint(gen.chat.model_id, gen.chat.revision, cfg.augmenter,
+                                                     encode_config(cfg)))
+
+
+def document_for(passage: Passage, cfg: PragConfig, gen: Generator, known: dict[str, Document]) -> Document:
+    """The augmented document of a passage: the template one when given, else by the augmenter model."""
+    from labkit.core.errors import LabkitError
+    from labkit.core.models import load_model
+    from labkit.prag.augment import augment
+
+    if passage.id in known:
+        return known[passage.id]
+    if cfg.augmenter == "template":
+        raise LabkitError(f"passage {passage.id}: the template augmenter only knows the fictional corpus")
+    model = gen.chat if cfg.augmenter == "same" else load_model(cfg.augmenter)
+    result = augment(passage, model, retries=cfg.retries)
+    if result.document is None:
+        raise LabkitError(f"passage {passage.id}: augmentation failed ({result.error})")
+    return result.document
+
+
+def generate(gen: Generator, question: str, passages: list[str], max_new_tokens: int) -> tuple[str, int]:
+    import torch
+
+    tok = gen.tokenizer
+    prompt = tok.apply_chat_template(prompt_messages(question, passages), tokenize=False, add_generation_prompt=True)
+    ids = tok(prompt, return_tensors="pt").input_ids
+    with torch.no_grad():
+        out = gen.model.generate(ids, max_new_tokens=max_new_tokens, do_sample=False,
+                                 pad_token_id=tok.pad_token_id or tok.eos_token_id)
+    return tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True), int(ids.shape[1])
+
+
+def merge_weights(kind: str, scores: list[float]) -> list[float]:
+    if kind == "sum":
+        return [1.0] * len(scores)
+    if kind == "mean":
+        return [1.0 / len(scores)] * len(scores)
+    total = sum(max(s, 0.0) for s in scores) or 1.0
+    return [len(scores) * max(s, 0.0) / total for s in scores]  # weighted, scaled so equal scores give the sum
+
+
+def ask(question: str, mode: str, cfg: PragConfig, gen: Generator, index: Any, store: AdapterStore,
+        known: dict[str, Document] | None = None) -> dict[str, Any]:
+    if mode not in MODES:
+        raise ConfigError(f"mode must be one of {MODES}, got {mode!r}")
+    known = known or {}
+    timing = {"retrieve": 0.0, "load_merge": 0.0, "generate": 0.0, "encode": 0.0}
+    hits: list[tuple[Passage, float]] = []
+    if mode != "none":
+        start = time.perf_counter()
+        hits = index.search(question, k=cfg.top_k, dense=cfg.dense)
+        timing["retrieve"] = time.perf_counter() - start
+    adapters, names, scores, missing = [], [], [], []
+    if mode in ("prag", "combine"):
+        for passage, s in hits:
+            doc = known.get(passage.id) or Document(passage.id, passage.text, "", [])
+            if not store.has(doc):
+                if cfg.missing == "report":
+                    missing.append(passage.id)
+                    continue
+                start = time.perf_counter()
+                full = document_for(passage, cfg, gen, known)
+                adapter, cost = train_document(gen.model, gen.tokenizer, full, encode_config(cfg))
+                store.save(full, adapter, cost)
+                timing["encode"] += time.perf_counter() - start
+            start = time.perf_counter()
+            adapters.append(store.load(doc))
+            timing["load_merge"] += time.perf_counter() - start
+            names.append(passage.id)
+            scores.append(s)
+    passages = [p.text for p, _ in hits] if mode in ("rag", "combine") else []
+    start = time.perf_counter()
+    spec = encode_config(cfg).spec
+    with merged(gen.model, adapters, spec, merge_weights(cfg.merge, scores) if adapters else None, names):
+        timing["load_merge"] += time.perf_counter() - start
+        start = time.perf_counter()
+        text, prompt_tokens = generate(gen, question, passages, cfg.max_new_tokens)
+        timing["generate"] = time.perf_counter() - start
+    return {"question": question, "mode": mode, "answer": text, "prompt_tokens": prompt_tokens,
+            "retrieved": [p.id for p, _ in hits], "adapters": names, "missing_adapters": missing,
+            "seconds": {k: round(v, 4) for k, v in timing.items()}}
+
+
+# ---------------------------------------------------------------- offline encoding
+
+_WORKER: dict[str, Any] = {}
+
+
+def encode_passage(cfg: PragConfig, known: dict[str, Document], workers: int, passage: Passage) -> dict[str, Any]:
+    """One passage in a worker (process, thread or Ray): augment, train, store. The model loads once per worker,
+    with the machine's cores shared between workers (oversubscribed torch threads slow training ~25x)."""
+    if cfg.model not in _WORKER:
+        import os
+
+        import torch
+
+        if workers > 1:
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+        _WORKER[cfg.model] = load_generator(cfg.model)
+    gen = _WORKER[cfg.model]
+    store = open_store(cfg, gen)
+    if store.has(Document(passage.id, passage.text, "", [])):
+        return {"id": passage.id, "trained": False}
+    doc = document_for(passage, cfg, gen, known)
+    adapter, cost = train_document(gen.model, gen.tokenizer, doc, encode_config(cfg))
+    store.save(doc, adapter, cost)
+    return {"id": passage.id, "trained": True, **cost}
+
+
+def encode_run(cfg: PragConfig, passages: list[Passage], known: dict[str, Document], workers: int = 1,
+               backend: str | None = None) -> dict[str, Any]:
+    """Encode every passage without an adapter; resumable (finished adapters are files); failures counted."""
+    import functools
+
+    from labkit.core.parallel import parallel_map
+
+    outcomes = parallel_map(functools.partial(encode_passage, cfg, known, workers), passages, workers=workers,
+                            desc="encode", backend=backend or ("process" if workers > 1 else "thread"))
+    done = [o.value for o in outcomes if o.ok]
+    failed = [{"id": o.item.id, "error": o.error} for o in outcomes if not o.ok]
+    trained = [d for d in done if d["trained"]]
+    return {"passages": len(passages), "trained": len(trained), "reused": len(done) - len(trained),
+            "failed": failed, "seconds_per_document": (sum(d["seconds"] for d in trained) / len(trained))
+            if trained else None, "bytes_per_document": trained[0]["bytes"] if trained else None}
