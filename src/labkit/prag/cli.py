@@ -134,5 +134,41 @@ def ask_cmd(question: Annotated[str, typer.Argument(help="The question.")],
                + (f"; no adapter for {result['missing_adapters']}" if result["missing_adapters"] else ""), err=True)
 
 
+@app.command("eval", epilog=SETTINGS)
+def eval_cmd(data: Annotated[Path, typer.Option(help="QA file: 2WQA dev.json, HotpotQA, popQA.tsv, CWQ, or "
+                                                     "{question, answer} JSON/JSONL.")],
+             modes: Annotated[str | None, typer.Option(help="Comma list of none, rag, prag, combine.")] = None,
+             model: ModelOpt = None, index: IndexOpt = None, store: StoreOpt = None, augmented: AugmentedOpt = None,
+             limit: Annotated[int | None, typer.Option(help="First N questions (paper: 300).")] = None,
+             cot: Annotated[bool, typer.Option(help="CoT post-processing (2WQA, HotpotQA in the paper).")] = False,
+             name: Annotated[str, typer.Option(help="Run name.")] = "eval",
+             config: ConfigOpt = None, overrides: SetOpt = None) -> None:
+    """EM and F1 (original post-processing), latency and prompt tokens per mode, as a table and a plot."""
+    from labkit.core.config import to_dict
+    from labkit.core.runs import start_run
+    from labkit.prag.data import load_questions
+    from labkit.prag.method import eval_run
+    from labkit.prag.report import eval_report
+
+    cfg = _cfg(config, overrides, model=model, index=index, store=store, modes=f"[{modes}]" if modes else None,
+               augmenter="template" if augmented else None)
+    questions = load_questions(data, limit or cfg.max_questions)
+    run = start_run("prag", name, to_dict(cfg))
+    typer.echo(f"run: {run.dir}", err=True)
+    table = eval_run(cfg, questions, run, _known(augmented), cot=cot)
+    run.write_metrics(table)
+    run.write_report(eval_report(table, run.dir, f"{data.name}, {len(questions)} questions, model {cfg.model}"))
+    for mode, row in table.items():
+        typer.echo(f"{mode:8} EM {row['em']:.3f}  F1 {row['f1']:.3f}  {row['latency_s']:.2f} s/question  "
+                   f"{row['prompt_tokens']:.0f} prompt tokens  failed {row['failed']}")
+    typer.echo(f"report: {run.dir / 'report.md'}")
+
+
+def demo(folder: Path) -> str:
+    from labkit.prag.demo import run_demo
+
+    return run_demo(folder)
+
+
 if __name__ == "__main__":
     app()

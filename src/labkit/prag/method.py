@@ -177,3 +177,38 @@ def encode_run(cfg: PragConfig, passages: list[Passage], known: dict[str, Docume
     return {"passages": len(passages), "trained": len(trained), "reused": len(done) - len(trained),
             "failed": failed, "seconds_per_document": (sum(d["seconds"] for d in trained) / len(trained))
             if trained else None, "bytes_per_document": trained[0]["bytes"] if trained else None}
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def eval_run(cfg: PragConfig, questions: list[Any], run: Any, known: dict[str, Document],
+             cot: bool = False) -> dict[str, Any]:
+    """Every (question, mode) is a resumable record with EM, F1, latency and prompt tokens."""
+    from labkit.core.runs import run_items
+    from labkit.prag.eval import score
+    from labkit.prag.retrieve import load_index
+
+    gen = load_generator(cfg.model)
+    index, store = load_index(Path(cfg.index)), open_store(cfg, gen)
+
+    def one(item: tuple[Any, str]) -> dict[str, Any]:
+        q, mode = item
+        start = time.perf_counter()
+        out = ask(q.question, mode, cfg, gen, index, store, known)
+        return out | score(out["answer"], q.answers, cot=cot) | {"id": q.id, "gold": q.answers,
+                                                                 "latency": time.perf_counter() - start}
+
+    items = [(f"{m}:{q.id}", (q, m)) for m in cfg.modes for q in questions]
+    done = run_items(run, items, one, workers=1, desc="questions")
+    table = {}
+    for mode in cfg.modes:
+        rows = [done[f"{mode}:{q.id}"] for q in questions]
+        ok = [r["value"] for r in rows if r["ok"]]
+        n = len(ok) or 1
+        table[mode] = {"questions": len(rows), "failed": len(rows) - len(ok),
+                       "em": sum(r["em"] for r in ok) / n, "f1": sum(r["f1"] for r in ok) / n,
+                       "latency_s": sum(r["latency"] for r in ok) / n,
+                       "prompt_tokens": sum(r["prompt_tokens"] for r in ok) / n,
+                       "load_merge_s": sum(r["seconds"]["load_merge"] for r in ok) / n}
+    return table
