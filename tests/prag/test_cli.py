@@ -28,14 +28,14 @@ def test_fiction_index_encode_ask(tmp_path) -> None:
     assert "trained 0, reused 3" in again.stdout
     question = json.loads((fic / "questions.jsonl").read_text().splitlines()[0])["question"]
     tokens = {}
-    for mode in ("none", "rag", "prag", "combine"):
+    for mode in ("none", "rag", "prag", "combine", "unrelated"):
         out = run("ask", question, "--mode", mode, "--index", str(idx), "--store", str(store), "--augmented",
                   str(fic / "augmented.jsonl"), "--k", "1", *settings)
         assert out.returncode == 0, out.stderr
         line = next(x for x in out.stderr.splitlines() if x.startswith(f"[{mode}]"))
         assert "load+merge" in line and "generate" in line
         tokens[mode] = int(line.split("prompt ")[1].split()[0])
-    assert tokens["none"] == tokens["prag"] < tokens["rag"] == tokens["combine"]
+    assert tokens["none"] == tokens["prag"] == tokens["unrelated"] < tokens["rag"] == tokens["combine"]
     missing = run("ask", question, "--mode", "prag", "--index", str(idx), "--store", str(tmp_path / "empty"),
                   "--k", "1", "--set", "missing=report")
     assert "no adapter for ['fict-000']" in missing.stderr

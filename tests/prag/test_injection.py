@@ -29,6 +29,9 @@ def test_prag_injects_facts_that_the_model_cannot_know(smollm2, tmp_path) -> Non
     first = encode_corpus(smollm2.model, smollm2.tokenizer, docs, SMALL_MODEL, store, progress=False)
     assert first == {"documents": 6, "trained": 6, "reused": 0}
     assert encode_corpus(smollm2.model, smollm2.tokenizer, docs, SMALL_MODEL, store, progress=False)["trained"] == 0
+    store.path(docs[2]).unlink()  # as if killed before this document's adapter was written
+    again = encode_corpus(smollm2.model, smollm2.tokenizer, docs, SMALL_MODEL, store, progress=False)
+    assert again == {"documents": 6, "trained": 1, "reused": 5}
     spec = SMALL_MODEL.spec
     none, prag, unrelated = [], [], []
     for k, doc in enumerate(docs):

@@ -114,7 +114,8 @@ def encode_cmd(corpus: Annotated[Path, typer.Option(help="The passages to parame
 
 @app.command("ask", epilog=SETTINGS)
 def ask_cmd(question: Annotated[str, typer.Argument(help="The question.")],
-            mode: Annotated[str, typer.Option(help="none, rag, prag (adapters only) or combine.")] = "prag",
+            mode: Annotated[str, typer.Option(help="none, rag, prag (adapters only), combine, or unrelated (control: "
+                                                   "adapters of non-retrieved passages).")] = "prag",
             model: ModelOpt = None, index: IndexOpt = None, store: StoreOpt = None, augmented: AugmentedOpt = None,
             k: Annotated[int | None, typer.Option("--k", help="Passages retrieved (paper: 3).")] = None,
             config: ConfigOpt = None, overrides: SetOpt = None) -> None:
@@ -137,7 +138,8 @@ def ask_cmd(question: Annotated[str, typer.Argument(help="The question.")],
 @app.command("eval", epilog=SETTINGS)
 def eval_cmd(data: Annotated[Path, typer.Option(help="QA file: 2WQA dev.json, HotpotQA, popQA.tsv, CWQ, or "
                                                      "{question, answer} JSON/JSONL.")],
-             modes: Annotated[str | None, typer.Option(help="Comma list of none, rag, prag, combine.")] = None,
+             modes: Annotated[str | None, typer.Option(help="Comma list of none, rag, prag, combine, unrelated.")
+                              ] = None,
              model: ModelOpt = None, index: IndexOpt = None, store: StoreOpt = None, augmented: AugmentedOpt = None,
              limit: Annotated[int | None, typer.Option(help="First N questions (paper: 300).")] = None,
              cot: Annotated[bool, typer.Option(help="CoT post-processing (2WQA, HotpotQA in the paper).")] = False,

@@ -7,6 +7,7 @@ retrieve / load+merge / generate and the prompt length in tokens.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from labkit.prag.corpus import Document
 from labkit.prag.data import Passage
 from labkit.prag.encode import AdapterStore, EncodeConfig, fingerprint, prompt_messages, train_document
 
-MODES = ("none", "rag", "prag", "combine")
+MODES = ("none", "rag", "prag", "combine", "unrelated")  # unrelated: a control, adapters of k non-retrieved docs
 
 
 @dataclass
@@ -40,7 +41,8 @@ class Generator:
 def load_generator(spec: str) -> Generator:
     from labkit.core.models import load_model
 
-    chat = load_model(spec, cache=False)
+    chat = load_model(spec)  # cached: augmentation calls (seeded) are looked up; answers under merged weights
+    # never go through chat(), so a cached answer can never come from different weights
     if not hasattr(chat, "model") or not hasattr(chat, "tokenizer"):
         raise ConfigError(f"PRAG merges adapters into local weights: {spec!r} must be smollm2 or hf:<path>")
     return Generator(chat)
@@ -105,8 +107,13 @@ def ask(question: str, mode: str, cfg: PragConfig, gen: Generator, index: Any, s
         start = time.perf_counter()
         hits = index.search(question, k=cfg.top_k, dense=cfg.dense)
         timing["retrieve"] = time.perf_counter() - start
+    if mode == "unrelated":  # the same number of adapters, from passages the retriever did not return
+        taken = {p.id for p, _ in hits}
+        others = [p for p in index.passages if p.id not in taken]
+        offset = int(hashlib.sha256(question.encode()).hexdigest(), 16) % max(len(others), 1)
+        hits = [(others[(offset + i) % len(others)], 1.0) for i in range(min(len(hits), len(others)))]
     adapters, names, scores, missing = [], [], [], []
-    if mode in ("prag", "combine"):
+    if mode in ("prag", "combine", "unrelated"):
         for passage, s in hits:
             doc = known.get(passage.id) or Document(passage.id, passage.text, "", [])
             if not store.has(doc):
@@ -166,11 +173,14 @@ def encode_run(cfg: PragConfig, passages: list[Passage], known: dict[str, Docume
                backend: str | None = None) -> dict[str, Any]:
     """Encode every passage without an adapter; resumable (finished adapters are files); failures counted."""
     import functools
+    import os
 
     from labkit.core.parallel import parallel_map
 
+    ray = os.environ.get("LABKIT_RAY_ADDRESS") or os.environ.get("LABKIT_RAY", "") not in ("", "0")
+    backend = backend or (None if ray else ("process" if workers > 1 else "thread"))  # None: parallel_map picks Ray
     outcomes = parallel_map(functools.partial(encode_passage, cfg, known, workers), passages, workers=workers,
-                            desc="encode", backend=backend or ("process" if workers > 1 else "thread"))
+                            desc="encode", backend=backend)
     done = [o.value for o in outcomes if o.ok]
     failed = [{"id": o.item.id, "error": o.error} for o in outcomes if not o.ok]
     trained = [d for d in done if d["trained"]]
