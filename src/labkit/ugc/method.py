@@ -31,7 +31,7 @@ def make_game(cfg: UgcConfig) -> Game:
 
 
 @dataclass
-class Outcome:
+class Solved:
     """An equilibrium with its checks and totals."""
 
     beta: float | np.ndarray
@@ -50,7 +50,7 @@ class Outcome:
 
 
 def solve(env: Environment, beta: float | np.ndarray, game: Game, cfg: UgcConfig, *,
-          x0: np.ndarray | None = None, check: bool = True, keep_pi: bool = False) -> Outcome:
+          x0: np.ndarray | None = None, check: bool = True, keep_pi: bool = False) -> Solved:
     """Solve, verify (exploitability by independent best-response search) and total up."""
     eq = solve_equilibrium(env.relevance, env.costs, beta, game, x0=x0, tol=cfg.solver.tol,
                            max_iter=cfg.solver.max_iter)
@@ -61,7 +61,7 @@ def solve(env: Environment, beta: float | np.ndarray, game: Game, cfg: UgcConfig
     a = weights(env.relevance, beta, eq.x)
     u, v = totals(eq.x, a, env.relevance, game)
     pi = user_utilities(eq.x, a, env.relevance, game) if keep_pi else None
-    return Outcome(beta, eq, u, v, gain, pi)
+    return Solved(beta, eq, u, v, gain, pi)
 
 
 # ---------------------------------------------------------------- sweep
@@ -113,16 +113,16 @@ class Ascent:
     """Projected gradient ascent trace."""
 
     beta: float | np.ndarray
-    outcome: Outcome
+    outcome: Solved
     history: list[dict[str, float]] = field(default_factory=list)
 
 
-def welfare_of(out: Outcome, lam: float) -> float:
+def welfare_of(out: Solved, lam: float) -> float:
     return out.u + lam * out.v
 
 
 def grid_search(env: Environment, game: Game, cfg: UgcConfig, betas: list[float], lam: float,
-                check: bool = False) -> tuple[list[Outcome], Outcome]:
+                check: bool = False) -> tuple[list[Solved], Solved]:
     """Global beta on a grid (warm-started); returns all outcomes and the best by W."""
     outs, x0 = [], None
     for beta in sorted(betas):
@@ -133,7 +133,7 @@ def grid_search(env: Environment, game: Game, cfg: UgcConfig, betas: list[float]
 
 
 def ascend(env: Environment, game: Game, cfg: UgcConfig, start: float | np.ndarray, *, per_user: bool,
-           lam: float, steps: int, on_step: Callable[[int, Outcome, float], None] | None = None) -> Ascent:
+           lam: float, steps: int, on_step: Callable[[int, Solved, float], None] | None = None) -> Ascent:
     """Projected gradient ascent on W = U + lam V over beta in [beta_min, beta_max] (per user or global).
 
     Each step moves by ``alpha * g / max|g|`` (at most alpha per coordinate), halving alpha until W
@@ -221,7 +221,7 @@ def optimize_run(cfg: UgcConfig, run: Run, env: Environment | None = None) -> di
 # ---------------------------------------------------------------- frontier
 
 
-def beta_curve(env: Environment, game: Game, cfg: UgcConfig, points: int = 41) -> list[Outcome]:
+def beta_curve(env: Environment, game: Game, cfg: UgcConfig, points: int = 41) -> list[Solved]:
     """U and V along a fine global-beta grid over [beta_min, beta_max] (warm-started)."""
     grid = sorted(set(np.linspace(cfg.optim.beta_min, cfg.optim.beta_max, points).round(6)) | set(cfg.betas))
     outs, _ = grid_search(env, game, cfg, [b for b in grid if cfg.optim.beta_min <= b <= cfg.optim.beta_max], 0.0)
