@@ -97,23 +97,11 @@ def _thread_map(fn: Callable[[Any], Any], items: list[Any], workers: int,
             finish(i, *_call(fn, item))
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: dict[Future[tuple[bool, Any]], int] = {}
-        queue = iter(enumerate(items))
-        for i, item in queue:  # keep at most 2*workers in flight
-            pending[pool.submit(_call, fn, item)] = i
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                finish(pending.pop(fut), *fut.result())
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending[pool.submit(_call, fn, nxt[1])] = nxt[0]
+        _pool_map(pool, fn, items, 2 * workers, finish)
 
 
 def _process_map(fn: Callable[[Any], Any], items: list[Any], workers: int,
-                  finish: Callable[[int, bool, Any], None]) -> None:
+                 finish: Callable[[int, bool, Any], None]) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -122,19 +110,25 @@ def _process_map(fn: Callable[[Any], Any], items: list[Any], workers: int,
         return
     context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads or locks
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: dict[Future[tuple[bool, Any]], int] = {}
-        queue = iter(enumerate(items))
-        for i, item in queue:
-            pending[pool.submit(_call, fn, item)] = i
-            if len(pending) >= 4 * workers:
-                break
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                finish(pending.pop(fut), *fut.result())
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending[pool.submit(_call, fn, nxt[1])] = nxt[0]
+        _pool_map(pool, fn, items, 4 * workers, finish)
+
+
+def _pool_map(pool: Any, fn: Callable[[Any], Any], items: list[Any], window: int,
+              finish: Callable[[int, bool, Any], None]) -> None:
+    """Submit to an executor keeping at most ``window`` items in flight; report each as it finishes."""
+    pending: dict[Future[tuple[bool, Any]], int] = {}
+    queue = iter(enumerate(items))
+    for i, item in queue:
+        pending[pool.submit(_call, fn, item)] = i
+        if len(pending) >= window:
+            break
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for fut in done:
+            finish(pending.pop(fut), *fut.result())
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending[pool.submit(_call, fn, nxt[1])] = nxt[0]
 
 
 def ray_init(address: str | None = None) -> Any:
