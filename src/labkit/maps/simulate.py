@@ -371,6 +371,13 @@ def frequencies(sweep: str, points: int, fstart: float, fstop: float) -> list[fl
     return [fstart * base ** (k / points) for k in range(count)]
 
 
+def _append(series: dict[str, dict[str, list[Any]]], parts: tuple[dict[str, Any], ...]) -> None:
+    """Add one point's (measurements, node voltages, branch currents) to the running series."""
+    for key, part in zip("mvi", parts, strict=True):
+        for name, value in part.items():
+            series[key].setdefault(name, []).append(value)
+
+
 def ac_sweep(net: Netlist, freqs: list[float], *, ill: float = ILL_CONDITIONED) -> Simulation:
     problem = structural_problem(net, "ac")
     if problem:
@@ -384,9 +391,7 @@ def ac_sweep(net: Netlist, freqs: list[float], *, ill: float = ILL_CONDITIONED) 
         worst = max(worst, cond)
         if x is None:
             return Simulation(status, f"condition number {cond:.3g} at {f:g} Hz", cond, "ac")
-        for key, part in zip("mvi", _readout(net, sys_, x), strict=True):
-            for name, value in part.items():
-                series[key].setdefault(name, []).append(value)
+        _append(series, _readout(net, sys_, x))
     return Simulation("ok", "", worst, "ac", series["m"], series["v"], series["i"], list(freqs))
 
 
@@ -401,6 +406,7 @@ def transient(net: Netlist, tstep: float, tstop: float, *, tstart: float = 0.0, 
         return Simulation("singular", problem, analysis="tran")
     sys_ = index(net)
     state: dict[str, tuple[float, float]] = {}
+    op = None  # the t=0 operating point (not computed with uic)
     if uic:
         for el in net.elements:
             if el.kind in "CL":
@@ -415,12 +421,9 @@ def transient(net: Netlist, tstep: float, tstop: float, *, tstart: float = 0.0, 
                 state[el.name] = (volt, op.branch_currents[el.name])
     steps = int(math.ceil(tstop / h - 1e-9))
     times, series, worst = [], {"m": {}, "v": {}, "i": {}}, 0.0
-    x0 = _initial_readout(net, sys_, state, uic)
-    if x0 is not None and tstart <= 0:
+    if op is not None and tstart <= 0:
         times.append(0.0)
-        for key, part in zip("mvi", x0, strict=True):
-            for name, value in part.items():
-                series[key].setdefault(name, []).append(value)
+        _append(series, (op.measurements, op.node_voltages, op.branch_currents))
     for step in range(1, steps + 1):
         t = min(step * h, tstop)
         a, b = assemble(net, sys_, mode="tran", t=t, h=h, method=method if step > 1 else "be", prev=state)
@@ -428,7 +431,7 @@ def transient(net: Netlist, tstep: float, tstop: float, *, tstart: float = 0.0, 
         worst = max(worst, cond)
         if x is None:
             return Simulation(status, f"condition number {cond:.3g} at t={t:g}", cond, "tran")
-        meas, volts, currents = _readout(net, sys_, x)
+        _, volts, currents = _readout(net, sys_, x)
         for el in net.elements:  # capacitor currents come from the companion model
             if el.kind == "C":
                 volt = volts.get(el.nodes[0], 0.0) - volts.get(el.nodes[1], 0.0)
@@ -441,18 +444,7 @@ def transient(net: Netlist, tstep: float, tstop: float, *, tstart: float = 0.0, 
                 state[el.name] = (volt, cur)
             elif el.kind == "L":
                 state[el.name] = (volts.get(el.nodes[0], 0.0) - volts.get(el.nodes[1], 0.0), currents[el.name])
-        meas = measurements(net, volts, currents)
         if t >= tstart - 1e-15:
             times.append(t)
-            for key, part in zip("mvi", (meas, volts, currents), strict=True):
-                for name, value in part.items():
-                    series[key].setdefault(name, []).append(value)
+            _append(series, (measurements(net, volts, currents), volts, currents))
     return Simulation("ok", "", worst, "tran", series["m"], series["v"], series["i"], times)
-
-
-def _initial_readout(net: Netlist, sys_: System, state: dict[str, tuple[float, float]], uic: bool) -> Any:
-    """Values at t=0: the operating point (or, with uic, nothing to report before the first step)."""
-    if uic:
-        return None
-    op = operating_point(net)
-    return op.measurements, op.node_voltages, op.branch_currents
