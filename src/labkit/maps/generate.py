@@ -47,6 +47,9 @@ class Edge:
     label: str | None = None  # U3 / I1
     name: str = ""
     control: str | None = None  # label of the controlling measurement
+    plus: str = ""  # netlist nodes, set by build_netlist: n+, n-, and the element's own end (a mid node
+    minus: str = ""  # when a 0 V ammeter sits in series)
+    end: str = ""
 
     @property
     def value(self) -> float:
@@ -193,13 +196,12 @@ def build_netlist(edges: list[Edge], node_of: dict, symbolic: bool, analysis: st
             vi_of[e.label] = vi  # type: ignore[index]
             end = mid
             net.elements.append(Element(vi, "V", (mid, minus), 0.0))
-        e.plus, e.minus = plus, minus  # type: ignore[attr-defined]
-        e.end = end  # type: ignore[attr-defined]
+        e.plus, e.minus, e.end = plus, minus, end
     for e in edges:
         if e.kind in ("short", "open"):
             continue
         value = None if symbolic else e.value
-        nodes = (e.plus, e.end)  # type: ignore[attr-defined]
+        nodes = (e.plus, e.end)
         if e.kind in "EG":
             net.elements.append(Element(e.name, e.kind, nodes, value, control_nodes=nodes_of_label[e.control]))
         elif e.kind in "FH":
@@ -209,8 +211,7 @@ def build_netlist(edges: list[Edge], node_of: dict, symbolic: bool, analysis: st
             net.elements.append(Element(e.name, e.kind, nodes, value, ac=ac))
     for e in edges:
         if e.measure == "v":
-            net.measurements.append(Measurement(f"v({e.plus}, {e.minus})", e.label, "v",  # type: ignore[attr-defined]
-                                                (e.plus, e.minus)))  # type: ignore[attr-defined]
+            net.measurements.append(Measurement(f"v({e.plus}, {e.minus})", e.label, "v", (e.plus, e.minus)))
         elif e.measure == "i":
             net.measurements.append(Measurement(f"i({vi_of[e.label]})", e.label, "i", source=vi_of[e.label]))
     net.elements.sort(key=lambda el: (el.name.startswith("VI"), el.name))
