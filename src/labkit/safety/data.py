@@ -16,6 +16,7 @@ from typing import Any
 
 from labkit.core.errors import DataError
 from labkit.core.paths import data_dir
+from labkit.core.records import json_array_with_lines
 
 RISKS = (
     "Leak sensitive data / information",
@@ -84,30 +85,6 @@ def default_cases_path() -> Path:
 
 def default_env_dir(cases_path: Path) -> Path:
     return Path(cases_path).parent / "environments"
-
-
-def _records_with_lines(path: Path) -> list[tuple[int, Any]]:
-    """Parse a JSON array, keeping the line on which each element starts."""
-    text = path.read_text(encoding="utf-8")
-    decoder = json.JSONDecoder()
-    pos = len(text) - len(text.lstrip())
-    if not text[pos:pos + 1] == "[":
-        raise DataError("expected a JSON array of cases", path=str(path), line=1)
-    pos += 1
-    out: list[tuple[int, Any]] = []
-    while True:
-        while pos < len(text) and text[pos] in " \t\r\n,":
-            pos += 1
-        if pos >= len(text):
-            raise DataError("the JSON array is not closed", path=str(path), line=text.count("\n") + 1)
-        if text[pos] == "]":
-            return out
-        line = text.count("\n", 0, pos) + 1
-        try:
-            value, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not JSON ({exc.msg})", path=str(path), line=exc.lineno) from None
-        out.append((line, value))
 
 
 def _bad(path: Path, line: int, fld: str, message: str) -> DataError:
@@ -211,7 +188,7 @@ def load_cases(path: Path | None = None, env_dir: Path | None = None) -> tuple[C
     store = SchemaStore(env_dir or default_env_dir(path))
     out = CaseSet([])
     seen: set[int] = set()
-    for line, raw in _records_with_lines(path):
+    for line, raw in json_array_with_lines(path):
         try:
             case = parse_case(raw, path, line)
             if case.id in seen:

@@ -42,13 +42,9 @@ def select_cases(cases: list[Case], cfg: SafetyConfig) -> list[Case]:
 def load_models(specs: list[str], workers: int) -> dict[str, Any]:
     """One model object per distinct spec (agent and judge may share the embedded model); local
     models batch the concurrent episodes' calls."""
-    from labkit.core.models.batching import BatchingChatModel
+    from labkit.core.models.batching import for_concurrent_callers
 
-    out: dict[str, Any] = {}
-    for spec in dict.fromkeys(specs):
-        model = load_model(spec)
-        out[spec] = model if spec.startswith("openai:") else BatchingChatModel(model, max_batch=max(workers, 1))
-    return out
+    return {spec: for_concurrent_callers(load_model(spec), workers) for spec in dict.fromkeys(specs)}
 
 
 def build_judges(cfg: SafetyConfig, models: dict[str, Any]) -> dict[str, Judge]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from labkit.core.jsontext import first_json_object
 from labkit.core.models.base import Sampling
 
 PROMPT = """You simulate one tool of a software environment named "{env}" for testing an AI agent.
@@ -30,21 +31,6 @@ Reply with a single JSON object and nothing else, for example {{"success": true,
 {{"success": false, "message": "..."}}."""
 
 
-def parse_object(text: str) -> dict[str, Any] | None:
-    """The first JSON object in ``text`` (code fences allowed), or None."""
-    start = text.find("{")
-    decoder = json.JSONDecoder()
-    while start >= 0:
-        try:
-            value, _ = decoder.raw_decode(text, start)
-            if isinstance(value, dict):
-                return value
-        except json.JSONDecodeError:
-            pass
-        start = text.find("{", start + 1)
-    return None
-
-
 def make_simulator(model: Any, *, max_tokens: int = 512, seed: int = 0, state_chars: int = 6000) -> Any:
     """A ``simulate(env, schema, state, args) -> answer`` function over any ChatModel."""
     sampling = Sampling(max_tokens=max_tokens, temperature=0.0, seed=seed)
@@ -59,7 +45,7 @@ def make_simulator(model: Any, *, max_tokens: int = 512, seed: int = 0, state_ch
             text = model.chat([[{"role": "user", "content": prompt}]], sampling)[0][0].text
         except Exception as exc:  # the agent sees the failure; the episode goes on
             return {"success": False, "error": "simulator_failed", "message": f"{type(exc).__name__}: {exc}"}
-        answer = parse_object(text)
+        answer = first_json_object(text)
         if answer is None:
             return {"success": False, "error": "simulator_unparsed",
                     "message": "the tool simulator gave no JSON object", "raw": text[:500]}

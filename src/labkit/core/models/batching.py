@@ -74,3 +74,12 @@ class BatchingChatModel:
              tools: list[dict[str, Any]] | None = None) -> list[list[Completion]]:
         futures = [self.batcher.submit(c, sampling, tools) for c in conversations]
         return [f.result() for f in futures]
+
+
+def for_concurrent_callers(model: Any, max_batch: int = 16) -> Any:
+    """``model`` ready for many threads each asking one conversation: local backends get a
+    BatchingChatModel (their calls decode as batches), HTTP backends stay as they are (the server
+    batches; the client already sends requests concurrently)."""
+    if hasattr(model, "client"):  # OpenAIChatModel, also behind CachedChatModel's attribute forwarding
+        return model
+    return BatchingChatModel(model, max_batch=max(max_batch, 1))

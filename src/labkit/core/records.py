@@ -1,0 +1,34 @@
+"""Reading upstream JSON-array data files while keeping, for every element, the line it starts on,
+so a bad record's error can name ``file:line`` (Agent-SafetyBench cases, CharacterBench files)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from labkit.core.errors import DataError
+
+
+def json_array_with_lines(path: Path) -> list[tuple[int, Any]]:
+    """Parse a JSON array; return ``(line where the element starts, element)`` pairs."""
+    text = Path(path).read_text(encoding="utf-8")
+    decoder = json.JSONDecoder()
+    pos = len(text) - len(text.lstrip())
+    if text[pos:pos + 1] != "[":
+        raise DataError("expected a JSON array", path=str(path), line=1)
+    pos += 1
+    out: list[tuple[int, Any]] = []
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(text):
+            raise DataError("the JSON array is not closed", path=str(path), line=text.count("\n") + 1)
+        if text[pos] == "]":
+            return out
+        line = text.count("\n", 0, pos) + 1
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"not JSON ({exc.msg})", path=str(path), line=exc.lineno) from None
+        out.append((line, value))
