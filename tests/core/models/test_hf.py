@@ -63,8 +63,30 @@ def test_continuation_logprobs_match_an_unpadded_forward(smollm2) -> None:
     assert scored[0].total > wrong.total
 
 
+def test_single_token_continuations_share_one_forward(smollm2) -> None:
+    """The fast path (one forward per distinct prompt) gives the pairwise path's numbers."""
+    convs = [user("Rate this from 1 to 4: 'good'."), user("Rate this from 1 to 4: 'bad'.")]
+    digits = ["1", "2", "3", "4"]
+    fast = smollm2.continuation_logprobs([c for c in convs for _ in digits], digits * 2)
+    slow = smollm2._score_batch([(smollm2.encode_conversation(c), smollm2.tokenizer(d, add_special_tokens=False)[
+        "input_ids"]) for c in convs for d in digits])
+    assert [f.total for f in fast] == pytest.approx([s.total for s in slow], abs=1e-4)
+    assert [f.tokens for f in fast] == [s.tokens for s in slow]
+
+
 def test_tools_are_refused_clearly(smollm2) -> None:
     from labkit.core.errors import BackendError
 
     with pytest.raises(BackendError, match="no tool calling"):
         smollm2.chat([user("hi")], Sampling(), tools=[{"type": "function", "function": {"name": "f"}}])
+
+
+def test_length_chunks_bound_padding() -> None:
+    from labkit.core.models.hf import length_chunks
+
+    lengths = [3000, 100, 120, 90, 2500, 110, 400, 5000]
+    chunks = length_chunks(lengths, batch_size=4, batch_tokens=1000)
+    assert sorted(i for c in chunks for i in c) == list(range(len(lengths)))
+    assert all(len(c) <= 4 and (len(c) == 1 or len(c) * max(lengths[i] for i in c) <= 1000) for c in chunks)
+    assert chunks[0] == [3, 1, 5, 2]  # the four shortest together; the long ones alone
+    assert [7] in chunks and [0] in chunks

@@ -38,6 +38,20 @@ class LoadInfo:
     notes: list[str] = field(default_factory=list)
 
 
+def length_chunks(lengths: list[int], batch_size: int, batch_tokens: int) -> list[list[int]]:
+    """Indices grouped shortest first into batches of at most ``batch_size`` rows whose padded size
+    (rows x longest) stays within ``batch_tokens``; a prompt longer than the budget runs alone. On CPU a
+    batch padded to one long prompt costs more than running the short ones apart."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    chunks: list[list[int]] = []
+    for i in order:
+        if chunks and len(chunks[-1]) < batch_size and (len(chunks[-1]) + 1) * lengths[i] <= batch_tokens:
+            chunks[-1].append(i)
+        else:
+            chunks.append([i])
+    return chunks
+
+
 def row_seed(seed: int, choice: int) -> int:
     """A 63-bit seed for choice ``choice`` of a call seeded with ``seed``."""
     digest = hashlib.sha256(f"{seed}:{choice}".encode()).digest()
@@ -50,10 +64,10 @@ class HFChatModel:
     capabilities = frozenset({LOGPROBS})
 
     def __init__(self, model: Any, tokenizer: Any, *, model_id: str, revision: str,
-                 batch_size: int = 16, load_info: LoadInfo | None = None) -> None:
+                 batch_size: int = 16, load_info: LoadInfo | None = None, batch_tokens: int = 8192) -> None:
         self.model, self.tokenizer = model.eval(), tokenizer
         self.model_id, self.revision = model_id, revision
-        self.batch_size = batch_size
+        self.batch_size, self.batch_tokens = batch_size, batch_tokens
         self.load_info = load_info
         self.device = next(model.parameters()).device
         self.stop_ids = _stop_token_ids(model, tokenizer)
@@ -95,10 +109,9 @@ class HFChatModel:
         else:
             seeds = [int(time.time_ns() ^ (k * 0x9E3779B97F4A7C15)) >> 1 for k in range(len(rows))]
         # shortest prompts together keep padding small; every row is independent anyway
-        order = sorted(range(len(rows)), key=lambda k: len(prompts[rows[k][0]]))
+        lengths = [len(prompts[i]) for i, _ in rows]
         done: dict[int, tuple[list[int], str]] = {}
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start:start + self.batch_size]
+        for chunk in length_chunks(lengths, self.batch_size, self.batch_tokens):
             outs = self._decode([prompts[rows[k][0]] for k in chunk], sampling,
                                 [seeds[k] for k in chunk])
             done.update(zip(chunk, outs, strict=True))
@@ -181,11 +194,37 @@ class HFChatModel:
         pairs = [(self.encode_conversation(c),
                   list(self.tokenizer(t, add_special_tokens=False)["input_ids"]))
                  for c, t in zip(conversations, continuations, strict=True)]
-        results: list[Continuation] = []
+        if pairs and all(len(c) == 1 for _, c in pairs):
+            return self._score_next_tokens(pairs)
+        results: dict[int, Continuation] = {}
         with self._lock:
-            for start in range(0, len(pairs), self.batch_size):
-                results += self._score_batch(pairs[start:start + self.batch_size])
-        return results
+            for chunk in length_chunks([len(p) + len(c) for p, c in pairs], self.batch_size, self.batch_tokens):
+                results.update(zip(chunk, self._score_batch([pairs[i] for i in chunk]), strict=True))
+        return [results[i] for i in range(len(pairs))]
+
+    def _score_next_tokens(self, pairs: list[tuple[list[int], list[int]]]) -> list[Continuation]:
+        """Single-token continuations (score digits, labels): one forward per distinct prompt, read the
+        next-token distribution; the same numbers as scoring each pair, K times cheaper for K candidates."""
+        torch = require("torch", "hf")
+        prompts = list(dict.fromkeys(tuple(p) for p, _ in pairs))
+        logps: dict[tuple[int, ...], Any] = {}
+        with self._lock:
+            for index in length_chunks([len(p) for p in prompts], self.batch_size, self.batch_tokens):
+                chunk = [prompts[i] for i in index]
+                width = max(len(p) for p in chunk)
+                ids = torch.full((len(chunk), width), self.pad_id, dtype=torch.long)
+                mask = torch.zeros_like(ids)
+                for r, p in enumerate(chunk):  # left padding: the last position is every row's next token
+                    ids[r, width - len(p):] = torch.tensor(p)
+                    mask[r, width - len(p):] = 1
+                positions = (mask.cumsum(-1) - 1).clamp(min=0)
+                with torch.inference_mode():
+                    logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                                        position_ids=positions.to(self.device)).logits[:, -1].float()  # [B, V]
+                for p, row in zip(chunk, torch.log_softmax(logits, dim=-1).cpu(), strict=True):
+                    logps[p] = row
+        return [Continuation(token_logprobs=[float(logps[tuple(p)][c[0]])],
+                             tokens=self.tokenizer.convert_ids_to_tokens(c)) for p, c in pairs]
 
     def _score_batch(self, chunk: list[tuple[list[int], list[int]]]) -> list[Continuation]:
         """Continuation log-probs for one left-padded batch of (prompt ids, continuation ids)."""
