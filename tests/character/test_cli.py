@@ -72,7 +72,7 @@ def test_generate_then_judge_then_report(demo_dir: Path, capsys, monkeypatch) ->
 
     lines = (judged / "results.jsonl").read_text().splitlines()
     (judged / "results.jsonl").write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:20])  # torn by a kill
-    code, out, err = run_cli(["character", "judge", "--resume", str(judged), "--responses", str(gen)], capsys)
+    code, out, err = run_cli(["character", "judge", "--resume", str(judged)], capsys)  # the run's own source
     assert code == 0, err
     keys = [json.loads(x)["key"] for x in (judged / "results.jsonl").read_text().splitlines()]
     assert len(keys) == 9 and len(set(keys)) == 9

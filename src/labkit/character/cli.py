@@ -74,8 +74,9 @@ def generate_cmd(model: Annotated[str | None, typer.Option("--model", "-m", help
 @app.command("judge", epilog=SETTINGS)
 def judge_cmd(judge: Annotated[str | None, typer.Option(help=(
                   "Judge spec (faithful: openai:thu-coai/CharacterJudge@<vLLM url>); default smollm2."))] = None,
-              responses: Annotated[str, typer.Option(help="'original' (the records' replies) or a generate run.")
-                                   ] = "original",
+              responses: Annotated[str | None, typer.Option(help=(
+                  "'original' (the records' replies, default) or a generate run folder; --resume reuses the run's."))
+                                   ] = None,
               no_reference: Annotated[bool, typer.Option("--no-reference", help="Hide the rubric's reference.")
                                       ] = False,
               mode: Annotated[str | None, typer.Option(help="auto | generate | expected.")] = None,
@@ -95,6 +96,9 @@ def judge_cmd(judge: Annotated[str | None, typer.Option(help=(
         cfg.judge.samples = samples
     selected, problems = select_samples(cfg)
     _problems(problems)
+    source_file = resume / "source.txt" if resume else None
+    if responses is None:
+        responses = source_file.read_text().strip() if source_file and source_file.exists() else "original"
     run = _start(cfg, "judge", name, resume)
     (run.dir / "source.txt").write_text(responses + "\n")
     out = judge_run(cfg, run, selected, responses)

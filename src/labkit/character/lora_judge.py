@@ -95,7 +95,7 @@ def train_steps(model: Any, tokenizer: Any, train: list[Sample], *, steps: int, 
         optimizer.step()
         schedule.step()
         optimizer.zero_grad()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     return losses
 
 
