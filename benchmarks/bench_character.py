@@ -60,7 +60,8 @@ def main() -> None:
     start = time.perf_counter()
     [expected(s, s.response) for s in subset]
     t_exp = time.perf_counter() - start
-    print(f"embedded judge, expected-score mode: {len(subset) / t_exp:.2f} records/s (one forward pass per record; the K score tokens read from it)")
+    print(f"embedded judge, expected-score mode: {len(subset) / t_exp:.2f} records/s "
+          "(one forward pass per record; the K score tokens read from it)")
 
     start = time.perf_counter()
     lite = train_lite(samples, embed_minilm)

@@ -144,7 +144,7 @@ def run_demo(folder: Path) -> str:
     lite_md, _ = scores_section(lite_records, gen_run.dir)
     n_ok = sum(r.get("ok") for r in generated.values())
     example = next((r["value"]["response"] for r in generated.values() if r.get("ok")), "(none valid)")
-    rel = judge_dir.dir.relative_to(folder.parent)
+    rel, lite_rel = judge_dir.dir.relative_to(folder.parent), gen_run.dir.relative_to(folder.parent)
     return "\n".join([
         "## CharacterBench: role-play replies scored per dimension", "",
         f"A role-play set written by labkit in the upstream schema: {len(CHARACTERS)} characters x {len(FILES)} "
@@ -152,11 +152,11 @@ def run_demo(folder: Path) -> str:
         f"SmolLM2 wrote {n_ok} valid replies out of {len(base)} (e.g. \"{example[:90]}\"); it is asked for plain "
         "text (`generate.format=text`): with the paper's JSON format it produced 0 valid replies of 12 here.", "",
         "### Judged by the embedded SmolLM2 (expected score over the score tokens)", "",
-        emb_md.replace("](radar.png)", f"]({rel}/radar.png)"), "",
+        emb_md.replace("## ", "#### ").replace("](radar.png)", f"]({rel}/radar.png)"), "",
         "### Judged by the lite judge (MiniLM features + ridge, fitted on the hand-scored replies)", "",
         "Leave-one-character-out Pearson r with our scores vs the word-overlap baseline:", "",
         markdown_table(["file/lang", "lite r", "overlap r"], lite_rows), "",
-        lite_md.replace("](radar.png)", f"]({gen_run.dir.relative_to(folder.parent)}/radar.png)"), "",
+        lite_md.replace("## ", "#### ").replace("](radar.png)", f"]({lite_rel}/radar.png)"), "",
         "Twelve hand-scored records per file are a toy training set, and a 135M judge is no CharacterJudge: these "
         "numbers show the plumbing, not a ranking. `labkit character metaeval --pred-field pred_zh` checks the "
         "harness on the real files; `configs/character/paper.yaml` runs CharacterJudge on vLLM.", "",
