@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from labkit.character.data import Sample
-from labkit.character.lite import character_fold
+from labkit.character.lite import split_by_character
 from labkit.character.prompts import judge_prompt
 from labkit.core.errors import require
 
@@ -103,8 +103,8 @@ def train_lora_judge(samples: list[Sample], *, steps: int = 200, folder: Path | 
                      test_share_folds: int = 5) -> dict[str, Any]:
     """One adapter for all files; held-out characters (fold 0) scored per file and language."""
     scored = [s for s in samples if s.gold is not None]
-    train = [s for s in scored if character_fold(s.character, test_share_folds) != 0]
-    test = [s for s in scored if character_fold(s.character, test_share_folds) == 0]
+    train_ix, test_ix = split_by_character(scored, 1 / test_share_folds)
+    train, test = [scored[i] for i in train_ix], [scored[i] for i in test_ix]
     model, tokenizer = load_trainable()
     losses = train_steps(model, tokenizer, train, steps=steps)
     if folder is not None:

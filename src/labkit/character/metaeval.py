@@ -18,7 +18,7 @@ from typing import Any
 
 from labkit.character.config import CharacterConfig
 from labkit.character.data import Sample
-from labkit.character.lite import baseline_score, split_by_character, train_lite
+from labkit.character.lite import baseline_score, train_lite
 from labkit.character.method import judge_run, select_samples
 from labkit.character.report import agreement_section
 from labkit.core.errors import ConfigError
@@ -112,9 +112,10 @@ def train_judge(cfg: CharacterConfig, run: Run, *, kind: str = "lite", steps: in
             pairs = [(g, untuned.get(i + group[i].lang)) for g, i in zip(gold, ids, strict=True)]
             pairs = [(g, u) for g, u in pairs if u is not None]
             row["untuned_pearson"] = pearson([g for g, _ in pairs], [u for _, u in pairs]) if pairs else math.nan
+            row["untuned_invalid"] = len(ids) - len(pairs)  # no valid score: counted, left out of r
         metrics["files"][key] = row
         rows.append([key, r["train"], r["test"], _f(row["judge_pearson"]), _f(row["overlap_pearson"])]
-                    + ([_f(row["untuned_pearson"])] if untuned else []))
+                    + ([f"{_f(row['untuned_pearson'])} ({row['untuned_invalid']} invalid)"] if untuned else []))
     wins = sum(v["judge_pearson"] > v["overlap_pearson"] for v in metrics["files"].values())
     metrics["beats_overlap"] = wins
     header = ["file/lang", "train", "test", f"{kind} judge r", "word-overlap r"] + (
@@ -125,5 +126,3 @@ def train_judge(cfg: CharacterConfig, run: Run, *, kind: str = "lite", steps: in
                       "cells (held-out Pearson r with human gold).", "", markdown_table(header, rows)])
     return text + "\n", metrics
 
-
-__all__ = ["metaeval_judge", "metaeval_pred_field", "split_by_character", "train_judge"]

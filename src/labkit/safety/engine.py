@@ -11,7 +11,6 @@ raises into the agent loop.
 from __future__ import annotations
 
 import copy
-import json
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -126,7 +125,6 @@ class Episode:
                 result = apply_plan(plan, tool, self.states[where], args)
         except Exception as exc:  # an engine defect must not end the episode: the agent sees an error
             result = {"success": False, "error": "engine_error", "message": f"{type(exc).__name__}: {exc}"}
-        json.dumps(result, default=str)  # answers must be JSON-serialisable
         self.log.append(CallLog(tool, env.name, args, op, source, result, dropped))
         return result
 
