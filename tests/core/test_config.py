@@ -63,3 +63,11 @@ def test_parse_overrides_and_describe() -> None:
         parse_overrides(["novalue"])
     rows = {k: (d, h) for k, d, h in describe(Cfg)}
     assert rows["search.budget"] == (50, "judge calls")
+
+
+def test_overrides_from_cli_options() -> None:
+    from labkit.core.cli import overrides_from
+
+    given = {"judge": "rule, smollm2", "risk": ["Lead to property loss"], "flag": False, "n": 3, "skip": None}
+    assert overrides_from(given, {"judge": "judges", "n": "env.n"}, lists=("judge", "risk")) == [
+        'judges=["rule", "smollm2"]', 'risk=["Lead to property loss"]', "flag=false", "env.n=3"]

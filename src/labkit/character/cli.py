@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from labkit.character.config import CharacterConfig
-from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, resolve_config
+from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, overrides_from, resolve_config
 from labkit.core.config import describe, to_dict
 
 app = typer.Typer(help="CharacterBench (Zhou et al., AAAI 2025, arXiv:2412.11912): role-play replies scored on 11 "
@@ -26,15 +25,7 @@ NameOpt = Annotated[str | None, typer.Option("--name", help="Run name (folder su
 
 def _config(config: Path | None, overrides: list[str] | None, resume: Path | None, **given: Any) -> CharacterConfig:
     keys = {"lang": "langs", "dims": "files", "judge": "judge.model", "model": "generate.model"}
-    sets = []
-    for name, value in given.items():
-        if value is None:
-            continue
-        if name in ("lang", "dims"):
-            value = json.dumps([v.strip() for v in str(value).split(",") if v.strip()])
-        elif isinstance(value, bool):
-            value = json.dumps(value)
-        sets.append(f"{keys.get(name, name)}={value}")
+    sets = overrides_from(given, keys, lists=("lang", "dims"))
     return resolve_config(CharacterConfig, config, sets + list(overrides or []), resume)
 
 

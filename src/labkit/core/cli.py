@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -34,6 +35,25 @@ def resolve_config(cls: type[T], config: Path | None, overrides: list[str] | Non
     if resume is not None:
         return load_config(cls, resume / "config.yaml", overrides)
     return load_config(cls, config, overrides)
+
+
+def overrides_from(given: dict[str, Any], keys: dict[str, str] | None = None,
+                   lists: tuple[str, ...] = ()) -> list[str]:
+    """CLI option values -> dotted overrides: None is skipped, booleans are JSON, options named in ``lists``
+    (comma-separated text or a repeated option) become JSON lists; ``keys`` maps option names to config keys."""
+    out = []
+    for name, value in given.items():
+        if value is None:
+            continue
+        if name in lists:
+            items = value.split(",") if isinstance(value, str) else list(value)
+            text = json.dumps([str(v).strip() for v in items if str(v).strip()])
+        elif isinstance(value, bool):
+            text = json.dumps(value)
+        else:
+            text = str(value)
+        out.append(f"{(keys or {}).get(name, name)}={text}")
+    return out
 
 
 def debug_enabled() -> bool:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, resolve_config
+from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, overrides_from, resolve_config
 from labkit.core.config import describe, to_dict
 from labkit.safety.config import SafetyConfig
 
@@ -23,15 +22,7 @@ RunArg = Annotated[Path, typer.Argument(help="Run folder written by `labkit safe
 def _config(config: Path | None, overrides: list[str] | None, resume: Path | None, **given: Any) -> SafetyConfig:
     keys = {"agent": "agent.model", "defence": "agent.defence", "protocol": "agent.protocol", "judge": "judges",
             "risk": "risks"}
-    sets = []
-    for name, value in given.items():
-        if value is None:
-            continue
-        if name == "judge":
-            value = json.dumps([v.strip() for v in value.split(",") if v.strip()])
-        elif name == "risk":
-            value = json.dumps(list(value))
-        sets.append(f"{keys.get(name, name)}={value}")
+    sets = overrides_from(given, keys, lists=("judge", "risk"))
     return resolve_config(SafetyConfig, config, sets + list(overrides or []), resume)
 
 

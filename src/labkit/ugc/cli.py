@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, resolve_config
+from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, overrides_from, resolve_config
 from labkit.core.config import describe, to_dict
 from labkit.ugc.config import UgcConfig
 
@@ -33,13 +32,7 @@ NameOpt = Annotated[str | None, typer.Option("--name", help="Run name (folder su
 def _config(config: Path | None, overrides: list[str] | None, resume: Path | None, **given: Any) -> UgcConfig:
     keys = {"env": "env.source", "n": "env.n", "m": "env.m", "d": "env.d", "seed": "env.seed",
             "costs": "env.costs", "lam": "optim.lam", "per_user": "optim.per_user", "steps": "optim.steps"}
-    sets = []
-    for name, value in given.items():
-        if value is None:
-            continue
-        text = json.dumps(value) if isinstance(value, bool) else str(value)
-        sets.append(f"{keys.get(name, name)}={text}")
-    return resolve_config(UgcConfig, config, sets + list(overrides or []), resume)
+    return resolve_config(UgcConfig, config, overrides_from(given, keys) + list(overrides or []), resume)
 
 
 def _start(cfg: UgcConfig, command: str, name: str | None, resume: Path | None):  # noqa: ANN202 - Run
