@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from labkit.core.cli import ConfigOpt, SetOpt
+from labkit.core.cli import ConfigOpt, SetOpt, overrides_from
 from labkit.core.config import describe
 from labkit.prag.config import PragConfig
 
@@ -27,7 +27,7 @@ AugmentedOpt = Annotated[Path | None, typer.Option("--augmented", help=(
 def _cfg(config: Path | None, overrides: list[str] | None, **given: Any) -> PragConfig:
     from labkit.core.config import load_config
 
-    sets = [f"{k}={json.dumps(v) if isinstance(v, bool) else v}" for k, v in given.items() if v is not None]
+    sets = overrides_from(given)
     return load_config(PragConfig, config, sets + list(overrides or []))
 
 

@@ -87,6 +87,7 @@ class Episode:
         self.specs = specs or {}
         self.embedder, self.simulator = embedder, simulator
         self.log: list[CallLog] = []
+        self._plans: dict[tuple[int, str], Plan] = {}
 
     def tool_schemas(self) -> list[dict[str, Any]]:
         """The exposed tools as OpenAI ``tools`` entries, first environment first, no duplicates."""
@@ -97,11 +98,13 @@ class Episode:
         return list(seen.values())
 
     def plan(self, env_index: int, tool: str) -> Plan:
-        env = self.case.environments[env_index]
-        spec = self.specs.get(env.name, {}).get(tool)
-        if spec is not None:
-            return spec
-        return plan_tool(self.schemas[env_index][tool], self.case.environments[env_index].parameters, self.embedder)
+        """The tool's plan, worked out once per episode (it depends on the initial state only)."""
+        if (env_index, tool) not in self._plans:
+            env = self.case.environments[env_index]
+            spec = self.specs.get(env.name, {}).get(tool)
+            self._plans[(env_index, tool)] = spec if spec is not None else plan_tool(
+                self.schemas[env_index][tool], env.parameters, self.embedder)
+        return self._plans[(env_index, tool)]
 
     def call(self, tool: str, raw_arguments: Any) -> dict[str, Any]:
         """Serve one call; the answer is what the agent sees."""
