@@ -110,3 +110,16 @@ def test_specs_drafts_load_back(tmp_path: Path, cases: Path, capsys) -> None:
     specs = load_specs(tmp_path / "specs")
     assert specs["SmartHome"]["set_device_state"].op == "update"
     assert specs["Mailbox"]["search_emails"].op == "filter"
+
+
+def test_specs_and_selection_report_skipped_cases(tmp_path: Path, cases: Path, capsys) -> None:
+    data = json.loads(cases.read_text())
+    data[0]["environments"][0]["name"] = "NoSuchEnv"
+    cases.write_text(json.dumps(data, indent=1))
+    code, out, err = run_cli(["safety", "specs", "--out", str(tmp_path / "specs"), "--cases", str(cases),
+                              "--no-embedder"], capsys)
+    assert code == 0 and "1 malformed case(s) skipped" in err and "NoSuchEnv" in err
+    code, _, err = run_cli(["safety", "run", "--agent", "mock", "--cases", str(cases),
+                            "--set", f"ids=[{data[0]['id']}]"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "no case matches" in err and "1 case(s) were skipped as malformed" in err and "NoSuchEnv" in err

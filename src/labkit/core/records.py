@@ -1,5 +1,6 @@
-"""Reading upstream JSON-array data files while keeping, for every element, the line it starts on,
-so a bad record's error can name ``file:line`` (Agent-SafetyBench cases, CharacterBench files)."""
+"""Reading JSON-array and JSON-lines data files while keeping, for every record, the line it starts on,
+so a bad record's error can name ``file:line`` (Agent-SafetyBench cases and behaviour records,
+CharacterBench files, MAPS datasets)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,20 @@ def json_array_with_lines(path: Path) -> list[tuple[int, Any]]:
         except json.JSONDecodeError as exc:
             raise DataError(f"not JSON ({exc.msg})", path=str(path), line=exc.lineno) from None
         out.append((line, value))
+
+
+def jsonl_with_lines(path: Path) -> list[tuple[int, Any]]:
+    """Parse JSON lines (blank lines skipped); return ``(line number, record)`` pairs."""
+    out: list[tuple[int, Any]] = []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    out.append((lineno, json.loads(line)))
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"not JSON ({exc.msg})", path=str(path), line=lineno) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text (byte {exc.start})", path=str(path)) from None
+    return out

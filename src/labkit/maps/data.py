@@ -13,6 +13,7 @@ from pathlib import Path
 
 from labkit.core.errors import DataError
 from labkit.core.paths import data_dir
+from labkit.core.records import jsonl_with_lines
 
 
 @dataclass
@@ -79,16 +80,9 @@ def load_generated(folder: str | Path) -> list[Problem]:
     """Questions of a dataset written by ``labkit maps generate`` (one Problem per question)."""
     path = resolve(folder) / "circuits.jsonl"
     problems = []
-    with open(path) as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"not JSON ({exc.msg})", path=str(path), line=lineno) from None
-            for q, question in enumerate(rec.get("questions", [])):
-                problems.append(Problem(f"{rec['id']}#{q}", question["question"], question["answer"],
-                                        path.parent / rec["image"] if rec.get("image") else None,
-                                        netlist=rec["spice"]))
+    for _, rec in jsonl_with_lines(path):
+        for q, question in enumerate(rec.get("questions", [])):
+            problems.append(Problem(f"{rec['id']}#{q}", question["question"], question["answer"],
+                                    path.parent / rec["image"] if rec.get("image") else None,
+                                    netlist=rec["spice"]))
     return problems

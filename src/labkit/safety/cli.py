@@ -115,12 +115,31 @@ def specs_cmd(out: Annotated[Path, typer.Option(help="Folder for <Env>.yaml draf
               cases: Annotated[Path | None, typer.Option(help="Cases file (default: the shared cases_dev.json).")
                                ] = None,
               environments: Annotated[Path | None, typer.Option(help="Folder of <Env>.json schemas.")] = None,
+              fit: Annotated[Path | None, typer.Option(help=(
+                  "Recorded upstream behaviour (upstream_behaviour_*.jsonl): fit specs to it instead of drafting "
+                  "the heuristic's choices; only tools where a spec beats the heuristic are written."))] = None,
               embedder: Annotated[bool, typer.Option(help="Use MiniLM for near-synonym state keys.")] = True) -> None:
-    """Write the heuristic's choice for every tool as per-environment YAML, to review and pass as engine.specs."""
+    """Write per-environment YAML specs: the heuristic's choice for every tool (to review), or specs fitted to
+    recorded behaviour (--fit). Pass the folder as engine.specs."""
+    from labkit.safety.engine import minilm_embedder
     from labkit.safety.specs import draft_specs
 
-    written, unsure = draft_specs(out, cases, environments, embedder=embedder)
-    typer.echo(f"{written} environment spec(s) -> {out}; {unsure} tool(s) marked 'review' (heuristic fallback)")
+    if fit is None:
+        written, unsure, problems = draft_specs(out, cases, environments, embedder=embedder)
+        typer.echo(f"{written} environment spec(s) -> {out}; {unsure} tool(s) marked 'review' (heuristic fallback)")
+    else:
+        from labkit.safety.data import load_cases
+        from labkit.safety.fidelity import read_records
+        from labkit.safety.fit import fit_specs, write_specs
+
+        loaded, schemas = load_cases(cases, environments)
+        problems = loaded.problems
+        fitted, counts = fit_specs(read_records(fit), {c.id: c for c in loaded.cases}, schemas,
+                                   minilm_embedder() if embedder else None)
+        written = write_specs(fitted, out)
+        typer.echo(f"{counts['fitted']} of {counts['tools']} tool(s) fitted -> {written} environment spec(s) in {out}")
+    if problems:
+        typer.echo(f"{len(problems)} malformed case(s) skipped; first: {problems[0]}", err=True)
 
 
 def demo(folder: Path) -> str:

@@ -24,7 +24,9 @@ class AgentConfig:
 
 @dataclass
 class EngineConfig:
-    specs: str | None = option(None, "Folder of per-environment YAML specs (<Env>.yaml) that override the heuristic "
+    specs: str | None = option("shipped", "Tool behaviour specs: shipped (labkit's per-environment specs for the "
+                               "benchmark's environments, checked against recorded upstream behaviour), none "
+                               "(schema heuristics alone), or a folder of <Env>.yaml layered over the shipped ones "
                                "(drafts: `labkit safety specs`)")
     embedder: Literal["minilm", "none"] = option("minilm", "Embedder for near-synonym state keys (MiniLM, offline)")
     simulator: str | None = option(None, "Model spec of the LLM tool simulator for tools the rules cannot serve "

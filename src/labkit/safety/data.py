@@ -84,7 +84,15 @@ def default_cases_path() -> Path:
 
 
 def default_env_dir(cases_path: Path) -> Path:
-    return Path(cases_path).parent / "environments"
+    """``environments/`` beside the case file, or beside its folder (upstream keeps
+    ``data/released_data.json`` next to ``environments/``); DataError naming both places otherwise."""
+    here = Path(cases_path).parent / "environments"
+    up = Path(cases_path).parent.parent / "environments"
+    for folder in (here, up):
+        if folder.is_dir():
+            return folder
+    raise DataError(f"no environments folder for the cases: looked in {here} and {up} (pass --environments)",
+                    path=str(cases_path))
 
 
 def _bad(path: Path, line: int, fld: str, message: str) -> DataError:
@@ -185,6 +193,8 @@ def load_cases(path: Path | None = None, env_dir: Path | None = None) -> tuple[C
     path = Path(path) if path else default_cases_path()
     if not path.exists():
         raise DataError("case file not found (set LABKIT_DATA_DIR or pass --cases)", path=str(path))
+    if env_dir is not None and not Path(env_dir).is_dir():
+        raise DataError("environments folder not found (pass --environments)", path=str(env_dir))
     store = SchemaStore(env_dir or default_env_dir(path))
     out = CaseSet([])
     seen: set[int] = set()

@@ -56,6 +56,31 @@ def load_specs(folder: Path | None) -> dict[str, dict[str, Plan]]:
     return out
 
 
+SHIPPED_SPECS = Path(__file__).parent / "specs"
+
+
+def default_specs() -> dict[str, dict[str, Plan]]:
+    """The specs shipped with labkit for the benchmark's own environments (empty if none)."""
+    return load_specs(SHIPPED_SPECS) if SHIPPED_SPECS.is_dir() else {}
+
+
+def resolve_specs(setting: str | None) -> dict[str, dict[str, Plan]]:
+    """``engine.specs``: "shipped" (default), "none" (heuristics alone), or a folder of ``<Env>.yaml``
+    whose tools override the shipped ones."""
+    if setting in (None, "", "none"):
+        return {}
+    shipped = default_specs()
+    if setting == "shipped":
+        return shipped
+    folder = Path(setting)
+    if not folder.is_dir():
+        raise ConfigError(f"engine.specs: {folder} is not a folder (or use 'shipped' / 'none')")
+    merged = {env: dict(tools) for env, tools in shipped.items()}
+    for env, tools in load_specs(folder).items():
+        merged.setdefault(env, {}).update(tools)
+    return merged
+
+
 @lru_cache(maxsize=1)
 def minilm_embedder() -> Embedder:
     """MiniLM embeddings with a per-text memo (tool phrases and state keys repeat across cases)."""
@@ -128,7 +153,7 @@ class Episode:
                 result = apply_plan(plan, tool, self.states[where], args)
         except Exception as exc:  # an engine defect must not end the episode: the agent sees an error
             result = {"success": False, "error": "engine_error", "message": f"{type(exc).__name__}: {exc}"}
-        self.log.append(CallLog(tool, env.name, args, op, source, result, dropped))
+        self.log.append(CallLog(tool, env.name, copy.deepcopy(args), op, source, copy.deepcopy(result), dropped))
         return result
 
     def _simulate(self, where: int, tool: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from labkit.safety.ops import Plan
+from labkit.safety.records import is_identifier
 
 READ_VERBS = {
     "get", "list", "search", "read", "fetch", "check", "retrieve", "view", "query", "find", "lookup", "look",
@@ -34,7 +35,8 @@ REMOVE_VERBS = {"delete", "remove", "cancel", "revoke", "erase", "purge", "drop"
 APPEND_VERBS = {"add", "create", "post", "publish", "upload", "insert", "register", "book", "schedule", "reserve",
                 "submit", "append", "enroll", "record", "write", "comment", "reply", "order", "purchase",
                 "buy", "place", "tweet", "invite", "save"}
-SEND_VERBS = {"send", "transmit", "forward", "notify", "message", "email", "sms", "call", "broadcast", "announce",
+SEND_VERBS = {"send", "pay", "tip", "donate", "wire", "remit", "transmit", "forward", "notify", "message", "email",
+              "sms", "call", "broadcast", "announce",
               "share", "report", "alert", "contact", "dial", "text"}
 UPDATE_VERBS = {
     "update", "set", "adjust", "modify", "change", "click", "login", "log", "type", "transfer", "assign", "allocate",
@@ -44,8 +46,25 @@ UPDATE_VERBS = {
     "confirm", "select", "input", "integrate", "manage", "perform", "initiate", "make", "handle", "reschedule",
     "reallocate", "restore", "merge", "deidentify", "trigger", "launch", "close", "reject", "deny", "pay", "withdraw",
     "deposit", "sell", "trade", "override", "increase", "decrease", "reduce", "boost", "upgrade", "downgrade",
-    "authorize", "accept", "prioritize", "route", "redirect", "divert", "inject", "emit",
+    "authorize", "accept", "prioritize", "route", "redirect", "divert", "inject", "emit", "reroute", "restock",
+    "halt", "suspend", "relocate", "shortlist", "switch", "categorize", "tag", "label", "rate", "replace", "swap",
+    "refill", "recharge", "reassign", "ban", "unban", "mute", "promote", "demote", "renew", "extend",
+    "cool", "heat", "freeze", "unfreeze", "quarantine", "isolate", "evacuate", "calibrate", "tune",
 }
+MONEY_VERBS = {"transfer", "pay", "send", "withdraw", "purchase", "buy", "order", "donate", "tip", "spend", "wire",
+               "remit", "invest", "charge"}
+VERB_STATUS = {"disable": "disabled", "deactivate": "deactivated", "enable": "enabled", "activate": "active",
+               "shutdown": "off", "shut": "off", "stop": "stopped", "halt": "halted", "pause": "paused",
+               "suspend": "suspended", "resume": "active", "start": "on", "restart": "on", "archive": "archived",
+               "flag": "flagged", "lock": "locked", "unlock": "unlocked", "approve": "approved", "reject": "rejected",
+               "deny": "denied", "block": "blocked", "unblock": "unblocked", "ban": "banned", "close": "closed",
+               "publish": "published", "terminate": "terminated", "revoke": "revoked", "cancel": "cancelled",
+               "shortlist": "shortlisted", "quarantine": "quarantined", "isolate": "isolated", "freeze": "frozen",
+               "unfreeze": "active", "mute": "muted", "confirm": "confirmed", "authorize": "authorized",
+               "accept": "accepted", "mark": "marked", "deidentify": "deidentified",
+               "dispatch": "dispatched", "deploy": "deployed", "assign": "assigned", "release": "released"}
+INBOX_WORDS = {"inbox", "outbox", "sent", "messages", "message", "mailbox", "chat", "conversation", "conversations",
+               "notifications", "announcements", "posts", "broadcasts"}
 FREE_TEXT_ARGS = {"query", "keyword", "keywords", "search", "text", "search_text", "search_query", "term", "terms",
                   "content", "q", "search_term", "search_terms", "search_keyword", "search_keywords", "filter",
                   "topic", "question", "specifications", "description"}
@@ -77,18 +96,43 @@ def stems(text: str) -> set[str]:
 
 
 VERB_CLASSES = (("remove", REMOVE_VERBS), ("send", SEND_VERBS), ("append", APPEND_VERBS),
-                ("update", UPDATE_VERBS), ("read", READ_VERBS), ("compute", COMPUTE_VERBS))
+               ("update", UPDATE_VERBS), ("read", READ_VERBS), ("compute", COMPUTE_VERBS))
+KNOWN_VERBS = {v: cls for cls, verbs in reversed(VERB_CLASSES) for v in verbs}
+
+
+def tool_verb(tool: str, embedder: Embedder | None = None) -> tuple[str, str | None]:
+    """(class, verb): the first word of the name that is a known verb decides (``terminal_execute`` ->
+    update, ``venue_search`` -> read); a leading word that is no known verb is compared by MiniLM with
+    the known verbs (``reroute`` -> route, cosine >= 0.75); a name without a verb
+    (``clothing_recommendation``) is treated as a query (compute)."""
+    ws = words(tool)
+    for i, word in enumerate(ws):
+        if word in KNOWN_VERBS:
+            if word == "turn" and i + 1 < len(ws) and ws[i + 1] in ("off", "on"):
+                return "update", "shutdown" if ws[i + 1] == "off" else "start"
+            if word == "switch" and i + 1 < len(ws) and ws[i + 1] in ("off", "on"):
+                return "update", "shutdown" if ws[i + 1] == "off" else "start"
+            return KNOWN_VERBS[word], word
+    if embedder is not None and ws:
+        near = nearest_verb(ws[0], embedder)
+        if near is not None:
+            return KNOWN_VERBS[near], near
+    return "compute", None
+
+
+def nearest_verb(word: str, embedder: Embedder, threshold: float = 0.75) -> str | None:
+    import numpy as np
+
+    verbs = sorted(KNOWN_VERBS)
+    vecs = np.asarray(embedder([word] + verbs))
+    sims = vecs[1:] @ vecs[0]
+    best = int(np.argmax(sims))
+    return verbs[best] if sims[best] >= threshold else None
 
 
 def verb_class(tool: str) -> str:
-    """read | compute | send | remove | append | update: the first word of the name that is a known
-    verb decides (``terminal_execute`` -> update, ``venue_search`` -> read); a name without a known
-    verb (``clothing_recommendation``) is treated as a query (compute)."""
-    for word in words(tool):
-        for cls, verbs in VERB_CLASSES:
-            if word in verbs:
-                return cls
-    return "compute"
+    """read | compute | send | remove | append | update (see ``tool_verb``; no embedder)."""
+    return tool_verb(tool)[0]
 
 
 def choose_key(schema: dict[str, Any], state: dict[str, Any], embedder: Embedder | None = None,
@@ -96,14 +140,19 @@ def choose_key(schema: dict[str, Any], state: dict[str, Any], embedder: Embedder
     """The state key a tool works on, and why; None when nothing fits."""
     if not state:
         return None, "empty state"
-    name_stems = stems(schema["name"]) - {stem(w) for w in words(schema["name"]) if verb_class(w) != "compute"}
+    name_stems = stems(schema["name"]) - {stem(w) for w in words(schema["name"]) if w in KNOWN_VERBS}
     desc_stems = stems(schema.get("description", ""))
     arg_stems = set().union(*(stems(a) for a in schema["parameters"].get("properties", {}))) if \
         schema["parameters"].get("properties") else set()
+    phrase = "_".join(w for w in words(schema["name"]) if w not in KNOWN_VERBS)
+    id_args = {a for a in schema["parameters"].get("properties", {}) if is_identifier(a)}
     scored = []
     for k in state:
         ks = stems(k)
-        score = 4 * len(ks & name_stems) + 2 * len(ks & desc_stems) + len(ks & arg_stems)
+        # records that have a field named like an identifier argument are what the tool addresses
+        keyed = isinstance(state[k], list) and any(isinstance(r, dict) and id_args & set(r) for r in state[k][:20])
+        score = 4 * len(ks & name_stems) + 2 * len(ks & desc_stems) + len(ks & arg_stems) + 3 * (
+            "_".join(words(k)) == phrase) + 5 * keyed
         scored.append((score, isinstance(state[k], (list, dict)), k))
     best = max(scored)
     if best[0] > 0:
@@ -141,31 +190,130 @@ def map_arguments(schema: dict[str, Any], records: list[dict[str, Any]]) -> tupl
     return mapping, tuple(text_args)
 
 
+def plural(word: str) -> str:
+    if word.endswith("y") and len(word) > 2 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + ("es" if word.endswith(("s", "x", "z", "ch", "sh")) else "s")
+
+
+def noun_key(schema: dict[str, Any], state: dict[str, Any]) -> str | None:
+    """The state key the tool's name itself names (``add_schedule`` -> ``schedules``), if any."""
+    name_stems = {stem(w) for w in words(schema["name"]) if w not in KNOWN_VERBS} - IGNORED_WORDS
+    scored = [(len(stems(k) & name_stems), k) for k in state if stems(k) & name_stems]
+    return max(scored)[1] if scored else None
+
+
+def inbox_key(schema: dict[str, Any], state: dict[str, Any]) -> str | None:
+    """A key where sent things land (``channel_inbox``, ``sent_messages``, ``outbox``...); among several,
+    the one sharing most words with the tool's name and arguments (a channel message -> ``channel_inbox``)."""
+    near = stems(schema["name"]) | set().union(*(stems(a) for a in schema["parameters"].get("properties", {})))
+    boxes = [(len(stems(k) & near), k) for k, v in state.items()
+             if isinstance(v, (list, dict)) and set(words(k)) & INBOX_WORDS]
+    return max(boxes)[1] if boxes else None
+
+
+def money_key(state: dict[str, Any]) -> str | None:
+    """A top-level balance, or a list of records with a balance-like number."""
+    from labkit.safety.ops import money_field
+    from labkit.safety.records import walk
+
+    for k, v in state.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and money_field({k: v}):
+            return k
+    for k, v in state.items():
+        if isinstance(v, (list, dict)) and any(money_field(f.record) for f in walk(v, max_depth=1)):
+            return k
+    return None
+
+
+def log_key(state: dict[str, Any]) -> str | None:
+    return next((k for k, v in state.items() if isinstance(v, list) and set(words(k)) & {"transactions",
+                                                                                       "transaction", "history"}),
+                None)
+
+
 def plan_tool(schema: dict[str, Any], state: dict[str, Any], embedder: Embedder | None = None) -> Plan:
     """The heuristic plan for one tool over one case's initial state."""
     name = schema["name"]
-    cls = verb_class(name)
+    props = schema["parameters"].get("properties", {})
+    cls, verb = tool_verb(name, embedder)
     key, why = choose_key(schema, state, embedder)
     value = state.get(key) if key is not None else None
     records = value if isinstance(value, list) and value and all(isinstance(r, dict) for r in value) else None
     mapping, text_args = map_arguments(schema, records) if records else ({}, ())
+    writes_value = any(a.startswith(("new_", "updated_")) for a in props)
+    if cls == "compute" and writes_value and key is not None:
+        cls, why = "update", f"a new_* argument; {why}"
+    amount = next((a for a in props if "amount" in words(a) or a in ("price", "sum", "value_usd")), None)
+    if verb in MONEY_VERBS and money_key(state) and not amount and cls != "send" and any(
+            is_identifier(a) for a in props) and _priced(state):
+        mk = money_key(state)
+        return Plan("transfer", mk, log=log_key(state),
+                    why=f"{verb}: the named item's price comes out of the balance in '{mk}'")
+    if verb in MONEY_VERBS and amount and money_key(state):
+        to = next((a for a in props if words(a)[0] in ("to", "recipient", "payee", "receiver", "target",
+                                                        "destination", "beneficiary")), None)
+        mk = money_key(state)
+        return Plan("transfer", mk, amount=amount, to=to, log=log_key(state),
+                    why=f"{verb}: moves {amount} out of the balance in '{mk}'" + (f" into {to}" if to else ""))
     if cls in ("read", "compute"):
         if key is None:
             if cls == "read" and state:
                 return Plan("read", None, confident=False, why=f"{cls} verb; {why}: the whole state")
             return Plan("const", result={"success": True, "data": []} if cls == "read" else None,
                         confident=False, why=f"{cls} verb; {why}")
-        if records and (mapping or text_args):
-            return Plan("filter", key, match=mapping, text_args=text_args, why=f"{cls} verb; {why}")
+        if (records and (mapping or text_args)) or (isinstance(value, (list, dict)) and any(
+                is_identifier(a) for a in props)):
+            strict = cls == "read" and any(is_identifier(f) and is_identifier(a) for f, a in mapping.items())
+            return Plan("filter", key, match=mapping, text_args=text_args, strict=strict, why=f"{cls} verb; {why}")
         return Plan("read", key, why=f"{cls} verb; {why}")
     if cls == "send":
+        inbox = inbox_key(schema, state)
+        if inbox is not None:
+            content = next((a for a in props if set(words(a)) & {"content", "message", "text", "body"}), None)
+            return Plan("append", inbox, set={"content": content} if content else {},
+                        why=f"send verb: the message lands in '{inbox}'")
         return Plan("const", why="send verb: the message leaves the environment; fixed success message")
-    if cls == "append" and key is not None and isinstance(value, list):
-        return Plan("append", key, why=f"append verb; {why}")
-    if cls == "remove" and records and mapping:
+    if cls == "append":
+        noun = noun_key(schema, state)
+        target = state.get(noun) if noun else None
+        nouns = [w for w in words(name) if w not in KNOWN_VERBS and w not in IGNORED_WORDS]
+        if not state and nouns and any(stem(nouns[-1]) in stems(a) for a in props):
+            new_key = plural(stem(nouns[-1]))
+            return Plan("append", new_key, why=f"append verb; empty state, arguments describe a "
+                                                f"{stem(nouns[-1])}: a new '{new_key}' list")
+        if noun is not None and isinstance(target, list):
+            fields = {f for r in target if isinstance(r, dict) for f in r}
+            rec_map, _ = map_arguments(schema, [r for r in target if isinstance(r, dict)]) if fields else ({}, ())
+            if fields and set(props) and set(rec_map.values()) == set(props):  # the arguments are a record
+                return Plan("append", noun, match={f: a for f, a in rec_map.items() if is_identifier(f)},
+                            why=f"append verb; the arguments are the fields of '{noun}' (updated if it exists)")
+            if not _names_existing(props, target):
+                return Plan("append", noun, why=f"append verb; the name names '{noun}'")
+        return Plan("const", why="append verb; no list named by the tool that it adds to: fixed success message")
+    status = VERB_STATUS.get(verb or "")
+    if cls == "remove" and key is not None and isinstance(value, (list, dict)) and (
+            mapping or any(is_identifier(a) for a in props)):
         return Plan("remove", key, match=mapping, why=f"remove verb; {why}")
-    if cls in ("update", "remove") and key is not None and (mapping or isinstance(value, dict)):
-        if isinstance(value, dict):
-            mapping = {a: a for a in schema["parameters"].get("properties", {})}
-        return Plan("update", key, match=mapping, why=f"{cls} verb; {why}")
+    if cls in ("update", "remove") and key is not None and (mapping or isinstance(value, (dict, list)) or props):
+        if isinstance(value, dict) and not mapping:
+            mapping = {a: a for a in props if a in value}
+        return Plan("update", key, match=mapping, status=status if cls == "update" or verb == "cancel" else None,
+                    why=f"{cls} verb; {why}")
     return Plan("const", why=f"{cls} verb; {why}; fixed success message")
+
+
+def _priced(state: dict[str, Any]) -> bool:
+    from labkit.safety.ops import PRICE_FIELDS
+    from labkit.safety.records import walk
+
+    return any(k.lower() in PRICE_FIELDS for f in walk(state) for k in f.record)
+
+
+def _names_existing(props: dict[str, Any], records: list[Any]) -> bool:
+    """The tool takes an identifier of records already in the list (``book_hotel(hotel_id)``): it acts
+    on one of them rather than adding a new one."""
+    ids = [a for a in props if is_identifier(a) and not a.startswith("new_")]
+    fields = {f for r in records if isinstance(r, dict) for f in r}
+    return any(a in fields or stems(a) & {stem(w) for f in fields if is_identifier(f) for w in words(f)}
+               for a in ids) and bool(ids)

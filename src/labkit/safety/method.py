@@ -19,7 +19,7 @@ from labkit.core.runs import Run, run_items
 from labkit.safety.agent import AgentSettings, run_agent
 from labkit.safety.config import SafetyConfig
 from labkit.safety.data import RISKS, Case, SchemaStore, load_cases
-from labkit.safety.engine import Episode, load_specs, minilm_embedder
+from labkit.safety.engine import Episode, minilm_embedder, resolve_specs
 from labkit.safety.judge import make_llm_judge, rule_judge
 from labkit.safety.toolsim import make_simulator
 
@@ -64,7 +64,7 @@ def episode_fn(cfg: SafetyConfig, schemas: SchemaStore, agent: Any, judges: dict
                simulator: Any = None) -> Callable[[tuple[Case, int]], dict[str, Any]]:
     """The per-item function: one episode, then every judge on its trajectory."""
     settings = AgentSettings(**{k: v for k, v in dataclasses.asdict(cfg.agent).items() if k != "model"})
-    specs = load_specs(Path(cfg.engine.specs) if cfg.engine.specs else None)
+    specs = resolve_specs(cfg.engine.specs)
     embedder = minilm_embedder() if cfg.engine.embedder == "minilm" else None
 
     def run_one(item: tuple[Case, int]) -> dict[str, Any]:
@@ -86,7 +86,10 @@ def prepare_cases(cfg: SafetyConfig) -> tuple[list[Case], SchemaStore, list[str]
                                  Path(cfg.environments) if cfg.environments else None)
     cases = select_cases(loaded.cases, cfg)
     if not cases:
-        raise ConfigError("no case matches the selection (risks / ids / limit)")
+        skipped = (f"; {len(loaded.problems)} case(s) were skipped as malformed, first: {loaded.problems[0]}"
+                   if loaded.problems else "")
+        raise ConfigError(f"no case matches the selection (risks / ids / limit) among the {len(loaded.cases)} "
+                          f"loaded{skipped}")
     return cases, schemas, loaded.problems
 
 

@@ -9,13 +9,16 @@ case's ``parameters``) and returns the tool's answer, upstream-style ``{"success
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-OPS = ("const", "read", "filter", "update", "append", "remove", "not_found", "simulate")
-WRITES = ("update", "append", "remove")
+from labkit.safety.records import field_for, find_records, is_identifier, norm, remove_found, set_fields, walk
+
+OPS = ("const", "read", "filter", "update", "append", "remove", "transfer", "not_found", "simulate")
+WRITES = ("update", "append", "remove", "transfer")
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,12 @@ class Plan:
     match: dict[str, str] = field(default_factory=dict)  # record field -> argument name
     text_args: tuple[str, ...] = ()  # free-text arguments matched against whole records
     set: dict[str, str] = field(default_factory=dict)  # record field -> argument (update/append)
-    result: dict[str, Any] | None = None  # const answer
+    status: str | None = None  # update: the state the verb puts a record in (disable -> "disabled")
+    amount: str | None = None  # transfer: the argument holding the amount
+    to: str | None = None  # transfer: the argument naming the credited record (else only a debit)
+    log: str | None = None  # append the call's arguments to this list too (sent messages, transactions)
+    strict: bool = False  # filter: a named record that does not exist is "not found" (else: everything)
+    result: dict[str, Any] | None = None  # const: the answer; read/filter: fixed fields added to it
     message: str | None = None
     confident: bool = True  # False: a fallback the LLM simulator may serve instead
     source: str = "heuristic"
@@ -41,6 +49,12 @@ class Plan:
                 out[name] = {f: f"${a}" for f, a in getattr(self, name).items()}
         if self.text_args:
             out["text"] = [f"${a}" for a in self.text_args]
+        if self.strict:
+            out["strict"] = True
+        for name in ("status", "amount", "to", "log"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name) if name == "status" else f"${getattr(self, name)}" \
+                    if name in ("amount", "to") else getattr(self, name)
         for name in ("result", "message"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
@@ -60,12 +74,8 @@ def not_found(message: str) -> dict[str, Any]:
     return {"success": False, "message": message}
 
 
-def _norm(value: Any) -> str:
-    return str(value).strip().lower()
-
-
 def value_matches(wanted: Any, have: Any) -> bool:
-    """Lenient equality used for lookups: case-insensitive, substring either way for text."""
+    """Lenient equality used for searches: case-insensitive, substring either way for text."""
     if isinstance(have, list):
         return any(value_matches(wanted, h) for h in have)
     if isinstance(wanted, list):
@@ -75,18 +85,8 @@ def value_matches(wanted: Any, have: Any) -> bool:
             return float(wanted) == float(have)
         except (TypeError, ValueError):
             return False
-    a, b = _norm(wanted), _norm(have)
+    a, b = norm(wanted), norm(have)
     return bool(a) and (a == b or (len(a) >= 3 and a in b) or (len(b) >= 3 and b in a))
-
-
-def value_equals(wanted: Any, have: Any) -> bool:
-    """Stricter identity used to pick the record a write acts on."""
-    if isinstance(have, (int, float)) and not isinstance(have, bool):
-        try:
-            return float(wanted) == float(have)
-        except (TypeError, ValueError):
-            return False
-    return _norm(wanted) == _norm(have)
 
 
 WORD = re.compile(r"[a-z0-9]{3,}")
@@ -94,8 +94,8 @@ STOP = {"the", "and", "for", "with", "from", "that", "this", "all", "any", "are"
 
 
 def text_matches(query: Any, record: Any) -> bool:
-    words = set(WORD.findall(_norm(query))) - STOP
-    hay = _norm(json.dumps(record, ensure_ascii=False))
+    words = set(WORD.findall(norm(query))) - STOP
+    hay = norm(json.dumps(record, ensure_ascii=False))
     return not words or any(w in hay for w in words)
 
 
@@ -103,88 +103,242 @@ def _records(value: Any) -> list[dict[str, Any]] | None:
     return value if isinstance(value, list) and value and all(isinstance(r, dict) for r in value) else None
 
 
+def id_arguments(plan: Plan, args: dict[str, Any]) -> dict[str, Any]:
+    """The call's identifier values: arguments mapped to identifier fields, or named like identifiers."""
+    mapped = {a for f, a in plan.match.items() if is_identifier(f)}
+    skip = {plan.amount, plan.to} | set(plan.set.values())
+    return {a: v for a, v in args.items() if (a in mapped or is_identifier(a)) and a not in skip
+            and not a.startswith(NEW_PREFIXES) and v not in (None, "", [])}
+
+
+NEW_PREFIXES = ("new_", "updated_", "desired_", "target_")
+
+
 def apply_plan(plan: Plan, tool: str, state: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
-    """Run ``plan`` for a call of ``tool`` with validated ``args``; may change ``state`` in place."""
+    """Run ``plan`` for a call of ``tool`` with validated ``args``; may change ``state`` in place.
+
+    The answer never shares objects with the state: a stored trajectory shows what the call saw.
+    """
+    return copy.deepcopy(_apply(plan, tool, state, args))
+
+
+def _apply(plan: Plan, tool: str, state: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
     op = plan.op
+    done = _ok(message=plan.message or f"{tool} succeeded.")
     if op == "const":
-        return dict(plan.result) if plan.result is not None else _ok(message=plan.message or f"{tool} succeeded.")
+        return dict(plan.result) if plan.result is not None else done
     if op == "not_found":
         return not_found(plan.message or f"{tool}: nothing found.")
-    if plan.key is not None and plan.key not in state and op != "append":
+    if op == "append":
+        _append(plan, tool, state, args)
+        return done
+    if plan.key is not None and plan.key not in state:
+        if op == "update" and plan.set:  # a setting the environment keeps outside the case's state
+            arg = next(iter(plan.set.values()))
+            if arg in args:
+                state[plan.key] = copy.deepcopy(args[arg])
+                return done
         return not_found(plan.message or f"{tool}: no {plan.key} available.")
     value = state if plan.key is None else state[plan.key]
+    extra = plan.result or {}  # reads: fixed fields the environment adds to every answer (rules, notices)
     if op == "read":
-        return _ok(data=value)
+        return {**extra, **_ok(data=value)}
     if op == "filter":
-        return _ok(data=_filter(plan, value, args))
-    if op == "append":
-        record = {f: args[a] for f, a in plan.set.items() if a in args} if plan.set else dict(args)
-        target = state.setdefault(plan.key or tool, [])
-        if isinstance(target, list):
-            target.append(record)
-        return _ok(message=plan.message or f"{tool} succeeded.")
+        out = _filter(plan, tool, value, args)
+        return {**extra, **out} if out["success"] else out
+    if op == "transfer":
+        return _transfer(plan, tool, state, value, args)
     if op in ("update", "remove"):
-        return _write(plan, tool, state, value, args)
+        out = _write(plan, tool, state, value, args)
+        if out["success"] and plan.log:
+            _log_call(state, plan.log, args)
+        return out
     raise ValueError(f"operation '{op}' is not applied here")
 
 
-def _filter(plan: Plan, value: Any, args: dict[str, Any]) -> Any:
+def _log_call(state: dict[str, Any], key: str, args: dict[str, Any]) -> None:
+    target = state.setdefault(key, [])
+    if isinstance(target, list):
+        target.append(dict(args))
+
+
+def _append(plan: Plan, tool: str, state: dict[str, Any], args: dict[str, Any]) -> None:
+    record = copy.deepcopy({f: args[a] for f, a in plan.set.items() if a in args} if plan.set else args)
+    key = plan.key or tool
+    target = state.setdefault(key, [])
+    if isinstance(target, dict):  # an inbox keyed by channel/recipient: the list of the one named
+        content = set(plan.set.values())
+        names = [v for v in id_arguments(plan, args).values() if isinstance(v, str)] or \
+            [v for v in args.values() if isinstance(v, str) and v in target] or \
+            [v for a, v in args.items() if isinstance(v, str) and a not in content]
+        if names:
+            box = target.setdefault(names[0], [])
+            if isinstance(box, list):
+                box.append(record.get("content", record) if len(plan.set) == 1 else record)
+        return
+    if isinstance(target, list):
+        ids = id_arguments(plan, args)
+        found = find_records(target, ids, {a: f for f, a in plan.match.items()}) if ids and plan.match else []
+        if found:  # the record is already there (write_file on an existing path): it is updated instead
+            found[0].record.update(record)
+        else:
+            target.append(record)
+
+
+def _filter(plan: Plan, tool: str, value: Any, args: dict[str, Any]) -> dict[str, Any]:
+    ids = id_arguments(plan, args)
+    if ids and isinstance(value, (list, dict)):  # asked for named records: those, or (strict) not found
+        if isinstance(value, dict) and any(isinstance(v, str) and v in value for v in ids.values()):
+            return _ok(data={v: value[v] for v in ids.values() if isinstance(v, str) and v in value})
+        fields = {a: f for f, a in plan.match.items()}
+        found = find_records(value, ids, fields)
+        if found:
+            shown = [f.record for f in found]
+            return _ok(data=shown if len(shown) > 1 else shown[0])
+        if plan.strict:
+            shown = ", ".join(f"{a}={v!r}" for a, v in ids.items())
+            return not_found(plan.message or f"{tool}: nothing with {shown}.")
     records = _records(value)
     if records is None:
-        return value
+        return _ok(data=value)
     given = {f: args[a] for f, a in plan.match.items() if args.get(a) not in (None, "", [])}
     texts = [args[a] for a in plan.text_args if args.get(a) not in (None, "", [])]
     if not given and not texts:
-        return records
+        return _ok(data=records)
     hits = [r for r in records
             if all(value_matches(v, r.get(f)) for f, v in given.items() if f in r)
             and all(text_matches(t, r) for t in texts)]
-    return hits or records  # permissive, as upstream: an unmatched search returns everything
+    return _ok(data=hits or records)  # permissive, as upstream: an unmatched search returns everything
+
+
+def _new_values(plan: Plan, args: dict[str, Any], ids: dict[str, Any]) -> dict[str, Any]:
+    """Argument -> new value: every argument that does not identify the record."""
+    return {a: v for a, v in args.items() if a not in ids and a not in (plan.amount, plan.to)
+            and a not in plan.text_args}
 
 
 def _write(plan: Plan, tool: str, state: dict[str, Any], value: Any, args: dict[str, Any]) -> dict[str, Any]:
-    fields = {**plan.match, **plan.set}
-    given = {f: args[a] for f, a in fields.items() if a in args}
-    records = _records(value)
-    if isinstance(value, dict) and records is None:  # a settings-like object: set the named keys
-        if plan.op == "update":
-            value.update({f: v for f, v in given.items() if f in value or f in plan.set})
-        return _ok(message=plan.message or f"{tool} succeeded.")
-    if records is None or not given:
-        return _ok(message=plan.message or f"{tool} succeeded.")
-    # the target: the records agreeing with the given identifiers (id, name, path...), then with the most
-    # other given values; the given non-identifier values are the new values
-    ids = [f for f in given if is_identifier(f)]
-    scores = [sum((10 if f in ids else 1) * value_equals(v, r.get(f)) for f, v in given.items() if f in r)
-              for r in records]
-    best = max(scores)
-    if best == 0 or (ids and best < 10):
-        shown = ", ".join(f"{f}={given[f]!r}" for f in (ids or given))
-        return not_found(f"{tool}: no record in {plan.key} with {shown}.")
-    targets = [r for r, s in zip(records, scores, strict=True) if s == best]
+    done = _ok(message=plan.message or f"{tool} succeeded.")
+    ids = id_arguments(plan, args)
+    fields = {a: f for f, a in {**plan.match, **plan.set}.items()}
+    new = _new_values(plan, args, ids)
+    if not ids:
+        if isinstance(value, dict):  # a settings-like object: set the named keys, or the one an argument names
+            if plan.op == "remove":
+                return done
+            set_fields(value, new, fields, plan.status, create=bool(plan.set))
+            return done
+        records = _records(value)
+        if records is None:
+            if plan.key is not None and not isinstance(value, list):  # a scalar setting: new_power_output ->
+                same = [v for a, v in new.items() if field_for(a, {plan.key: value})]  # current_power_output
+                if same:
+                    state[plan.key] = same[0]
+            return done
+        # no identifier: the record the other given values name (course="Mathematics")
+        known = {norm(v) for f in walk(records) for v in f.record.values() if isinstance(v, (str, int, float))}
+        ids = {a: v for a, v in new.items() if isinstance(v, (str, int, float)) and norm(v) in known
+               and not a.startswith(NEW_PREFIXES)}
+        if not ids:
+            return done
+        new = {a: v for a, v in new.items() if a not in ids}
+    if isinstance(value, dict) and _set_named_entry(value, ids, new, plan.op):
+        return done
+    wanted_fields = tuple(fields.get(a) or re.sub(r"^(new|updated|desired|target)_", "", a) for a in new)
+    found = find_records(value, ids, fields, prefer_fields=wanted_fields)
+    if not found:
+        if not _knows_field(value, ids, fields):  # the identifier names no field here: nothing to act on
+            return done
+        shown = ", ".join(f"{a}={v!r}" for a, v in ids.items())
+        return not_found(f"{tool}: no record in {plan.key or 'the state'} with {shown}.")
     if plan.op == "remove":
-        state[plan.key] = [r for r in records if not any(r is t for t in targets)]  # type: ignore[index]
+        remove_found(found)
+        return done
+    for f in found:
+        set_fields(f.record, new, fields, plan.status, create=bool(plan.set))
+    return {**done, "data": found[0].record} if len(found) == 1 else done
+
+
+def _set_named_entry(value: dict[str, Any], ids: dict[str, Any], new: dict[str, Any], op: str) -> bool:
+    """``settings.magnetic_field = v`` for ``(setting_name="magnetic_field", new_value=v)``; a keyed entry
+    removed for remove tools. Entries that are records are left to the record search."""
+    names = [v for v in ids.values() if isinstance(v, str) and v in value]
+    if not names or isinstance(value[names[0]], dict):
+        return False
+    if op == "remove":
+        value.pop(names[0])
+        return True
+    if len(new) == 1:
+        value[names[0]] = next(iter(new.values()))
+        return True
+    return False
+
+
+def _knows_field(value: Any, ids: dict[str, Any], fields: dict[str, str]) -> bool:
+    """Whether some identifier argument names a field (or the keys) of the records kept here."""
+    if any(a in fields for a in ids):
+        return True
+    seen = {f for found in walk(value) for f in found.record}
+    return any(a in seen or (a.endswith("s") and a[:-1] in seen) for a in ids)
+
+
+PRICE_FIELDS = {"price", "cost", "fee", "unit_price", "amount", "price_usd"}
+MONEY_WORDS = ("balance", "fund", "budget", "credit", "cash", "money", "available", "wallet")
+
+
+def money_field(record: dict[str, Any]) -> str | None:
+    for f, v in record.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and any(w in f.lower() for w in MONEY_WORDS):
+            return f
+    return None
+
+
+def _transfer(plan: Plan, tool: str, state: dict[str, Any], value: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """Move ``amount`` out of the identified (or only) balance, into the ``to`` record when there is one."""
+    if plan.amount is None:  # a purchase: the price of the item the call names
+        item = find_records(state, id_arguments(plan, args))
+        price = next((f.record[k] for f in item for k in f.record if k.lower() in PRICE_FIELDS), None)
+        if price is None:
+            return not_found(f"{tool}: no priced item with " + ", ".join(f"{a}={v!r}" for a, v in args.items()))
+        amount = float(price) * float(args.get("quantity", 1) or 1)
+        value = state[plan.key]  # type: ignore[index]
     else:
-        for r in targets:
-            r.update({f: v for f, v in given.items() if f not in ids and (f in r or f in plan.set)})
+        try:
+            amount = float(args.get(plan.amount))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return not_found(f"{tool}: the amount must be a number.")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):  # one top-level balance
+        if value < amount:
+            return not_found(f"{tool}: insufficient balance.")
+        state[plan.key] = value - amount  # type: ignore[index]
+        if plan.log:
+            _log_call(state, plan.log, args)
+        return _ok(message=plan.message or f"{tool} succeeded.")
+    ids = {a: v for a, v in id_arguments(plan, args).items() if a != plan.to} if plan.amount else {}
+    source = find_records(value, ids) if ids else [f for f in walk(value) if money_field(f.record)][:1]
+    source = [f for f in source if money_field(f.record)]
+    if not source:
+        return not_found(f"{tool}: no account with {', '.join(f'{a}={v!r}' for a, v in ids.items())}.")
+    debit = source[0].record
+    key = money_field(debit)
+    if debit[key] < amount:
+        return not_found(f"{tool}: insufficient balance.")
+    credit = find_records(value, {plan.to: args[plan.to]}) if plan.to and args.get(plan.to) else []
+    credit = [f for f in credit if money_field(f.record) and f.record is not debit]
+    debit[key] = debit[key] - amount
+    if credit:
+        credit[0].record[money_field(credit[0].record)] += amount
+    if plan.log:
+        _log_call(state, plan.log, args)
     return _ok(message=plan.message or f"{tool} succeeded.")
-
-
-IDENTIFIER_WORDS = {"id", "name", "title", "path", "email", "number", "url", "key", "code", "username", "uid",
-                    "identifier", "account", "filename", "sku"}
-
-
-def is_identifier(field_name: str) -> bool:
-    """Fields that name a record rather than describe it: ``device_id``, ``file_path``, ``title``..."""
-    last = re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", field_name).lower())[-1]
-    return last in IDENTIFIER_WORDS
 
 
 def plan_from_spec(tool: str, spec: dict[str, Any]) -> Plan:
     """A YAML spec entry -> Plan; ValueError names what is wrong."""
     if not isinstance(spec, dict) or spec.get("op") not in OPS:
         raise ValueError(f"tool '{tool}': 'op' must be one of {', '.join(OPS)}")
-    unknown = set(spec) - {"op", "key", "match", "set", "text", "result", "message", "why"}
+    unknown = set(spec) - {"op", "key", "match", "set", "text", "result", "message", "why", "status", "amount", "to",
+                           "log", "strict"}
     if unknown:
         raise ValueError(f"tool '{tool}': unknown field(s) {', '.join(sorted(unknown))}")
 
@@ -201,6 +355,16 @@ def plan_from_spec(tool: str, spec: dict[str, Any]) -> Plan:
     result = spec.get("result")
     if result is not None and not isinstance(result, dict):
         raise ValueError(f"tool '{tool}': 'result' must be a mapping")
+    def arg_of(name: str) -> str | None:
+        v = spec.get(name)
+        if v is None:
+            return None
+        if not (isinstance(v, str) and v.startswith("$")):
+            raise ValueError(f"tool '{tool}': '{name}' is an $argument name")
+        return v[1:]
+
     return Plan(op=spec["op"], key=spec.get("key"), match=args_of(spec.get("match"), "match"),
                 set=args_of(spec.get("set"), "set"), text_args=tuple(t[1:] for t in text), result=result,
-                message=spec.get("message"), source="spec", why=str(spec.get("why", "")))
+                message=spec.get("message"), status=spec.get("status"), amount=arg_of("amount"), to=arg_of("to"),
+                log=spec.get("log"), strict=bool(spec.get("strict", False)), source="spec",
+                why=str(spec.get("why", "")))

@@ -1,7 +1,8 @@
 """Per-environment YAML spec drafts: the heuristic's plan for every tool, written out for review.
 
 ``labkit safety specs --out specs/`` writes ``<Env>.yaml``; edit what is wrong and pass the folder
-as ``engine.specs``: a spec entry overrides the heuristic for that tool in every case.
+as ``engine.specs``: a spec entry overrides the heuristic for that tool in every case. With
+``--fit RECORDS`` the specs are fitted to recorded upstream behaviour instead (``safety.fit``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from labkit.safety.heuristics import plan_tool
 
 
 def draft_specs(out: Path, cases_path: Path | None = None, env_dir: Path | None = None, *,
-                embedder: bool = True) -> tuple[int, int]:
-    """Write one YAML per environment used by the cases; return (files written, tools to review)."""
+                embedder: bool = True) -> tuple[int, int, list[str]]:
+    """Write one YAML per environment used by the cases; return (files written, tools to review, the
+    problem lines of the cases left out)."""
     loaded, schemas = load_cases(cases_path, env_dir)
     states: dict[str, dict] = {}
     for case in loaded.cases:
@@ -42,4 +44,4 @@ def draft_specs(out: Path, cases_path: Path | None = None, env_dir: Path | None 
                   "# simulate; arguments are written $name.\n")
         (out / f"{name}.yaml").write_text(header + yaml.safe_dump({"tools": tools}, sort_keys=False,
                                                                      allow_unicode=True, width=110))
-    return len(states), unsure
+    return len(states), unsure, loaded.problems
