@@ -145,6 +145,16 @@ def test_reads_return_the_named_record_or_not_found(tmp_path: Path) -> None:
     assert missing["success"] is False and "P9" in missing["message"]
 
 
+def test_scalar_settings(tmp_path: Path) -> None:
+    tools = [schema("adjust_power_output", {"new_power_output": "number"}),
+             schema("type_text_for_search", {"search_text": "string"})]
+    state = {"current_power_output": 1200, "return_text": "a car rental page"}
+    ep = episode(tmp_path, "Plant", tools, state)
+    ep.call("adjust_power_output", {"new_power_output": 900})
+    ep.call("type_text_for_search", {"search_text": "SUV"})
+    assert ep.states[0] == {"current_power_output": 900, "return_text": "a car rental page", "search_text": "SUV"}
+
+
 def test_the_log_keeps_each_answer_as_it_was_at_call_time(tmp_path: Path) -> None:
     tools = [schema("list_valves"), schema("set_valve_position", {"valve_id": "string", "position": "integer"})]
     state = {"valves": [{"valve_id": "V1", "position": 0}]}
@@ -206,7 +216,8 @@ def test_fidelity_targets_on_the_recorded_calls(behaviour) -> None:
     assert o["calls"] == 2621
     assert o["state_agreement"] >= 0.98 and o["success_agreement"] >= 0.97 and o["read_overlap"] >= 0.9
     alone = score(replay(records, cases, schemas)[0])["overall"]  # heuristics only, no MiniLM
-    assert alone["state_agreement"] >= 0.92  # measured 0.930 with MiniLM; the note explains the gap to 0.95
+    assert alone["state_agreement"] >= 0.92  # measured 0.926 with MiniLM; the note explains the gap to 0.95
+    assert o["wrong_keys"] <= 2
 
 
 def test_shipped_specs_are_what_the_fit_gives(behaviour) -> None:

@@ -6,7 +6,8 @@ top-level state keys changed, what it returned. ``replay`` sends the same calls 
 a fresh episode each and compares:
 
 - state change: did the call change the state (any key) on both sides? missed = upstream wrote and
-  the engine did not; spurious = the other way round;
+  the engine did not; spurious = the other way round; writes to other keys = both wrote, but not the
+  same top-level keys (upstream's ``@key``, an attribute outside the case's parameters, counts as ``key``);
 - success flag: where upstream answers a dict with a boolean ``success``;
 - read overlap: where upstream's result contains state values (``returns_state``), the Jaccard
   overlap of the leaf values of the two results (the ``success`` flag left out).
@@ -132,6 +133,7 @@ class Agreement:
     agree: int = 0
     missed: int = 0
     spurious: int = 0
+    wrong_keys: int = 0  # both changed state, but not the same top-level keys
     flags: int = 0
     flags_agree: int = 0
     reads: int = 0
@@ -143,6 +145,8 @@ class Agreement:
         self.agree += r.upstream_changed == r.engine_changed
         self.missed += r.upstream_changed and not r.engine_changed
         self.spurious += r.engine_changed and not r.upstream_changed
+        self.wrong_keys += r.upstream_changed and r.engine_changed and set(r.engine_keys) != {
+            k.lstrip("@") for k in r.upstream_keys}
         if r.upstream_success is not None:
             self.flags += 1
             self.flags_agree += r.upstream_success == r.engine_success
@@ -152,7 +156,8 @@ class Agreement:
 
     def summary(self) -> dict[str, Any]:
         return {"calls": self.calls, "state_agreement": self.agree / self.calls if self.calls else None,
-                "missed_writes": self.missed, "spurious_writes": self.spurious, "flag_calls": self.flags,
+                "missed_writes": self.missed, "spurious_writes": self.spurious, "wrong_keys": self.wrong_keys,
+                "flag_calls": self.flags,
                 "success_agreement": self.flags_agree / self.flags if self.flags else None,
                 "reads": self.reads, "read_overlap": self.overlap_sum / self.reads if self.reads else None}
 
@@ -186,7 +191,8 @@ def format_table(title: str, scores: dict[str, Any]) -> str:
         return "   -  " if x is None else f"{100 * x:5.1f}%"
 
     lines = [f"{title}: {o['calls']} calls; state change agrees {pct(o['state_agreement'])} "
-             f"({o['missed_writes']} missed, {o['spurious_writes']} spurious writes); success flag agrees "
+             f"({o['missed_writes']} missed, {o['spurious_writes']} spurious writes, {o['wrong_keys']} writes to other "
+             f"keys); success flag agrees "
              f"{pct(o['success_agreement'])} of {o['flag_calls']}; read overlap {pct(o['read_overlap'])} "
              f"over {o['reads']} reads",
              f"  {'operation':<12}{'calls':>7}{'state':>8}{'missed':>8}{'spur.':>7}{'flag':>8}{'overlap':>9}"]

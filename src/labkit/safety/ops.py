@@ -211,6 +211,15 @@ def _filter(plan: Plan, tool: str, value: Any, args: dict[str, Any]) -> dict[str
     return _ok(data=hits or records)  # permissive, as upstream: an unmatched search returns everything
 
 
+def names_key(arg: str, key: str) -> bool:
+    """The argument names the key: all its words are the key's (``new_power_output`` -> ``current_power_output``,
+    but ``search_text`` is not ``return_text``)."""
+    from labkit.safety.heuristics import stems
+
+    a = stems(re.sub(r"^(new|updated|desired|target)_", "", arg))
+    return bool(a) and a <= stems(key)
+
+
 def _new_values(plan: Plan, args: dict[str, Any], ids: dict[str, Any]) -> dict[str, Any]:
     """Argument -> new value: every argument that does not identify the record."""
     return {a: v for a, v in args.items() if a not in ids and a not in (plan.amount, plan.to)
@@ -231,9 +240,11 @@ def _write(plan: Plan, tool: str, state: dict[str, Any], value: Any, args: dict[
         records = _records(value)
         if records is None:
             if plan.key is not None and not isinstance(value, list):  # a scalar setting: new_power_output ->
-                same = [v for a, v in new.items() if field_for(a, {plan.key: value})]  # current_power_output
+                same = [v for a, v in new.items() if names_key(a, plan.key)]  # current_power_output
                 if same:
                     state[plan.key] = same[0]
+                elif len(new) == 1:  # a setting of its own beside it (type_text_for_search -> search_text)
+                    state.update(copy.deepcopy(new))
             return done
         # no identifier: the record the other given values name (course="Mathematics")
         known = {norm(v) for f in walk(records) for v in f.record.values() if isinstance(v, (str, int, float))}
