@@ -15,7 +15,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from labkit.safety.records import field_for, find_records, is_identifier, norm, remove_found, set_fields, walk
+from labkit.safety.records import find_records, is_identifier, norm, remove_found, set_fields, walk
 
 OPS = ("const", "read", "filter", "update", "append", "remove", "transfer", "not_found", "simulate")
 WRITES = ("update", "append", "remove", "transfer")
