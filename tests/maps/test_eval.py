@@ -28,6 +28,30 @@ def test_parser_forms(text, expected) -> None:
     assert got == expected if expected is None else (got[0] == pytest.approx(expected[0]) and got[1] == expected[1])
 
 
+SPACINGS = {  # how people write 1.67 kΩ (and the same for mA): every form parses to the same SI value and unit
+    "$1.67 \\mathrm{k} \\Omega$": (1670.0, "Ω"), "$1.67 \\mathrm{~k} \\Omega$": (1670.0, "Ω"),
+    "$1.67\\,\\mathrm{k\\Omega}$": (1670.0, "Ω"), "1.67\\,\\text{k}\\Omega": (1670.0, "Ω"),
+    "1.67 kΩ": (1670.0, "Ω"), "1.67kΩ": (1670.0, "Ω"), "1.67 k Ω": (1670.0, "Ω"), "1.67 k ohm": (1670.0, "Ω"),
+    "1.67 kilo-ohms": (1670.0, "Ω"), "1670 Ω": (1670.0, "Ω"), "1670 \\Omega": (1670.0, "Ω"),
+    "$1.67 \\times 10^{3} \\Omega$": (1670.0, "Ω"), "1.67 k": (1670.0, None),
+    "$25 \\mathrm{m} \\mathrm{A}$": (0.025, "A"), "25 m A": (0.025, "A"), "25 milliamps": (0.025, "A"),
+    "2 mega ohms": (2e6, "Ω"), "5 M Ω": (5e6, "Ω"), "4.7 u F": (4.7e-6, "F"), "7 volts": (7.0, "V"),
+}
+
+
+@pytest.mark.parametrize("text", sorted(SPACINGS))
+def test_prefixes_and_units_however_spaced(text: str) -> None:
+    value, unit = parse_quantity(text)
+    assert value == pytest.approx(SPACINGS[text][0], rel=1e-12) and unit == SPACINGS[text][1]
+
+
+def test_spaced_prefix_gold_is_judged_in_si() -> None:
+    gold = "$1.67 \\mathrm{k} \\Omega$"
+    assert judge_slot("1.67 kΩ", gold) == (True, "ok") and judge_slot("1670 Ω", gold) == (True, "ok")
+    assert judge_slot("1.67", gold) == (False, "value")  # a bare number is read in the gold's base unit
+    assert judge_slot("1.67 kV", gold) == (False, "unit")
+
+
 def test_judge_rules() -> None:
     assert judge_slot("25 mA", "$0.025 \\mathrm{A}$") == (True, "ok")  # mA vs A
     assert judge_slot("0.0255 A", "$25 \\mathrm{mA}$") == (False, "value")  # 2% off

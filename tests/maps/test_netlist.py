@@ -97,15 +97,75 @@ def test_cli_simulate(tmp_path) -> None:
         return subprocess.run([sys.executable, "-m", "labkit", "maps", "simulate", *args], capture_output=True,
                               text=True, timeout=120)
 
-    (tmp_path / "ok.cir").write_text("V1 1 0 10\nR1 1 2 2k\nR2 2 0 3k\n.control\nop\nprint v(2) ; measurement of U0\n"
-                                     ".endc\n.end\n")
+    body = "V1 1 0 10\nR1 1 2 2k\nR2 2 0 3k\n.control\nop\nprint v(2) ; measurement of U0\n.endc\n.end\n"
+    (tmp_path / "ok.cir").write_text("voltage divider\n" + body)
     out = run(str(tmp_path / "ok.cir"))
     assert out.returncode == 0 and "status: ok" in out.stdout and "U0 = 6 V" in out.stdout
-    assert "i(R1) = 0.002" in out.stdout
-    (tmp_path / "float.cir").write_text("V1 1 0 5\nR1 1 0 1k\nI1 2 3 1m\nR2 2 3 1k\n")
+    assert "i(R1) = 0.002" in out.stdout and out.stderr == ""
+    (tmp_path / "untitled.cir").write_text(body)  # a pipeline netlist: no title line
+    out = run(str(tmp_path / "untitled.cir"), "--no-title")
+    assert out.returncode == 0 and "U0 = 6 V" in out.stdout
+    out = run(str(tmp_path / "untitled.cir"))  # read as SPICE: V1 is the title, said on stderr, no guess
+    assert "'V1 1 0 10' is the deck's title" in out.stderr and "--no-title" in out.stderr
+    (tmp_path / "float.cir").write_text("floating\nV1 1 0 5\nR1 1 0 1k\nI1 2 3 1m\nR2 2 3 1k\n")
     out = run(str(tmp_path / "float.cir"))
     assert out.returncode == 3 and "status: singular" in out.stdout and "node(s) 2, 3" in out.stdout
-    (tmp_path / "bad.cir").write_text("R1 1 0 1k\nX1 1 2 sub\n")
+    (tmp_path / "bad.cir").write_text("bad deck\nR1 1 0 1k\nX1 1 2 sub\n")
     out = run(str(tmp_path / "bad.cir"))
-    assert out.returncode == 2 and out.stderr.strip() == (f"error: {tmp_path / 'bad.cir'}:2: unknown element type "
+    assert out.returncode == 2 and out.stderr.strip() == (f"error: {tmp_path / 'bad.cir'}:3: unknown element type "
                                                           "'X' in 'X1' (supported: R, C, L, V, I, E, G, F, H)")
+    for name, text in (("empty.cir", ""), ("comments.cir", "* title\n* nothing here\n\n.end\n")):
+        (tmp_path / name).write_text(text)
+        out = run(str(tmp_path / name))
+        assert out.returncode == 2 and out.stdout == "" and out.stderr.count("\n") == 1
+        assert str(tmp_path / name) in out.stderr and "no circuit elements" in out.stderr
+
+
+TITLED = {  # SPICE decks written for ngspice: line 1 is the title, whatever it looks like
+    "R1 1 0 5": ("R1 1 0 5\nV1 1 0 5\nR2 1 2 1k\nR3 2 0 1k\n.op\n.end\n", "2", 2.5),
+    "Lab 2 0 1": ("Lab 2 0 1\nV1 2 0 5\nR1 2 0 1k\n.op\n.end\n", "2", 5.0),
+    ".title": (".title Divider\nV1 1 0 9\nR1 1 2 2k\nR2 2 0 1k\n.op\n.end\n", "2", 3.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TITLED))
+def test_title_line_is_never_an_element(name: str) -> None:
+    from labkit.maps.simulate import simulate
+
+    deck, node, want = TITLED[name]
+    net = parse_netlist(deck, title=True)
+    assert net.title == name.replace(".title", "Divider") and all(el.name != "Lab" for el in net.elements)
+    assert simulate(net).node_voltages[node] == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.skipif(not __import__("shutil").which("ngspice"), reason="ngspice is not installed")
+@pytest.mark.parametrize("name", sorted(TITLED))
+def test_titled_decks_give_ngspice_answers(name: str, tmp_path) -> None:
+    import subprocess
+
+    from labkit.maps.simulate import simulate
+
+    deck, node, _ = TITLED[name]
+    path = tmp_path / "deck.cir"
+    path.write_text(deck.replace(".end\n", f".control\nrun\nprint v({node})\n.endc\n.end\n"))
+    out = subprocess.run(["ngspice", "-b", str(path)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    printed = float(next(line for line in out.stdout.splitlines() if line.strip().startswith(f"v({node})"))
+                    .split("=")[1])
+    assert simulate(parse_netlist(deck, title=True)).node_voltages[node] == pytest.approx(printed, rel=1e-6)
+
+
+def test_untitled_pipeline_netlists_unchanged() -> None:
+    """A model's netlist has no title line: without title=True its first element stays an element."""
+    net = parse_netlist("V1 1 0 5\nR1 1 2 1k\nR2 2 0 1k\n.control\nop\nprint v(2) ; measurement of U\n.endc\n")
+    assert [el.name for el in net.elements] == ["V1", "R1", "R2"]
+    again = parse_netlist(net.to_spice(), title=True)  # to_spice writes a title line
+    assert [(el.name, el.nodes, el.value) for el in again.elements] == [(el.name, el.nodes, el.value)
+                                                                         for el in net.elements]
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "* only a comment\n", "title\n* comment\n.end\n"])
+def test_empty_netlists_are_errors(text: str) -> None:
+    from labkit.core.errors import DataError
+
+    with pytest.raises(DataError, match="no circuit elements"):
+        parse_netlist(text, path="deck.cir", title=text.startswith("title"))

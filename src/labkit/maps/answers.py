@@ -46,13 +46,37 @@ def parse_quantity(text: str) -> tuple[float, str | None] | None:
     rest = m.group(2).strip().rstrip(".。,;")
     if not rest:
         return value, None
-    unit_match = re.match(r"^(p|n|u|μ|µ|m|k|K|M|G|T)?(Ω|ohms?|OHMS?|Ohms?|VA|var|Hz|A|V|W|F|H|S|J|C)\b", rest) or \
-        re.match(r"^(p|n|u|μ|µ|m|k|K|M|G|T)?(Ω|A|V|W|F|H|S)", rest)
-    if not unit_match:
-        return value, None
-    prefix, unit = unit_match.groups()
-    scale = PREFIXES[prefix] if prefix else 1.0
-    return value * scale, UNITS.get(unit.upper(), unit)
+    scale, unit = read_unit(rest)
+    return value * scale, unit
+
+
+PREFIX_WORDS = {"pico": "p", "nano": "n", "micro": "μ", "milli": "m", "kilo": "k", "mega": "M", "giga": "G",
+                "tera": "T"}
+UNIT_WORDS = {"ohm": "Ω", "ohms": "Ω", "volt": "V", "volts": "V", "amp": "A", "amps": "A", "ampere": "A",
+              "amperes": "A", "watt": "W", "watts": "W", "farad": "F", "farads": "F", "henry": "H", "henries": "H",
+              "henrys": "H", "hertz": "Hz", "siemens": "S", "joule": "J", "joules": "J", "coulomb": "C",
+              "coulombs": "C"}
+UNIT = re.compile(
+    r"^(?P<prefix>pico|nano|micro|milli|kilo|mega|giga|tera|p|n|u|μ|µ|m|k|K|M|G|T)?[\s\-·]*"
+    r"(?P<unit>ohms?|volts?|amperes?|amps?|watts?|farads?|henr(?:y|ies|ys)|hertz|siemens|joules?|coulombs?"
+    r"|Ω|OHMS?|Ohms?|VA|var|Hz|A|V|W|F|H|S|J|C)(?![A-Za-z])")
+PREFIX_ONLY = re.compile(r"^(?P<prefix>pico|nano|micro|milli|kilo|mega|giga|tera|p|n|u|μ|µ|m|k|K|M|G|T)(?![A-Za-z])")
+
+
+def read_unit(rest: str) -> tuple[float, str | None]:
+    """(scale, unit) from the text after the number, however prefix and unit are spaced or spelled:
+    ``kΩ``, ``k Ω`` (from ``\\mathrm{k} \\Omega``), ``k-ohm``, ``kilo ohms``, ``mA``, ``m A``; a prefix
+    alone (``1.67 k``) scales with no unit; anything else is no unit."""
+    m = UNIT.match(rest)
+    if m:
+        prefix = PREFIX_WORDS.get(m["prefix"], m["prefix"]) if m["prefix"] else None
+        unit = m["unit"]
+        unit = UNIT_WORDS.get(unit.lower(), UNITS.get(unit.upper(), unit))
+        return (PREFIXES[prefix] if prefix else 1.0), unit
+    m = PREFIX_ONLY.match(rest)
+    if m:
+        return PREFIXES[PREFIX_WORDS.get(m["prefix"], m["prefix"])], None
+    return 1.0, None
 
 
 def format_quantity(value: float, unit: str | None) -> str:

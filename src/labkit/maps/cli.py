@@ -41,16 +41,24 @@ def simulate_cmd(
     ill_conditioned: Annotated[float, typer.Option(help="Condition number above which no numbers are reported.")
                                ] = 1e12,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole result as JSON.")] = False,
+    title: Annotated[bool, typer.Option("--title/--no-title", help=(
+        "The first line is the deck's title, as in SPICE and ngspice (default). --no-title for netlists without "
+        "one, e.g. written by a model in the MAPS pipeline."))] = True,
 ) -> None:
     """Simulate a netlist: status (ok / singular with the part named / ill_conditioned with the condition
     number), measured quantities, node voltages and branch currents. Exit code 3 when not ok."""
     from labkit.core.errors import DataError
-    from labkit.maps.netlist import parse_netlist
+    from labkit.maps.netlist import looks_like_element, parse_netlist
     from labkit.maps.simulate import simulate
 
     if not netlist.exists():
         raise DataError("file not found", path=str(netlist))
-    net = parse_netlist(netlist.read_text(errors="replace"), path=str(netlist))
+    text = netlist.read_text(errors="replace")
+    net = parse_netlist(text, path=str(netlist), title=title)
+    first = text.splitlines()[0] if text.strip() else ""
+    if title and looks_like_element(first):
+        typer.echo(f"note: {netlist}:1 '{first.strip()}' is the deck's title (SPICE reads line 1 as the title); "
+                   "pass --no-title if it is an element", err=True)
     if backend == "ngspice":
         from labkit.maps.ngspice import run_ngspice
 

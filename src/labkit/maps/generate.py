@@ -298,7 +298,7 @@ def _solve(net: Netlist, analysis: str, freq: float, max_condition: float) -> di
         return None
     values = {}
     for key, value in result.measurements.items():
-        value = value[-1] if isinstance(value, list) else value
+        value = value[-1] if isinstance(value, list) or getattr(value, "ndim", 0) else value  # a series: its end
         values[key] = abs(value) if isinstance(value, complex) else float(value)
     if all(abs(v) < 1e-9 for v in values.values()):
         return None

@@ -27,6 +27,11 @@ EMPTY = "<Empty>"
 
 def parse_value(text: str) -> float:
     """SPICE number: ``4.7k`` -> 4700.0, ``85m`` -> 0.085, ``2MEG`` -> 2e6, ``10uF`` -> 1e-5."""
+    if text[-1:].isdigit():  # plain numbers without the regular expression
+        try:
+            return float(text)
+        except ValueError:
+            pass
     match = NUMBER.match(text.strip())
     if not match:
         raise ValueError(f"{text!r} is not a SPICE number")
@@ -181,12 +186,24 @@ def parse_measurement(expr: str, label: str | None) -> Measurement:
     raise ValueError(f"cannot measure {expr!r} (use v(a), v(a, b), -v(a) or i(Vname))")
 
 
-def parse_netlist(text: str, path: str | None = None) -> Netlist:
-    """Read SPICE text; a malformed line is a DataError naming the file, the line and the token."""
+def parse_netlist(text: str, path: str | None = None, *, title: bool = False) -> Netlist:
+    """Read SPICE text; a malformed line is a DataError naming the file, the line and the token.
+
+    ``title=True`` reads a deck as SPICE does: its first line is the title, whatever it says (a title
+    ``Lab 2 0 1`` is not an element). ``title=False`` is for netlists without one, as MAPS's models
+    write them (the original prepends a title before simulating); ``.title`` works in both. A netlist
+    with no element (empty, comments only) is a DataError.
+    """
     net = Netlist(path=path)
     in_control = False
     names: set[str] = set()
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    if title and lines:
+        first = lines[0].strip()
+        net.title = first[6:].strip() if first.lower().startswith(".title") else first
+    for lineno, raw in enumerate(lines, 1):
+        if title and lineno == 1:
+            continue
         line = raw.strip()
         if not line or line.startswith("*"):
             continue
@@ -210,8 +227,20 @@ def parse_netlist(text: str, path: str | None = None) -> Netlist:
                 net.elements.append(el)
         except ValueError as exc:
             raise DataError(str(exc), path=path or "<netlist>", line=lineno) from None
+    if not net.elements:
+        raise DataError("no circuit elements (the netlist is empty or only comments"
+                        + (", after its title line)" if title else ")"), path=path or "<netlist>")
     _check_references(net, path)
     return net
+
+
+def looks_like_element(line: str) -> bool:
+    """Whether a line would parse as an element (used to warn when a title line looks like one)."""
+    try:
+        _parse_element(line.strip(), 1)
+    except (ValueError, IndexError):
+        return False
+    return bool(line.strip()) and line.strip()[0].upper() in KINDS
 
 
 def _parse_command(net: Netlist, line: str, lineno: int, in_control: bool) -> None:
@@ -223,8 +252,9 @@ def _parse_command(net: Netlist, line: str, lineno: int, in_control: bool) -> No
         label = (m.group(2) or "").strip() or None if m else None
         if body.lower() == "allv" or body.lower() == "all":
             return
-        for expr in _split_print(body):
-            net.measurements.append(parse_measurement(expr, label if len(_split_print(body)) == 1 else None))
+        exprs = _split_print(body)
+        for expr in exprs:
+            net.measurements.append(parse_measurement(expr, label if len(exprs) == 1 else None))
     elif head == "op":
         net.analyses.append(Analysis("op"))
     elif head == "ac":
@@ -246,22 +276,13 @@ def _parse_command(net: Netlist, line: str, lineno: int, in_control: bool) -> No
         raise ValueError(f"unsupported command '{words[0]}'")
 
 
+PRINT_TOKEN = re.compile(r"(?:[^\s(]|\([^)]*\))+")  # whitespace splits, except inside parentheses
+
+
 def _split_print(body: str) -> list[str]:
-    """``v(1) i(VI3)`` -> two expressions; commas inside parentheses stay."""
-    out, depth, cur = [], 0, ""
-    for ch in body:
-        depth += ch == "("
-        depth -= ch == ")"
-        if ch.isspace() and depth == 0:
-            if cur:
-                out.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    if cur:
-        out.append(cur)
+    """``v(1) i(VI3)`` -> two expressions; commas and spaces inside parentheses stay."""
     merged: list[str] = []
-    for tok in out:  # "-" "v(1)" -> "-v(1)"
+    for tok in PRINT_TOKEN.findall(body):  # "-" "v(1)" -> "-v(1)"
         if merged and merged[-1] == "-":
             merged[-1] += tok
         else:
@@ -273,8 +294,8 @@ WAVE = re.compile(r"(pulse|sin|pwl)\s*\(([^)]*)\)", re.IGNORECASE)
 
 
 def _parse_element(line: str, lineno: int) -> Element:
-    waves = WAVE.findall(line)
-    body = WAVE.sub(" ", line)
+    waves = WAVE.findall(line) if "(" in line else []
+    body = WAVE.sub(" ", line) if waves else line
     words = body.replace("=", " = ").split()
     name = words[0]
     kind = name[0].upper()
@@ -340,7 +361,8 @@ def _check_references(net: Netlist, path: str | None) -> None:
         if el.kind in "FH" and el.control_source and el.control_source.lower() not in vsources:
             raise DataError(f"{el.name} is controlled by the current of {el.control_source!r}, which is not a V source",
                             path=path or "<netlist>", line=el.line, field=el.name)
+    names = {e.name.lower() for e in net.elements}
     for ms in net.measurements:
-        if ms.kind == "i" and ms.source and ms.source.lower() not in {e.name.lower() for e in net.elements}:
+        if ms.kind == "i" and ms.source and ms.source.lower() not in names:
             raise DataError(f"i({ms.source}) measures an element that does not exist", path=path or "<netlist>",
                             field=ms.expr)

@@ -36,7 +36,7 @@ class Simulation:
     measurements: dict[str, Any] = field(default_factory=dict)  # label (or expr) -> value
     node_voltages: dict[str, Any] = field(default_factory=dict)
     branch_currents: dict[str, Any] = field(default_factory=dict)
-    axis: list[float] | None = None  # frequencies (ac) or times (tran)
+    axis: Any = None  # frequencies (ac, a list) or times (tran, an array); series are lists (ac) / arrays (tran)
 
     @property
     def ok(self) -> bool:
@@ -56,7 +56,7 @@ class Simulation:
                 "measurements": {k: plain(v) for k, v in self.measurements.items()},
                 "node_voltages": {k: plain(v) for k, v in self.node_voltages.items()},
                 "branch_currents": {k: plain(v) for k, v in self.branch_currents.items()},
-                **({"axis": self.axis} if self.axis is not None else {})}
+                **({"axis": plain(self.axis)} if self.axis is not None else {})}
 
 
 @dataclass
@@ -167,13 +167,14 @@ def assemble(net: Netlist, sys_: System, *, mode: str, omega: float = 0.0, t: fl
              method: str = "trap", prev: dict[str, tuple[float, float]] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """MNA matrix and right-hand side. ``prev``: element -> (voltage, current) at the last time point."""
     dtype = complex if mode == "ac" else float
-    a = np.zeros((sys_.size, sys_.size), dtype=dtype)
-    b = np.zeros(sys_.size, dtype=dtype)
+    # Python lists while stamping (an element write into a numpy array costs ~5x a list's), one array at the end
+    a: Any = [[0.0] * sys_.size for _ in range(sys_.size)]
+    b: Any = [0.0] * sys_.size
     node = sys_.nodes
 
     def add(r: int | None, c: int | None, v: complex) -> None:
         if r is not None and c is not None:
-            a[r, c] += v
+            a[r][c] += v
 
     def inject(r: int | None, v: complex) -> None:  # current into the node
         if r is not None:
@@ -204,7 +205,7 @@ def assemble(net: Netlist, sys_: System, *, mode: str, omega: float = 0.0, t: fl
             add(k, p, 1.0)
             add(k, n, -1.0)
             if el.kind == "V":
-                b[k] = _source_value(el, mode, t)
+                b[k] = _source_value(el, mode, t)  # type: ignore[index]
             elif el.kind == "E":
                 cp, cn = node.get(el.control_nodes[0]), node.get(el.control_nodes[1])  # type: ignore[index]
                 add(k, cp, -value)
@@ -232,7 +233,7 @@ def assemble(net: Netlist, sys_: System, *, mode: str, omega: float = 0.0, t: fl
             kc = sys_.branches[el.control_source.lower()]  # type: ignore[union-attr]
             add(p, kc, value)
             add(n, kc, -value)
-    return a, b
+    return np.array(a, dtype=dtype), np.array(b, dtype=dtype)
 
 
 def _source_value(el: Element, mode: str, t: float) -> complex:
@@ -260,7 +261,8 @@ def solve_system(a: np.ndarray, b: np.ndarray, ill: float = ILL_CONDITIONED) -> 
     if a.shape[0] > SPARSE_ABOVE:
         return _solve_sparse(a, b, ill)
     with np.errstate(all="ignore"):
-        cond = float(np.linalg.cond(a))
+        sv = np.linalg.svd(a, compute_uv=False)  # the 2-norm condition number, as np.linalg.cond, less overhead
+        cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
     if not math.isfinite(cond) or cond > SINGULAR:
         return "singular", cond, None
     if cond > ill:
@@ -288,6 +290,8 @@ def _solve_sparse(a: np.ndarray, b: np.ndarray, ill: float) -> tuple[str, float,
 
 
 def _readout(net: Netlist, sys_: System, x: np.ndarray) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    x = x.tolist()  # Python numbers: per-element arithmetic on numpy scalars costs more than the solve
+
     def v(nd: str) -> Any:
         return x[sys_.nodes[nd]] if nd in sys_.nodes else 0.0
 
@@ -325,9 +329,11 @@ def measure(ms: Measurement, volts: dict[str, Any], currents: dict[str, Any], ne
 
 
 def _scalar(v: Any) -> Any:
+    if type(v) is float:
+        return v + 0.0  # -0.0 -> 0.0
     if isinstance(v, complex | np.complexfloating):
         return complex(v)
-    return float(v) + 0.0  # -0.0 -> 0.0
+    return float(v) + 0.0
 
 
 def simulate(net: Netlist, analysis: str | None = None, *, ill: float = ILL_CONDITIONED,
@@ -397,54 +403,19 @@ def ac_sweep(net: Netlist, freqs: list[float], *, ill: float = ILL_CONDITIONED) 
 
 def transient(net: Netlist, tstep: float, tstop: float, *, tstart: float = 0.0, tmax: float | None = None,
               uic: bool = False, method: str = "trap", ill: float = ILL_CONDITIONED) -> Simulation:
-    """Fixed-step trapezoidal (or backward-Euler) integration; the first step is backward Euler."""
+    """Fixed-step trapezoidal (or backward-Euler) integration; the first step is backward Euler. The
+    matrices are factored once (``maps.transient``), not at every step."""
+    from labkit.maps.transient import run_transient
+
     if method not in ("trap", "be"):
         raise ValueError("method must be trap or be")
     h = min(tstep, tmax or tstep)
     problem = structural_problem(net, "tran")
     if problem:
         return Simulation("singular", problem, analysis="tran")
-    sys_ = index(net)
-    state: dict[str, tuple[float, float]] = {}
     op = None  # the t=0 operating point (not computed with uic)
-    if uic:
-        for el in net.elements:
-            if el.kind in "CL":
-                state[el.name] = (el.initial or 0.0, 0.0) if el.kind == "C" else (0.0, el.initial or 0.0)
-    else:
+    if not uic:
         op = operating_point(net, ill=ill)
         if not op.ok:
             return Simulation(op.status, f"initial operating point: {op.detail}", op.condition, "tran")
-        for el in net.elements:
-            if el.kind in "CL":
-                volt = op.node_voltages.get(el.nodes[0], 0.0) - op.node_voltages.get(el.nodes[1], 0.0)
-                state[el.name] = (volt, op.branch_currents[el.name])
-    steps = int(math.ceil(tstop / h - 1e-9))
-    times, series, worst = [], {"m": {}, "v": {}, "i": {}}, 0.0
-    if op is not None and tstart <= 0:
-        times.append(0.0)
-        _append(series, (op.measurements, op.node_voltages, op.branch_currents))
-    for step in range(1, steps + 1):
-        t = min(step * h, tstop)
-        a, b = assemble(net, sys_, mode="tran", t=t, h=h, method=method if step > 1 else "be", prev=state)
-        status, cond, x = solve_system(a, b, ill)
-        worst = max(worst, cond)
-        if x is None:
-            return Simulation(status, f"condition number {cond:.3g} at t={t:g}", cond, "tran")
-        _, volts, currents = _readout(net, sys_, x)
-        for el in net.elements:  # capacitor currents come from the companion model
-            if el.kind == "C":
-                volt = volts.get(el.nodes[0], 0.0) - volts.get(el.nodes[1], 0.0)
-                v_prev, i_prev = state[el.name]
-                if method == "trap" and step > 1:
-                    cur = 2 * el.value / h * (volt - v_prev) - i_prev  # type: ignore[operator]
-                else:
-                    cur = el.value / h * (volt - v_prev)  # type: ignore[operator]
-                currents[el.name] = cur
-                state[el.name] = (volt, cur)
-            elif el.kind == "L":
-                state[el.name] = (volts.get(el.nodes[0], 0.0) - volts.get(el.nodes[1], 0.0), currents[el.name])
-        if t >= tstart - 1e-15:
-            times.append(t)
-            _append(series, (measurements(net, volts, currents), volts, currents))
-    return Simulation("ok", "", worst, "tran", series["m"], series["v"], series["i"], times)
+    return run_transient(net, index(net), h, tstop, tstart=tstart, method=method, ill=ill, op=op)
