@@ -169,3 +169,19 @@ def test_empty_netlists_are_errors(text: str) -> None:
 
     with pytest.raises(DataError, match="no circuit elements"):
         parse_netlist(text, path="deck.cir", title=text.startswith("title"))
+
+
+def test_ngspice_deck_habits() -> None:
+    """Continuation lines, inline comments and ``.print tran`` as decks written for ngspice have them."""
+    from labkit.maps.simulate import simulate
+
+    deck = ("RC low-pass\nV1 in 0 PULSE(0 5 0 1u 1u\n+ 1m 2m) ; the source\nR1 in out 1k $ series\n"
+            "C1 out 0\n+ 1u\n.tran 1u 1m\n.print tran v(out)\n.end\n")
+    net = parse_netlist(deck, title=True, path="rc.cir")
+    assert [el.name for el in net.elements] == ["V1", "R1", "C1"] and net.elements[2].value == pytest.approx(1e-6)
+    assert net.elements[0].waveform.params[-1] == pytest.approx(2e-3) and net.measurements[0].expr == "v(out)"
+    assert simulate(net).ok
+    from labkit.core.errors import DataError
+
+    with pytest.raises(DataError, match="rc.cir:4"):
+        parse_netlist("t\nV1 1 0\n+ 1\nX1 1 2 sub\n", title=True, path="rc.cir")

@@ -35,7 +35,7 @@ def simulate_cmd(
     netlist: Annotated[Path, typer.Argument(help="SPICE netlist (R V I E G F H C L; .op/.ac/.tran or a .control "
                                                  "block with print ... ; measurement of LABEL).")],
     analysis: Annotated[str | None, typer.Option(help="op, ac or tran (default: the netlist's first).")] = None,
-    backend: Annotated[str, typer.Option(help="own (modified nodal analysis) or ngspice (op only).")] = "own",
+    backend: Annotated[str, typer.Option(help="own (modified nodal analysis) or ngspice (cross-check).")] = "own",
     method: Annotated[str, typer.Option(help="Transient integration: trap (trapezoidal) or be (backward Euler).")
                       ] = "trap",
     ill_conditioned: Annotated[float, typer.Option(help="Condition number above which no numbers are reported.")
@@ -62,9 +62,7 @@ def simulate_cmd(
     if backend == "ngspice":
         from labkit.maps.ngspice import run_ngspice
 
-        if analysis not in (None, "op"):
-            raise typer.BadParameter("the ngspice backend runs op only", param_hint="--backend")
-        result = run_ngspice(net)
+        result = run_ngspice(net, analysis=analysis or (net.analyses[0].kind if net.analyses else "op"))
     elif backend == "own":
         try:
             result = simulate(net, analysis, ill=ill_conditioned, method=method)

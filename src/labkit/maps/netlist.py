@@ -197,7 +197,7 @@ def parse_netlist(text: str, path: str | None = None, *, title: bool = False) ->
     net = Netlist(path=path)
     in_control = False
     names: set[str] = set()
-    lines = text.splitlines()
+    lines = _join_continuations(text.splitlines())
     if title and lines:
         first = lines[0].strip()
         net.title = first[6:].strip() if first.lower().startswith(".title") else first
@@ -220,7 +220,7 @@ def parse_netlist(text: str, path: str | None = None, *, title: bool = False) ->
             elif in_control or lower.startswith("."):
                 _parse_command(net, line.lstrip("."), lineno, in_control)
             else:
-                el = _parse_element(line, lineno)
+                el = _parse_element(_strip_inline_comment(line), lineno)
                 if el.name.lower() in names:
                     raise ValueError(f"duplicate element name {el.name!r}")
                 names.add(el.name.lower())
@@ -232,6 +232,30 @@ def parse_netlist(text: str, path: str | None = None, *, title: bool = False) ->
                         + (", after its title line)" if title else ")"), path=path or "<netlist>")
     _check_references(net, path)
     return net
+
+
+def _join_continuations(lines: list[str]) -> list[str]:
+    """SPICE continuation lines (``+ ...``) joined to the line they continue; the joined line keeps the
+    first line's number and the continuation becomes an empty line, so error lines stay right."""
+    out: list[str] = []
+    for raw in lines:
+        if raw.lstrip().startswith("+") and out:
+            k = len(out) - 1
+            while k > 0 and not out[k].strip():
+                k -= 1
+            out[k] = out[k].rstrip() + " " + raw.lstrip()[1:].strip()
+            out.append("")
+        else:
+            out.append(raw)
+    return out
+
+
+def _strip_inline_comment(line: str) -> str:
+    """ngspice's inline comments on element lines: from ``;`` or `` $ `` to the end."""
+    for mark in (";", " $ ", "\t$ "):
+        if mark in line:
+            line = line.split(mark, 1)[0]
+    return line.rstrip()
 
 
 def looks_like_element(line: str) -> bool:
@@ -249,6 +273,7 @@ def _parse_command(net: Netlist, line: str, lineno: int, in_control: bool) -> No
     if head == "print":
         m = PRINT.match(line)
         body = m.group(1) if m else ""
+        body = re.sub(r"^(?:tran|ac|dc|op|noise)\s+", "", body, flags=re.IGNORECASE)  # .print tran v(2)
         label = (m.group(2) or "").strip() or None if m else None
         if body.lower() == "allv" or body.lower() == "all":
             return
