@@ -50,6 +50,8 @@ def test_errors_are_one_line_without_traceback() -> None:
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
     debug = run_cli("--debug", "models", "check", "openai:m@http://127.0.0.1:9/v1")
     assert "Traceback" in debug.stderr
+    after = run_cli("models", "check", "openai:m@http://127.0.0.1:9/v1", "--debug")  # after the sub-command too
+    assert "Traceback" in after.stderr and "No such option" not in after.stderr and after.returncode == 2
 
 
 def test_models_check_mock(capsys) -> None:

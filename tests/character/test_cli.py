@@ -85,3 +85,51 @@ def test_bad_input_is_one_line(tmp_path: Path, capsys) -> None:
     assert code == 2 and err.count("\n") == 1 and "no CharacterBench test file found" in err
     code, _, err = run_cli(["character", "metaeval", "--data", str(tmp_path)], capsys)
     assert code == 2 and "exactly one of --pred-field F or --judge SPEC" in err
+
+
+def test_metaeval_counts_every_exclusion_and_checks_before_the_run_folder(demo_dir: Path, tmp_path: Path,
+                                                                          capsys) -> None:
+    import os
+    import shutil
+
+    data = tmp_path / "cb"
+    shutil.copytree(demo_dir, data)
+    path = data / "human_likeness_test.json"
+    records = json.loads(path.read_text())
+    for r in records:
+        r["pred_x"] = 2
+    del records[0]["annotation_score"]  # no gold: left out and counted
+    records[1]["dialogue"] = "broken"  # malformed: left out and counted
+    path.write_text(json.dumps(records, ensure_ascii=False, indent=1))
+    for other in data.glob("*.json"):
+        if other != path:
+            other.unlink()
+    runs = Path(os.environ["LABKIT_RUNS"])
+    code, out, err = run_cli(["character", "metaeval", "--pred-field", "pred_x", "--data", str(data),
+                              "--set", "n_boot=0"], capsys)
+    assert code == 0, err
+    assert "2 record(s) left out; first:" in err and "human_likeness_test.json:" in err
+    metrics = json.loads((run_dir(err) / "metrics.json").read_text())
+    assert metrics["left_out"] == 2 and metrics["records"] == len(records) - 2
+    records[2].pop("pred_x")  # a record without the column: stops, naming file and line
+    path.write_text(json.dumps(records, ensure_ascii=False, indent=1))
+    before = sorted(runs.rglob("config.yaml"))
+    code, _, err = run_cli(["character", "metaeval", "--pred-field", "pred_x", "--data", str(data)], capsys)
+    assert code == 2 and f"{path}:" in err and "field 'pred_x'" in err and "no field 'pred_x'" in err
+    path.write_text(json.dumps(records)[:500])  # truncated file
+    code, _, err = run_cli(["character", "metaeval", "--pred-field", "pred_x", "--data", str(data)], capsys)
+    assert code == 2 and str(path) in err and err.count("\n") == 1
+    assert sorted(runs.rglob("config.yaml")) == before  # no run folder for input that fails its check
+
+
+def test_binary_input_is_one_line_naming_the_file(tmp_path: Path, capsys) -> None:
+    data = tmp_path / "cb"
+    data.mkdir()
+    (data / "human_likeness_test.json").write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe" * 20)
+    code, _, err = run_cli(["character", "metaeval", "--pred-field", "pred_zh", "--data", str(data)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "human_likeness_test.json" in err and "not UTF-8" in err
+    bad = tmp_path / "cases.json"
+    bad.write_bytes(b"\xff\xfe\x00binary")
+    (tmp_path / "environments").mkdir()
+    code, _, err = run_cli(["safety", "run", "--agent", "mock", "--cases", str(bad)], capsys)
+    assert code == 2 and err.count("\n") == 1 and str(bad) in err and "not UTF-8" in err

@@ -138,14 +138,20 @@ def metaeval_cmd(pred_field: Annotated[str | None, typer.Option("--pred-field", 
                  name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None) -> None:
     """Judge scores vs human gold: Pearson, Spearman, Kendall, QWK, exact match, bootstrap CIs, per file and
     language; with --judge also the reference ablation."""
-    from labkit.character.metaeval import metaeval_judge, metaeval_pred_field
+    from labkit.character.metaeval import metaeval_judge, metaeval_pred_field, pred_field_records
+    from labkit.character.method import select_samples
     from labkit.core.errors import ConfigError
 
     if (pred_field is None) == (judge is None):
         raise ConfigError("give exactly one of --pred-field F or --judge SPEC")
     cfg = _config(config, overrides, None, judge=judge, lang=lang, dims=dims, limit=limit, data=data)
+    # bad data fails here, before a run folder exists; every record left out is counted and the first shown
+    prepared = pred_field_records(cfg, pred_field) if pred_field else None
+    left_out = prepared[1] if prepared else select_samples(cfg)[1]
+    if left_out:
+        typer.echo(f"{len(left_out)} record(s) left out; first: {left_out[0]}", err=True)
     run = _start(cfg, "metaeval", name, None)
-    text, metrics = metaeval_pred_field(cfg, pred_field, run.dir) if pred_field else metaeval_judge(cfg, run)
+    text, metrics = metaeval_pred_field(cfg, pred_field, prepared) if pred_field else metaeval_judge(cfg, run)
     run.write_report(text)
     run.write_metrics(metrics)
     typer.echo(text)

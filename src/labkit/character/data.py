@@ -46,6 +46,7 @@ class Sample:
     model: str  # the evaluated reply's model, normalised (lower case)
     gold: int | None
     raw: dict[str, Any]  # the upstream record (for pred_* columns)
+    where: str = ""  # "file:line" where the record starts
 
     @property
     def rubric(self) -> Rubric:
@@ -139,7 +140,7 @@ def parse_sample(raw: Any, rubric: Rubric, lang: str, path: Path, line: int) -> 
                   user_profile="" if user_profile in (None, "N/A") else user_profile,
                   greeting=str(view.get("greeting") or ""), context=tuple(turns[:-1]), query=turns[-1].text,
                   reference=reference, response=response, model=normalise_model(_get(raw, "response_messages.model")),
-                  gold=None if gold is None else int(gold), raw=raw)
+                  gold=None if gold is None else int(gold), raw=raw, where=f"{path}:{line}")
 
 
 def load_file(path: Path, lang: str = "zh", rubric: Rubric | None = None) -> tuple[list[Sample], list[str]]:

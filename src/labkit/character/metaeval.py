@@ -21,7 +21,7 @@ from labkit.character.data import Sample
 from labkit.character.lite import baseline_score, train_lite
 from labkit.character.method import judge_run, select_samples
 from labkit.character.report import agreement_section
-from labkit.core.errors import ConfigError
+from labkit.core.errors import ConfigError, DataError
 from labkit.core.report import markdown_table
 from labkit.core.runs import Run, start_run
 
@@ -30,17 +30,38 @@ def _f(x: float) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
 
 
-def metaeval_pred_field(cfg: CharacterConfig, field: str, folder: Path) -> tuple[str, dict[str, Any]]:
+def pred_field_records(cfg: CharacterConfig, field: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Records ``{file, lang, gold, score}`` of a released column, and one line per record left out
+    (malformed at load, or no gold score: counted, never dropped silently). A record without the
+    column stops the command naming file:line; called before any run folder exists."""
     samples, problems = select_samples(cfg)
-    records = []
+    records, left_out = [], list(problems)
     for s in samples:
         value = s.raw.get(field)
         if value is None:
-            raise ConfigError(f"{s.id}: no field '{field}' (released columns: "
-                              f"{', '.join(k for k in s.raw if k.startswith('pred'))})")
-        records.append({"file": s.file, "lang": s.lang, "gold": s.gold, "score": float(value)})
+            raise DataError(f"no field '{field}' (released columns: "
+                            f"{', '.join(k for k in s.raw if k.startswith('pred')) or 'none'})",
+                            path=s.where.rsplit(":", 1)[0], line=int(s.where.rsplit(":", 1)[1]), field=field)
+        if s.gold is None:
+            left_out.append(f"{s.where}: field 'annotation_score': no gold score; left out of the correlations")
+            continue
+        try:
+            score = float(value)
+        except (TypeError, ValueError):
+            raise DataError(f"not a number: {value!r}", path=s.where.rsplit(":", 1)[0],
+                            line=int(s.where.rsplit(":", 1)[1]), field=field) from None
+        records.append({"file": s.file, "lang": s.lang, "gold": s.gold, "score": score})
+    return records, left_out
+
+
+def metaeval_pred_field(cfg: CharacterConfig, field: str, prepared: tuple[list[dict[str, Any]], list[str]] | None
+                        = None) -> tuple[str, dict[str, Any]]:
+    records, left_out = prepared or pred_field_records(cfg, field)
     text, rows = agreement_section(records, cfg.n_boot, f"`{field}`")
-    return text + "\n", {"field": field, "agreement": rows, "problems": len(problems)}
+    if left_out:
+        text += f"\n\n{len(left_out)} record(s) left out; first: {left_out[0]}"
+    return text + "\n", {"field": field, "agreement": rows, "records": len(records), "left_out": len(left_out),
+                         "problems": left_out}
 
 
 def metaeval_judge(cfg: CharacterConfig, run: Run) -> tuple[str, dict[str, Any]]:

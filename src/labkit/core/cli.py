@@ -62,9 +62,11 @@ def debug_enabled() -> bool:
 
 def main_with_errors(app: typer.Typer, argv: list[str] | None = None) -> Any:
     """Run ``app``; a LabkitError (or any crash) is one line on stderr unless --debug."""
-    args = sys.argv[1:] if argv is None else argv
-    if "--debug" in args:
+    args = list(sys.argv[1:] if argv is None else argv)
+    end = args.index("--") if "--" in args else len(args)
+    if "--debug" in args[:end]:  # accepted anywhere before "--", not only before the sub-command
         os.environ["LABKIT_DEBUG"] = "1"
+        args = [a for a in args[:end] if a != "--debug"] + args[end:]
     code = 0
     try:
         result = app(args=args, prog_name="labkit", standalone_mode=False)

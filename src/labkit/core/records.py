@@ -4,6 +4,7 @@ CharacterBench files, MAPS datasets)."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,28 @@ from typing import Any
 from labkit.core.errors import DataError
 
 
+def read_text(path: Path | str) -> str:
+    """A data file's text (UTF-8, a BOM dropped); a binary or non-UTF-8 file is a DataError naming it."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise DataError("file not found", path=str(path)) from None
+    except IsADirectoryError:
+        raise DataError("is a folder, not a file", path=str(path)) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text (byte {exc.start}: binary or another encoding)", path=str(path)) from None
+
+
+def text_stream(path: Path | str) -> io.StringIO:
+    """``read_text`` as a file object, for csv readers (newlines kept as they are)."""
+    return io.StringIO(read_text(path), newline="")
+
+
 def json_array_with_lines(path: Path) -> list[tuple[int, Any]]:
     """Parse a JSON array; return ``(line where the element starts, element)`` pairs."""
-    text = Path(path).read_text(encoding="utf-8")
+    text = read_text(path)
     decoder = json.JSONDecoder()
     pos = len(text) - len(text.lstrip())
     if text[pos:pos + 1] != "[":
@@ -38,15 +58,11 @@ def json_array_with_lines(path: Path) -> list[tuple[int, Any]]:
 def jsonl_with_lines(path: Path) -> list[tuple[int, Any]]:
     """Parse JSON lines (blank lines skipped); return ``(line number, record)`` pairs."""
     out: list[tuple[int, Any]] = []
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    out.append((lineno, json.loads(line)))
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"not JSON ({exc.msg})", path=str(path), line=lineno) from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text (byte {exc.start})", path=str(path)) from None
+    for lineno, line in enumerate(read_text(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append((lineno, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"not JSON ({exc.msg})", path=str(path), line=lineno) from None
     return out

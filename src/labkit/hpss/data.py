@@ -19,6 +19,7 @@ from typing import Any
 
 from labkit.core.errors import DataError
 from labkit.core.paths import data_dir
+from labkit.core.records import read_text, text_stream
 from labkit.hpss.tasks import TASKS
 
 JUDGE_SUFFIX = "qwen_2_5_14b"  # the split files' side information was written by this judge
@@ -46,9 +47,8 @@ def _read_records(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         raise DataError("file not found", path=str(path))
     if path.suffix == ".csv":
-        with open(path, newline="") as fh:
-            return list(csv.DictReader(fh))
-    text = path.read_text()
+        return list(csv.DictReader(text_stream(path)))
+    text = read_text(path)
     if path.suffix == ".jsonl":
         records = []
         for lineno, line in enumerate(text.splitlines(), 1):
@@ -275,7 +275,7 @@ def load_initiation(dataset: str, judge_suffix: str = JUDGE_SUFFIX, root: Path |
     for path in sorted(folder.glob("*.json")):
         if path.stem not in VARIANTS:
             raise DataError(f"unknown variant file (known: {sorted(VARIANTS)})", path=str(path))
-        data = json.loads(path.read_text())
+        data = json.loads(read_text(path))
         scores = {}
         for aspect, entry in data.items():
             if aspect == "average":

@@ -19,6 +19,7 @@ from typing import Any
 from labkit.core.errors import DataError
 from labkit.core.models import Sampling, user
 from labkit.core.paths import data_dir
+from labkit.core.records import read_text
 from labkit.hpss.data import Item
 from labkit.hpss.prompts import Pieces, format_example, input_sections, scale_range
 from labkit.hpss.space import example_count
@@ -45,7 +46,7 @@ def _load_json(path: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise DataError(f"not JSON ({exc.msg})", path=str(path)) from exc
     return data if isinstance(data, dict) else None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from labkit.core.errors import DataError
 from labkit.core.paths import data_dir
-from labkit.core.records import jsonl_with_lines
+from labkit.core.records import jsonl_with_lines, read_text
 
 
 @dataclass
@@ -42,7 +42,7 @@ def load_simple_circuit_eval(folder: str | Path) -> list[Problem]:
     root = resolve(folder)
     qa = root / "qa.json" if root.is_dir() else root
     try:
-        records = json.loads(qa.read_text())
+        records = json.loads(read_text(qa))
     except json.JSONDecodeError as exc:
         raise DataError(f"not JSON ({exc.msg})", path=str(qa), line=exc.lineno) from None
     images = _image_names(qa.parent)
@@ -67,12 +67,11 @@ def _image_names(folder: Path) -> dict[str, Path]:
     if not parsed.exists():
         return {}
     out = {}
-    with open(parsed) as fh:
-        for line in fh:
-            if line.strip():
-                row = json.loads(line)
-                if row.get("image"):
-                    out[str(row["id"])] = folder / row["image"]
+    for line in read_text(parsed).splitlines():
+        if line.strip():
+            row = json.loads(line)
+            if row.get("image"):
+                out[str(row["id"])] = folder / row["image"]
     return out
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labkit.core.errors import DataError
+from labkit.core.records import read_text, text_stream
 
 
 @dataclass
@@ -52,20 +53,18 @@ def load_corpus(path: str | Path) -> list[Passage]:
         rows = pq.read_table(path).to_pylist()
         lines = list(range(1, len(rows) + 1))
     elif path.suffix == ".tsv":
-        with open(path, newline="") as fh:
-            reader = csv.DictReader(fh, delimiter="\t")
-            rows, lines = list(reader), list(range(2, 2 + 10**9))
+        reader = csv.DictReader(text_stream(path), delimiter="\t")
+        rows, lines = list(reader), list(range(2, 2 + 10**9))
     else:
         lines = []
-        with open(path) as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"not JSON ({exc.msg})", path=str(path), line=lineno) from None
-                lines.append(lineno)
+        for lineno, line in enumerate(read_text(path).splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise DataError(f"not JSON ({exc.msg})", path=str(path), line=lineno) from None
+            lines.append(lineno)
     passages, seen = [], set()
     for row, lineno in zip(rows, lines, strict=False):
         for key in ("id", "text"):
@@ -89,7 +88,7 @@ def load_questions(path: str | Path, limit: int | None = None) -> list[Question]
     if path.suffix == ".tsv":
         out = _popqa(path)
     else:
-        text = path.read_text()
+        text = read_text(path)
         try:
             data = [json.loads(x) for x in text.splitlines() if x.strip()] if path.suffix == ".jsonl" \
                 else json.loads(text)
@@ -128,7 +127,7 @@ def _aliases_2wqa(path: Path) -> dict[str, list[str]]:
     if not path.exists():
         return {}
     out = {}
-    for line in path.read_text().splitlines():
+    for line in read_text(path).splitlines():
         if line.strip():
             row = json.loads(line)
             out[str(row["Q_id"])] = list(row.get("aliases", []))
@@ -137,13 +136,12 @@ def _aliases_2wqa(path: Path) -> dict[str, list[str]]:
 
 def _popqa(path: Path) -> list[Question]:
     out = []
-    with open(path, newline="") as fh:
-        for lineno, row in enumerate(csv.DictReader(fh, delimiter="\t"), 2):
-            try:
-                answers = json.loads(row["possible_answers"])
-            except (KeyError, json.JSONDecodeError) as exc:
-                raise DataError(f"not a JSON list ({exc})", path=str(path), line=lineno,
-                                field="possible_answers") from None
-            out.append(Question(str(row.get("id", lineno)), row["question"], [str(a) for a in answers],
-                                str(row.get("prop", ""))))
+    for lineno, row in enumerate(csv.DictReader(text_stream(path), delimiter="\t"), 2):
+        try:
+            answers = json.loads(row["possible_answers"])
+        except (KeyError, json.JSONDecodeError) as exc:
+            raise DataError(f"not a JSON list ({exc})", path=str(path), line=lineno,
+                            field="possible_answers") from None
+        out.append(Question(str(row.get("id", lineno)), row["question"], [str(a) for a in answers],
+                            str(row.get("prop", ""))))
     return out

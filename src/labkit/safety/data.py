@@ -16,7 +16,7 @@ from typing import Any
 
 from labkit.core.errors import DataError
 from labkit.core.paths import data_dir
-from labkit.core.records import json_array_with_lines
+from labkit.core.records import json_array_with_lines, read_text
 
 RISKS = (
     "Leak sensitive data / information",
@@ -155,7 +155,7 @@ def load_schemas(env_dir: Path, name: str) -> dict[str, dict[str, Any]]:
     if not path.exists():
         raise DataError(f"no schema file for environment '{name}'", path=str(path))
     try:
-        tools = json.loads(path.read_text(encoding="utf-8"))
+        tools = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise DataError(f"not JSON ({exc.msg})", path=str(path), line=exc.lineno) from None
     if not isinstance(tools, list):

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from labkit.core.errors import DataError
+from labkit.core.records import text_stream
 
 
 def _check_finite(values: np.ndarray, path: Path, header: int = 0) -> None:
@@ -36,22 +37,21 @@ def _read_csv_matrix(path: Path) -> tuple[np.ndarray, int]:
     delimiter = "\t" if path.suffix == ".tsv" else ","
     rows: list[list[float]] = []
     header = 0
-    with open(path, newline="") as fh:
-        for lineno, row in enumerate(csv.reader(fh, delimiter=delimiter), 1):
-            if not row or all(not cell.strip() for cell in row):
+    for lineno, row in enumerate(csv.reader(text_stream(path), delimiter=delimiter), 1):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        try:
+            values = [float(cell) for cell in row]
+        except ValueError:
+            if lineno == 1:
+                header = 1
                 continue
-            try:
-                values = [float(cell) for cell in row]
-            except ValueError:
-                if lineno == 1:
-                    header = 1
-                    continue
-                col = next(i for i, cell in enumerate(row) if not _is_float(cell))
-                raise DataError(f"{row[col]!r} is not a number", path=str(path), line=lineno,
-                                field=f"column {col + 1}") from None
-            if rows and len(values) != len(rows[0]):
-                raise DataError(f"{len(values)} columns, expected {len(rows[0])}", path=str(path), line=lineno)
-            rows.append(values)
+            col = next(i for i, cell in enumerate(row) if not _is_float(cell))
+            raise DataError(f"{row[col]!r} is not a number", path=str(path), line=lineno,
+                            field=f"column {col + 1}") from None
+        if rows and len(values) != len(rows[0]):
+            raise DataError(f"{len(values)} columns, expected {len(rows[0])}", path=str(path), line=lineno)
+        rows.append(values)
     if not rows:
         raise DataError("no numeric rows", path=str(path))
     return np.array(rows, dtype=float), header
