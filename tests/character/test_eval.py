@@ -81,12 +81,23 @@ def test_equal_weight_per_dimension() -> None:
     assert s["kinds"] == {"sparse": pytest.approx(3.75), "dense": pytest.approx(5.0)}
 
 
-def test_qwk_matches_sklearn() -> None:
-    from sklearn.metrics import cohen_kappa_score
+def qwk_by_definition(a, b, k: int) -> float:
+    """1 - sum(w O) / sum(w E), w_ij = (i - j)^2 / (k - 1)^2, E = outer marginals / n (Cohen 1968)."""
+    observed = np.zeros((k, k))
+    for x, y in zip(a, b, strict=True):
+        observed[x - 1, y - 1] += 1
+    expected = np.outer(observed.sum(1), observed.sum(0)) / len(a)
+    w = np.array([[(i - j) ** 2 / (k - 1) ** 2 for j in range(k)] for i in range(k)])
+    return 1 - (w * observed).sum() / (w * expected).sum()
 
+
+def test_qwk_by_definition_and_hand_value() -> None:
     rng = np.random.default_rng(0)
     for scale in (2, 3, 4, 5):
         a = rng.integers(1, scale + 1, 200)
         b = np.clip(a + rng.integers(-1, 2, 200), 1, scale)
-        assert quadratic_weighted_kappa(a, b, 1, scale) == pytest.approx(
-            cohen_kappa_score(a, b, weights="quadratic", labels=list(range(1, scale + 1))), abs=1e-12)
+        assert quadratic_weighted_kappa(a, b, 1, scale) == pytest.approx(qwk_by_definition(a, b, scale), abs=1e-12)
+    # hand-worked on 1..3: gold (1, 2, 3), pred (1, 3, 3): sum wO = 0.25, sum wE = 2/3 + 1/4 + 1/3 = 1.25
+    assert quadratic_weighted_kappa([1, 2, 3], [1, 3, 3], 1, 3) == pytest.approx(0.8, abs=1e-12)
+    # rounded gold (2, 3) vs pred (3, 1): sum wO = 1.25, sum wE = 0.75
+    assert quadratic_weighted_kappa([2.4, 2.6], [3, 1], 1, 3) == pytest.approx(1 - 1.25 / 0.75, abs=1e-12)

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,40 @@ def test_bad_records_name_file_record_field(tmp_path) -> None:
     path.write_text("[{]")
     with pytest.raises(DataError, match="bad.json: not JSON"):
         load_file(path)
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_summeval_release_and_geval_layouts_load_the_same() -> None:
+    release = load_file(FIXTURES / "summeval_release_paired.jsonl")
+    geval = load_file(FIXTURES / "summeval_geval.json")
+    assert release.name == geval.name == "summeval" and len(release.items) == len(geval.items) == 12
+    for a, b in zip(release.items, geval.items, strict=True):
+        assert a.scores == pytest.approx(b.scores) and a.group == b.group and a.fields["source"] == b.fields["source"]
+        assert a.fields["output"] == b.fields["output"]
+    assert release.items[0].id == "dm-test-0001/M0"
+    assert release.items[1].scores["coherence"] == pytest.approx(
+        sum(e["coherence"] for e in json.loads((FIXTURES / "summeval_release_paired.jsonl").read_text()
+                                               .splitlines()[1])["expert_annotations"]) / 3)
+
+
+def test_summeval_release_without_articles_names_the_field(tmp_path) -> None:
+    lines = (FIXTURES / "summeval_release_paired.jsonl").read_text().splitlines()
+    rows = [json.loads(x) for x in lines]
+    for r in rows:
+        del r["text"]
+    path = tmp_path / "model_annotations.aligned.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    with pytest.raises(DataError, match="field 'text'"):
+        load_file(path)
+
+
+def test_metaeval_groups_summeval_by_document_by_default() -> None:
+    from labkit.hpss.data import predictions
+
+    for name in ("summeval_release_paired.jsonl", "summeval_geval.json"):
+        human, pred, groups, field = predictions(FIXTURES / name, "pred", "coherence")
+        assert field in ("id", "doc_id") and len(set(groups)) == 3 and len(human) == 12
+        _, _, flat, none = predictions(FIXTURES / name, "pred", "coherence", "none")
+        assert none is None and len(set(flat)) == 12

@@ -22,17 +22,19 @@ from labkit.core.metrics import CORRELATIONS, bootstrap_ci
 
 
 def quadratic_weighted_kappa(gold: Sequence[float], pred: Sequence[float], low: int, high: int) -> float:
-    """Cohen's kappa with quadratic weights over the integer scale low..high (predictions rounded)."""
-    a = np.clip(np.rint(np.asarray(gold, dtype=float)), low, high).astype(int) - low
-    b = np.clip(np.rint(np.asarray(pred, dtype=float)), low, high).astype(int) - low
-    k = high - low + 1
-    observed = np.zeros((k, k))
-    np.add.at(observed, (a, b), 1)
-    expected = np.outer(observed.sum(1), observed.sum(0)) / max(len(a), 1)
-    i, j = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
-    weights = (i - j) ** 2 / max((k - 1) ** 2, 1)
-    denom = (weights * expected).sum()
-    return float(1 - (weights * observed).sum() / denom) if denom > 0 else float("nan")
+    """Cohen's kappa with quadratic weights over the integer scale low..high (predictions rounded and
+    clipped to it): scikit-learn's cohen_kappa_score; NaN where it is undefined (one category only)."""
+    import warnings
+
+    from sklearn.metrics import cohen_kappa_score
+
+    a = np.clip(np.rint(np.asarray(gold, dtype=float)), low, high).astype(int)
+    b = np.clip(np.rint(np.asarray(pred, dtype=float)), low, high).astype(int)
+    if len(a) == 0:
+        return float("nan")
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return float(cohen_kappa_score(a, b, labels=list(range(low, high + 1)), weights="quadratic"))
 
 
 def agreement_row(gold: Sequence[float], pred: Sequence[float], scale: int, *, n_boot: int = 1000,

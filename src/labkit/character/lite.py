@@ -87,33 +87,21 @@ class RidgeModel:
         return np.clip(((x - self.mean) / self.std) @ self.coef + self.bias, 1, self.scale)
 
 
-def _ridge(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
-    """Closed form on centred data: (X'X + aI)^-1 X'y."""
-    xm, ym = x.mean(0), y.mean()
-    xc = x - xm
-    coef = np.linalg.solve(xc.T @ xc + alpha * np.eye(x.shape[1]), xc.T @ (y - ym))
-    return coef, float(ym - xm @ coef)
-
-
 def fit_ridge(x: np.ndarray, y: np.ndarray, groups: list[str], scale: int, folds: int = 5) -> RidgeModel:
-    """Standardise, pick alpha by grouped K-fold (mean squared error), refit on everything."""
+    """Standardise, pick alpha by grouped K-fold over characters (scikit-learn's RidgeCV with
+    GroupKFold splits, squared error), refit on everything."""
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import GroupKFold
+    from sklearn.preprocessing import StandardScaler
+
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    mean, std = x.mean(0), x.std(0) + 1e-8
-    z = (x - mean) / std
-    fold = np.array([character_fold(g + "#inner", folds) for g in groups])
-    errors = []
-    for alpha in ALPHAS:
-        sq = []
-        for k in range(folds):
-            tr, te = fold != k, fold == k
-            if te.sum() == 0 or tr.sum() < 2:
-                continue
-            coef, bias = _ridge(z[tr], y[tr], alpha)
-            sq.append(float(((np.clip(z[te] @ coef + bias, 1, scale) - y[te]) ** 2).mean()))
-        errors.append(np.mean(sq) if sq else math.inf)
-    alpha = ALPHAS[int(np.argmin(errors))]
-    coef, bias = _ridge(z, y, alpha)
-    return RidgeModel(mean, std, coef, bias, alpha, scale)
+    scaler = StandardScaler().fit(x)
+    z = scaler.transform(x)
+    n_groups = len(set(groups))
+    cv = list(GroupKFold(n_splits=min(folds, n_groups)).split(z, y, groups)) if n_groups >= 2 else None
+    ridge = RidgeCV(alphas=ALPHAS, cv=cv, scoring="neg_mean_squared_error").fit(z, y)
+    std = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    return RidgeModel(scaler.mean_, std, ridge.coef_, float(ridge.intercept_), float(ridge.alpha_), scale)
 
 
 def train_lite(samples: list[Sample], embed: Embed, *, folds: int = 5) -> dict[str, Any]:
@@ -131,14 +119,14 @@ def train_lite(samples: list[Sample], embed: Embed, *, folds: int = 5) -> dict[s
         x = features(group, [s.response for s in group], embed)
         y = np.array([s.gold for s in group], dtype=float)
         chars = [s.character for s in group]
-        fold = np.array([character_fold(c, folds) for c in chars])
         pred = np.full(len(group), np.nan)
-        for k in range(folds):
-            test = fold == k
-            if test.any() and (~test).sum() >= 2:
-                model = fit_ridge(x[~test], y[~test], [c for c, t in zip(chars, test, strict=True) if not t],
-                                  group[0].rubric.scale)
-                pred[test] = model.predict(x[test])
+        if len(set(chars)) >= 2:
+            from sklearn.model_selection import GroupKFold
+
+            for train, test in GroupKFold(n_splits=min(folds, len(set(chars)))).split(x, y, chars):
+                if len(train) >= 2:
+                    model = fit_ridge(x[train], y[train], [chars[i] for i in train], group[0].rubric.scale)
+                    pred[test] = model.predict(x[test])
         done = ~np.isnan(pred)
         base = np.array([baseline_score(s, s.response) for s in group])
         out[key] = {"train": int(round(done.sum() * (folds - 1) / folds)), "test": int(done.sum()), "folds": folds,

@@ -101,21 +101,28 @@ def metaeval_cmd(
     data: Annotated[Path, typer.Option(help="JSON/JSONL/CSV with human scores and a prediction field.")],
     aspect: Annotated[str, typer.Option(help="Aspect of the human scores.")],
     pred_field: Annotated[str, typer.Option(help="Field with a number or a per-aspect mapping.")],
-    group_by: Annotated[str | None, typer.Option(help="Correlate within each group (e.g. doc_id), then average.")
-                        ] = None,
+    group_by: Annotated[str | None, typer.Option(help=(
+        "Correlate within each group of this field, then average. Default: the task's own grouping "
+        "(SummEval: per document, as `hpss search`); 'none' for dataset level."))] = None,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95% CIs.")] = 1000,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
 ) -> None:
     """Pearson, Spearman and Kendall tau-b of a score column against human scores, with CIs."""
+    from labkit.core.metrics import CORRELATIONS, correlation_by_group
     from labkit.hpss.data import predictions
     from labkit.hpss.eval import correlation_table
 
-    human, pred, groups = predictions(data, pred_field, aspect, group_by)
-    table = correlation_table(human, pred, groups if group_by else None, n_boot=n_boot, seed=seed)
-    level = f"grouped by {group_by} ({len(set(groups))} groups)" if group_by else "dataset-level"
+    human, pred, groups, field = predictions(data, pred_field, aspect, group_by)
+    table = correlation_table(human, pred, groups if field else None, n_boot=n_boot, seed=seed)
+    how = "given" if group_by not in (None, "none") else "the task's default"
+    level = f"grouped by {field} ({how}; {len(set(groups))} groups)" if field else "dataset-level"
     typer.echo(f"{data.name} {aspect}: n={len(human)}, {level}")
     for name, ci in table.items():
-        typer.echo(f"  {name:9} {ci.value:.4f}  95% CI [{ci.low:.4f}, {ci.high:.4f}]")
+        used = ""
+        if field:  # constant groups have no correlation and are skipped: say how many counted
+            g = correlation_by_group(CORRELATIONS[name], human, pred, groups)
+            used = f"  ({g.groups_used} of {g.groups_total} groups contributed)"
+        typer.echo(f"  {name:9} {ci.value:.4f}  95% CI [{ci.low:.4f}, {ci.high:.4f}]{used}")
 
 
 def demo(folder: Path) -> str:

@@ -1,7 +1,10 @@
 """Load meta-evaluation data in the upstream formats, unchanged, and validate it.
 
-Formats: HPSS/UniEval JSON arrays (Topical-Chat, SF-HOT, SF-RES, HANNA), SummEval records with
-``doc_id`` (grouped by ``doc_id``, never by row order), and a user's own JSONL/CSV with
+Formats: HPSS/UniEval JSON arrays (Topical-Chat, SF-HOT, SF-RES, HANNA), SummEval in both published
+layouts - the G-Eval/UniEval re-packaging (``doc_id``, ``system_output``, ``scores``) and the release's
+own annotation JSONL (``id``, ``model_id``, ``decoded``, ``references``, ``expert_annotations`` of three
+experts, averaged as HPSS does; ``text`` holds the article in the paired file) - grouped by document,
+never by row order, and a user's own JSONL/CSV with
 ``source``, ``output``, ``score`` (number or per-aspect mapping), optional ``group``, ``reference``.
 Every problem is a DataError naming the file, the record and the field.
 """
@@ -77,7 +80,26 @@ def detect_task(record: dict[str, Any]) -> str:
         return "sfhot"  # a dialogue act such as inform(name='...'); sfres is told apart by file name
     if "system_output" in record and "doc_id" in record:
         return "summeval"
+    if "expert_annotations" in record and "decoded" in record:
+        return "summeval"  # the SummEval release's own layout
     return "generic"
+
+
+def release_scores(rec: dict[str, Any], *, path: str, line: int) -> dict[str, float]:
+    """SummEval release: the mean of the experts' scores per aspect (as HPSS and G-Eval use them)."""
+    experts = rec.get("expert_annotations")
+    if not isinstance(experts, list) or not experts or not all(isinstance(e, dict) for e in experts):
+        raise DataError("expected a list of expert score mappings", path=path, line=line, field="expert_annotations")
+    aspects = set().union(*experts)
+    return {a: sum(as_number(e[a], path=path, line=line, name=f"expert_annotations.{a}") for e in experts if a in e)
+            / sum(a in e for e in experts) for a in sorted(aspects)}
+
+
+def group_field(record: dict[str, Any], task: str) -> str | None:
+    """The field that names a record's document, for tasks correlated per document (SummEval)."""
+    if task != "summeval":
+        return None
+    return "doc_id" if "doc_id" in record else "id"
 
 
 def as_number(value: Any, *, path: str, line: int, name: str) -> float:
@@ -124,6 +146,14 @@ def _item(rec: dict[str, Any], task: str, index: int, path: str, aspect: str | N
         if rec.get("reference"):
             fields["reference"] = str(rec["reference"])
         group = rec.get("group")
+    elif "expert_annotations" in rec:  # SummEval release layout
+        fields = {"source": str(need("text")), "output": str(need("decoded"))}  # text: the paired file's article
+        refs = rec.get("references")
+        if isinstance(refs, list) and refs:
+            fields["reference"] = str(refs[0])
+        scores = release_scores(rec, path=path, line=index)
+        group = need("id")
+        rec = {**rec, "id": f"{rec['id']}/{rec.get('model_id', index)}"}
     else:
         out_key = "story" if task == "hanna" else "system_output"
         src_key = "prompt" if task == "hanna" else "source"
@@ -200,10 +230,15 @@ def load_splits(spec: str, *, aspect: str | None = None, valid_fraction: float =
 
 
 def predictions(path: str | Path, pred_field: str, aspect: str,
-                group_by: str | None = None) -> tuple[list[float], list[float], list[str]]:
-    """(human, predicted, group) for ``metaeval``: pred_field holds a number or an aspect mapping."""
+                group_by: str | None = None) -> tuple[list[float], list[float], list[str], str | None]:
+    """(human, predicted, group, grouping field) for ``metaeval``: pred_field holds a number or an aspect
+    mapping. ``group_by=None`` uses the task's default (SummEval: per document, as ``hpss search``);
+    ``"none"`` correlates at dataset level."""
     path = Path(path)
     records = _read_records(path)
+    if group_by is None and records and isinstance(records[0], dict):
+        group_by = group_field(records[0], detect_task(records[0]))
+    group_by = None if group_by in (None, "none") else group_by
     human, pred, groups = [], [], []
     for i, rec in enumerate(records):
         if pred_field not in rec:
@@ -214,7 +249,8 @@ def predictions(path: str | Path, pred_field: str, aspect: str,
             if aspect not in mapping:
                 raise DataError(f"no '{aspect}' in the mapping", path=str(path), line=i, field=pred_field)
             value = mapping[aspect]
-        scores = rec.get("scores", rec.get("score"))
+        scores = release_scores(rec, path=str(path), line=i) if "expert_annotations" in rec else \
+            rec.get("scores", rec.get("score"))
         scores_map = as_mapping(scores, path=str(path), line=i, name="scores")
         if scores_map is None and scores is not None:  # a user's file: one plain human score
             scores_map = {aspect: scores}
@@ -227,7 +263,7 @@ def predictions(path: str | Path, pred_field: str, aspect: str,
         if group_by is not None and group_by not in rec:
             raise DataError("missing group field", path=str(path), line=i, field=group_by)
         groups.append(str(rec[group_by]) if group_by else str(i))
-    return human, pred, groups
+    return human, pred, groups, group_by
 
 
 # ---- HPSS's initialization results (hpss_initiation_metrics/<ds>/qwen_2_5_14b/<variant>.json) ----
