@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from labkit.core.cli import ConfigOpt, SetOpt, overrides_from
+from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, overrides_from
 from labkit.core.config import describe
 from labkit.prag.config import PragConfig
 
@@ -102,7 +102,7 @@ def encode_cmd(corpus: Annotated[Path, typer.Option(help="The passages to parame
     from labkit.prag.method import encode_run
 
     cfg = _cfg(config, overrides, model=model, augmenter=augmenter or ("template" if augmented else None),
-               store=store)
+               store=store, augmented=str(augmented) if augmented else None)
     result = encode_run(cfg, load_corpus(corpus), _known(augmented), workers=workers)
     per = result["seconds_per_document"]
     typer.echo(f"{result['passages']} passages: trained {result['trained']}, reused {result['reused']}, "
@@ -124,7 +124,7 @@ def ask_cmd(question: Annotated[str, typer.Argument(help="The question.")],
     from labkit.prag.retrieve import load_index
 
     cfg = _cfg(config, overrides, model=model, index=index, store=store, top_k=k,
-               augmenter="template" if augmented else None)
+               augmenter="template" if augmented else None, augmented=str(augmented) if augmented else None)
     gen = load_generator(cfg.model)
     result = ask(question, mode, cfg, gen, load_index(Path(cfg.index)), open_store(cfg, gen), _known(augmented))
     typer.echo(result["answer"].strip())
@@ -142,26 +142,36 @@ def eval_cmd(data: Annotated[Path, typer.Option(help="QA file: 2WQA dev.json, Ho
                               ] = None,
              model: ModelOpt = None, index: IndexOpt = None, store: StoreOpt = None, augmented: AugmentedOpt = None,
              limit: Annotated[int | None, typer.Option(help="First N questions (paper: 300).")] = None,
-             cot: Annotated[bool, typer.Option(help="CoT post-processing (2WQA, HotpotQA in the paper).")] = False,
+             cot: Annotated[bool, typer.Option("--cot/--no-cot", help=(
+                 "Take the text after 'the answer is' before the original cut at . , newline. Every mode is "
+                 "instructed to answer that way, so the same extraction serves every mode (default)."))] = True,
              name: Annotated[str, typer.Option(help="Run name.")] = "eval",
-             config: ConfigOpt = None, overrides: SetOpt = None) -> None:
-    """EM and F1 (original post-processing), latency and prompt tokens per mode, as a table and a plot."""
-    from labkit.core.config import to_dict
-    from labkit.core.runs import start_run
+             config: ConfigOpt = None, overrides: SetOpt = None, resume: ResumeOpt = None) -> None:
+    """EM and F1 (original post-processing), answer-contained accuracy, latency and prompt tokens per mode, as a
+    table and a plot. --resume continues a killed run without repeating a finished question."""
+    from labkit.core.config import load_config, to_dict
+    from labkit.core.runs import resume_run, start_run
     from labkit.prag.data import load_questions
     from labkit.prag.method import eval_run
     from labkit.prag.report import eval_report
 
-    cfg = _cfg(config, overrides, model=model, index=index, store=store, modes=f"[{modes}]" if modes else None,
-               augmenter="template" if augmented else None)
+    if resume is not None:
+        cfg = load_config(PragConfig, resume / "config.yaml", overrides)
+        run = resume_run(resume)
+        augmented = Path(cfg.augmented) if cfg.augmented else None
+    else:
+        cfg = _cfg(config, overrides, model=model, index=index, store=store, modes=f"[{modes}]" if modes else None,
+                   augmenter="template" if augmented else None, augmented=str(augmented) if augmented else None)
     questions = load_questions(data, limit or cfg.max_questions)
-    run = start_run("prag", name, to_dict(cfg))
+    if resume is None:
+        run = start_run("prag", name, to_dict(cfg))
     typer.echo(f"run: {run.dir}", err=True)
     table = eval_run(cfg, questions, run, _known(augmented), cot=cot)
     run.write_metrics(table)
     run.write_report(eval_report(table, run.dir, f"{data.name}, {len(questions)} questions, model {cfg.model}"))
     for mode, row in table.items():
-        typer.echo(f"{mode:8} EM {row['em']:.3f}  F1 {row['f1']:.3f}  {row['latency_s']:.2f} s/question  "
+        typer.echo(f"{mode:8} EM {row['em']:.3f}  F1 {row['f1']:.3f}  contained {row['contained']:.3f}  "
+                   f"{row['latency_s']:.2f} s/question  "
                    f"{row['prompt_tokens']:.0f} prompt tokens  failed {row['failed']}")
     typer.echo(f"report: {run.dir / 'report.md'}")
 

@@ -24,6 +24,8 @@ class PragConfig:
                         "Qwen2.5-1.5B, LLaMA-3-8B)")
     augmenter: str = option("same", "Augmentation model: same (the generator), template (fictional corpus only), "
                             "or a spec such as openai:M@URL (JSON-reliable)")
+    augmented: str | None = option(None, "JSONL of ready augmentations {id, text, rewrite, qa} (with augmenter "
+                                   "template); a passage missing from it is an error naming the file and id")
     train: TrainSettings = field(default_factory=TrainSettings)
     index: str = option("runs/prag/index", "Index folder written by `labkit prag index`")
     store: str = option("runs/prag/adapters", "Adapter store folder")

@@ -2,8 +2,12 @@
 document (QA1 and QA2 each with the passage and with the rewrite, QA3 alone), next-token loss, one LoRA per
 document from the shared initialisation, stored once per (document content, fingerprint).
 
-The fingerprint hashes the base model id and revision, the augmenter and every training setting, so a
-document is trained again only when one of those changes, whichever question retrieves it.
+The fingerprint (the store's folder) hashes the base model id and revision, the augmenter, the prompt
+template version and every training setting; inside it an adapter's key hashes everything it was
+trained on from the document: the passage (whitespace-normalised) and the augmentation's rewrite and QA
+pairs. So changed inputs retrain and equal inputs reuse, whichever question retrieves the passage.
+``AdapterStore.key`` is the one place the key is computed; an index maps passage text to the latest key
+for passages whose augmentation is only known after augmenting (model augmenters).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from labkit.prag.corpus import Document
 
 INSTRUCTION = ("You should answer the question by referring to the knowledge provided below and integrating your "
                "own knowledge.")
+ANSWER_FORMAT = "Answer in one short phrase, starting with \"The answer is\"."  # the same for every mode
+TEMPLATE_VERSION = 2  # bumps the fingerprint when the training/inference template changes
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class EncodeConfig:
 def prompt_messages(question: str, passages: list[str]) -> list[dict[str, str]]:
     """The inference template; P-RAG uses it with an empty passage block."""
     block = "".join(f"Passage {i + 1}: {p}\n" for i, p in enumerate(passages))
-    return [{"role": "user", "content": f"{INSTRUCTION}\n{block}Question: {question}"}]
+    return [{"role": "user", "content": f"{INSTRUCTION}\n{block}Question: {question}\n{ANSWER_FORMAT}"}]
 
 
 def training_texts(doc: Document, tokenizer: Any) -> list[str]:
@@ -50,18 +56,24 @@ def training_texts(doc: Document, tokenizer: Any) -> list[str]:
         tokenize=False) for q, a, p in pairs]
 
 
-def content_hash(doc: Document) -> str:
-    return hashlib.sha256(doc.text.encode()).hexdigest()[:20]
+def normalise_text(text: str) -> str:
+    return " ".join(text.split())
+
+
+def text_key(text: str) -> str:
+    """A passage's identity: its whitespace-normalised text."""
+    return hashlib.sha256(normalise_text(text).encode()).hexdigest()[:20]
 
 
 def fingerprint(model_id: str, revision: str, augmenter: str, cfg: EncodeConfig) -> str:
-    blob = json.dumps({"model": model_id, "revision": revision, "augmenter": augmenter, **asdict(cfg)}, sort_keys=True)
+    blob = json.dumps({"model": model_id, "revision": revision, "augmenter": augmenter,
+                       "template": TEMPLATE_VERSION, **asdict(cfg)}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
 @dataclass
 class AdapterStore:
-    """``<root>/<fingerprint>/<content hash>.safetensors`` plus a cost log line per trained document."""
+    """``<root>/<fingerprint>/<key>.safetensors``, ``index.jsonl`` (passage text -> key) and a cost log."""
 
     root: Path
     fingerprint: str
@@ -70,8 +82,15 @@ class AdapterStore:
     def folder(self) -> Path:
         return self.root / self.fingerprint
 
+    @staticmethod
+    def key(doc: Document) -> str:
+        """Everything the adapter is trained on from the document (the folder covers model and settings)."""
+        blob = json.dumps({"text": normalise_text(doc.text), "rewrite": normalise_text(doc.rewrite),
+                           "qa": [[normalise_text(q), normalise_text(a)] for q, a in doc.qa[:3]]}, ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
     def path(self, doc: Document) -> Path:
-        return self.folder / f"{content_hash(doc)}.safetensors"
+        return self.folder / f"{self.key(doc)}.safetensors"
 
     def has(self, doc: Document) -> bool:
         return self.path(doc).exists()
@@ -79,13 +98,28 @@ class AdapterStore:
     def load(self, doc: Document) -> dict[str, Any]:
         return load_adapter(self.path(doc))
 
+    def find(self, text: str) -> Path | None:
+        """The latest adapter trained for a passage text, when its augmentation is not known here."""
+        index = self.folder / "index.jsonl"
+        if not index.exists():
+            return None
+        wanted, found = text_key(text), None
+        for line in index.read_text().splitlines():
+            row = json.loads(line) if line.strip() else {}
+            if row.get("text") == wanted and (self.folder / f"{row['key']}.safetensors").exists():
+                found = self.folder / f"{row['key']}.safetensors"
+        return found
+
     def save(self, doc: Document, adapter: dict[str, Any], cost: dict[str, Any]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
+        key = self.key(doc)
         tmp = self.path(doc).with_suffix(".tmp")
-        save_adapter(adapter, tmp, metadata={"doc_id": doc.id})
+        save_adapter(adapter, tmp, metadata={"doc_id": doc.id, "key": key})
         tmp.replace(self.path(doc))  # atomic: a kill leaves either nothing or the whole adapter
+        with open(self.folder / "index.jsonl", "a") as fh:
+            fh.write(json.dumps({"doc_id": doc.id, "text": text_key(doc.text), "key": key}) + "\n")
         with open(self.folder / "costs.jsonl", "a") as fh:
-            fh.write(json.dumps({"doc_id": doc.id, "hash": content_hash(doc), **cost}) + "\n")
+            fh.write(json.dumps({"doc_id": doc.id, "key": key, **cost}) + "\n")
 
 
 def train_document(model: Any, tokenizer: Any, doc: Document, cfg: EncodeConfig) -> tuple[dict[str, Any], dict]:

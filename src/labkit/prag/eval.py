@@ -51,9 +51,18 @@ def f1_score(prediction: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def contained(prediction: str, gold: str) -> float:
+    """1 when the normalised gold appears, as whole words, anywhere in the normalised raw output: a check
+    of knowledge that does not depend on how the answer is formatted or where it is cut."""
+    pred, ref = f" {normalize_answer(prediction)} ", f" {normalize_answer(gold)} "
+    return float(bool(ref.strip()) and ref in pred)
+
+
 def score(prediction: str, golds: str | list[str], cot: bool = False) -> dict[str, float]:
-    """EM and F1 of a raw model output against one answer or a list of aliases (max over aliases)."""
+    """EM and F1 of a raw model output against one answer or a list of aliases (max over aliases), and
+    whether an alias is contained anywhere in the output."""
     aliases = [golds] if isinstance(golds, str) else list(golds)
     answer = postprocess(prediction, cot)
     return {"em": max((exact_match(answer, g) for g in aliases), default=0.0),
-            "f1": max((f1_score(answer, g) for g in aliases), default=0.0)}
+            "f1": max((f1_score(answer, g) for g in aliases), default=0.0),
+            "contained": max((contained(prediction, g) for g in aliases), default=0.0)}

@@ -60,14 +60,16 @@ def open_store(cfg: PragConfig, gen: Generator) -> AdapterStore:
 
 def document_for(passage: Passage, cfg: PragConfig, gen: Generator, known: dict[str, Document]) -> Document:
     """The augmented document of a passage: the template one when given, else by the augmenter model."""
-    from labkit.core.errors import LabkitError
+    from labkit.core.errors import DataError, LabkitError
     from labkit.core.models import load_model
     from labkit.prag.augment import augment
 
     if passage.id in known:
         return known[passage.id]
     if cfg.augmenter == "template":
-        raise LabkitError(f"passage {passage.id}: the template augmenter only knows the fictional corpus")
+        where = cfg.augmented or "the --augmented file"
+        raise DataError(f"passage '{passage.id}' has no augmentation (template augmenter: every passage needs a "
+                        "record there)", path=str(where), field=passage.id)
     model = gen.chat if cfg.augmenter == "same" else load_model(cfg.augmenter)
     result = augment(passage, model, retries=cfg.retries)
     if result.document is None:
@@ -85,6 +87,29 @@ def generate(gen: Generator, question: str, passages: list[str], max_new_tokens:
         out = gen.model.generate(ids, max_new_tokens=max_new_tokens, do_sample=False,
                                  pad_token_id=tok.pad_token_id or tok.eos_token_id)
     return tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True), int(ids.shape[1])
+
+
+def adapter_path(passage: Passage, store: AdapterStore, known: dict[str, Document]) -> Path | None:
+    """The passage's adapter: keyed by its augmentation when that is known here, else the latest one
+    trained for its text (model augmenters)."""
+    if passage.id in known:
+        path = store.path(known[passage.id])
+        return path if path.exists() else None
+    return store.find(passage.text)
+
+
+_LOADED: dict[Path, Any] = {}
+
+
+def load_cached(path: Path, size: int = 256) -> dict[str, Any]:
+    """Adapters of frequently retrieved passages stay in memory (files are immutable: keyed by content)."""
+    from labkit.prag.adapters import load_adapter
+
+    if path not in _LOADED:
+        if len(_LOADED) >= size:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[path] = load_adapter(path)
+    return _LOADED[path]
 
 
 def merge_weights(kind: str, scores: list[float]) -> list[float]:
@@ -115,8 +140,8 @@ def ask(question: str, mode: str, cfg: PragConfig, gen: Generator, index: Any, s
     adapters, names, scores, missing = [], [], [], []
     if mode in ("prag", "combine", "unrelated"):
         for passage, s in hits:
-            doc = known.get(passage.id) or Document(passage.id, passage.text, "", [])
-            if not store.has(doc):
+            path = adapter_path(passage, store, known)
+            if path is None:
                 if cfg.missing == "report":
                     missing.append(passage.id)
                     continue
@@ -124,9 +149,10 @@ def ask(question: str, mode: str, cfg: PragConfig, gen: Generator, index: Any, s
                 full = document_for(passage, cfg, gen, known)
                 adapter, cost = train_document(gen.model, gen.tokenizer, full, encode_config(cfg))
                 store.save(full, adapter, cost)
+                path = store.path(full)
                 timing["encode"] += time.perf_counter() - start
             start = time.perf_counter()
-            adapters.append(store.load(doc))
+            adapters.append(load_cached(path))
             timing["load_merge"] += time.perf_counter() - start
             names.append(passage.id)
             scores.append(s)
@@ -161,9 +187,9 @@ def encode_passage(cfg: PragConfig, known: dict[str, Document], workers: int, pa
         _WORKER[cfg.model] = load_generator(cfg.model)
     gen = _WORKER[cfg.model]
     store = open_store(cfg, gen)
-    if store.has(Document(passage.id, passage.text, "", [])):
+    doc = document_for(passage, cfg, gen, known)  # model augmentation is seeded and cached: cheap when done
+    if store.has(doc):  # the key covers the passage and its augmentation: edited inputs are trained again
         return {"id": passage.id, "trained": False}
-    doc = document_for(passage, cfg, gen, known)
     adapter, cost = train_document(gen.model, gen.tokenizer, doc, encode_config(cfg))
     store.save(doc, adapter, cost)
     return {"id": passage.id, "trained": True, **cost}
@@ -193,7 +219,7 @@ def encode_run(cfg: PragConfig, passages: list[Passage], known: dict[str, Docume
 
 
 def eval_run(cfg: PragConfig, questions: list[Any], run: Any, known: dict[str, Document],
-             cot: bool = False) -> dict[str, Any]:
+             cot: bool = True) -> dict[str, Any]:
     """Every (question, mode) is a resumable record with EM, F1, latency and prompt tokens."""
     from labkit.core.runs import run_items
     from labkit.prag.eval import score
@@ -218,6 +244,7 @@ def eval_run(cfg: PragConfig, questions: list[Any], run: Any, known: dict[str, D
         n = len(ok) or 1
         table[mode] = {"questions": len(rows), "failed": len(rows) - len(ok),
                        "em": sum(r["em"] for r in ok) / n, "f1": sum(r["f1"] for r in ok) / n,
+                       "contained": sum(r.get("contained", 0.0) for r in ok) / n,
                        "latency_s": sum(r["latency"] for r in ok) / n,
                        "prompt_tokens": sum(r["prompt_tokens"] for r in ok) / n,
                        "load_merge_s": sum(r["seconds"]["load_merge"] for r in ok) / n}

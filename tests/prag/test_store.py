@@ -1,0 +1,114 @@
+"""The adapter store keys an adapter by everything it was trained on; encode and eval resume cleanly; every
+mode gets the same answer instruction. Training and generation are replaced by stand-ins (fast)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from labkit.prag import method
+from labkit.prag.config import PragConfig
+from labkit.prag.corpus import Document
+from labkit.prag.data import Passage
+from labkit.prag.encode import ANSWER_FORMAT, AdapterStore, prompt_messages
+
+torch = pytest.importorskip("torch")
+
+
+class FakeChat:
+    model_id, revision, model, tokenizer = "fake", "0", None, None
+
+
+@pytest.fixture()
+def fake_training(monkeypatch):
+    trained: list[str] = []
+
+    def train(model, tokenizer, doc, cfg):
+        trained.append(doc.id)
+        return {"w": torch.zeros(2)}, {"seconds": 0.0, "tokens": 1, "steps": 1, "bytes": 8}
+
+    monkeypatch.setattr(method, "load_generator", lambda spec: method.Generator(FakeChat()))
+    monkeypatch.setattr(method, "train_document", train)
+    method._WORKER.clear()
+    yield trained
+    method._WORKER.clear()
+
+
+def documents(answer: str = "Fenar Sea", text_suffix: str = "") -> dict[str, Document]:
+    return {f"d{i}": Document(f"d{i}", f"Passage {i} about the river Zor.{text_suffix}", f"Rewrite {i}.",
+                              [(f"Q{i}a?", answer), (f"Q{i}b?", "Calnix"), (f"Q{i}c?", "Mount Vel")])
+            for i in range(3)}
+
+
+def test_key_covers_augmentation_not_whitespace() -> None:
+    a = documents()["d0"]
+    assert AdapterStore.key(a) == AdapterStore.key(Document("d0", "  Passage 0   about the river Zor.\n",
+                                                            "Rewrite 0. ", a.qa))
+    assert AdapterStore.key(a) != AdapterStore.key(documents(answer="Red Sea")["d0"])
+    assert AdapterStore.key(a) != AdapterStore.key(Document("d0", a.text, "Another rewrite.", a.qa))
+
+
+def test_edited_augmentation_retrains_and_whitespace_reuses(tmp_path: Path, fake_training) -> None:
+    cfg = PragConfig(store=str(tmp_path / "store"), augmenter="template")
+    corpus = [Passage(f"d{i}", f"Passage {i} about the river Zor. ") for i in range(3)]  # trailing space
+    first = method.encode_run(cfg, corpus, documents())
+    assert (first["trained"], first["reused"]) == (3, 0)
+    again = method.encode_run(cfg, corpus, documents(text_suffix="\n"))  # whitespace only: the same inputs
+    assert (again["trained"], again["reused"]) == (0, 3)
+    edited = method.encode_run(cfg, corpus, documents(answer="Red Sea"))  # every answer changed
+    assert (edited["trained"], edited["reused"]) == (3, 0) and fake_training == ["d0", "d1", "d2"] * 2
+    store = method.open_store(cfg, method.load_generator("x"))
+    assert method.adapter_path(corpus[0], store, documents(answer="Red Sea")) == store.path(
+        documents(answer="Red Sea")["d0"])
+    assert store.find(corpus[0].text) == store.path(documents(answer="Red Sea")["d0"])  # latest for the text
+
+
+def test_missing_augmentation_names_the_file_and_id(tmp_path: Path, fake_training) -> None:
+    cfg = PragConfig(store=str(tmp_path / "store"), augmenter="template", augmented="data/aug.jsonl")
+    out = method.encode_run(cfg, [Passage("d0", "Passage 0."), Passage("x9", "Unknown passage.")],
+                            {"d0": documents()["d0"]})
+    assert out["trained"] == 1 and len(out["failed"]) == 1
+    error = out["failed"][0]["error"]
+    assert "data/aug.jsonl" in error and "'x9'" in error and "fictional corpus" not in error
+    assert "\n" not in error
+
+
+def test_every_mode_gets_the_same_answer_instruction() -> None:
+    bare = prompt_messages("Where does the Zor rise?", [])[0]["content"]
+    with_passages = prompt_messages("Where does the Zor rise?", ["p1", "p2"])[0]["content"]
+    assert bare.endswith("Question: Where does the Zor rise?\n" + ANSWER_FORMAT)
+    assert with_passages.endswith("Question: Where does the Zor rise?\n" + ANSWER_FORMAT)
+    assert ANSWER_FORMAT == 'Answer in one short phrase, starting with "The answer is".'
+
+
+def test_eval_killed_and_resumed_repeats_no_question(tmp_path: Path, monkeypatch) -> None:
+    from labkit.core.runs import resume_run, start_run
+    from labkit.prag.data import Question
+
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
+    calls: list[tuple[str, str]] = []
+
+    def fake_ask(question, mode, cfg, gen, index, store, known):
+        if len(calls) == 5 and not resumed:
+            raise KeyboardInterrupt  # as Ctrl-C after five answers
+        calls.append((mode, question))
+        return {"answer": "The answer is Fenar Sea.", "prompt_tokens": 10, "seconds": {"load_merge": 0.0}}
+
+    monkeypatch.setattr(method, "ask", fake_ask)
+    monkeypatch.setattr(method, "load_generator", lambda spec: method.Generator(FakeChat()))
+    monkeypatch.setattr("labkit.prag.retrieve.load_index", lambda folder: None)
+    questions = [Question(f"q{i}", f"Question {i}?", ["Fenar Sea"]) for i in range(4)]
+    cfg = PragConfig(modes=["none", "prag", "combine"])
+    run = start_run("prag", "eval", {})
+    resumed = False
+    with pytest.raises(KeyboardInterrupt):
+        method.eval_run(cfg, questions, run, {})
+    assert len(calls) == 5
+    resumed = True
+    table = method.eval_run(cfg, questions, resume_run(run.dir), {})
+    assert len(calls) == 12 and len(set(calls)) == 12  # 5 before the kill + 7 after, none twice
+    assert table["prag"]["contained"] == 1.0 and table["none"]["em"] == 1.0
+    lines = (run.dir / "results.jsonl").read_text().splitlines()
+    assert len({json.loads(x)["key"] for x in lines}) == 12
