@@ -35,7 +35,12 @@ class HpssConfig:
     aux_judge: str = option("qwen_2_5_14b", "Which shipped side-information files to read")
     criteria: dict[str, str] = option({}, "Your human criteria by aspect (for your own data)")
     halving: bool = option(False, "Successive halving: stop a candidate early when it trails the population")
-    halving_fractions: list[float] = option([0.25, 0.5], "Item fractions at which halving checks a candidate")
+    halving_fractions: list[float] = option([0.125, 0.25, 0.5], "Item fractions at which halving checks a "
+                                            "candidate")
+    halving_z: float = option(0.15, "Racing margin: stop only when the partial Spearman plus this many standard "
+                              "errors (Fisher z) is below the population's k-th best on the same items (0: plain)")
+    halving_init: bool = option(True, "Halve during initialization too, once a population of full evaluations "
+                                "exists (False: only after initialization, as before)")
     proposer: str | None = option(None, "OPRO's proposer model spec (default: the judge)")
     batch_size: int = option(16, "Judge prompts per batched call")
     workers: int = option(4, "Concurrent batches (endpoints); the embedded model runs one at a time")

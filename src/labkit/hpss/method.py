@@ -21,6 +21,7 @@ from labkit.core.runs import Run
 from labkit.hpss.config import HpssConfig
 from labkit.hpss.data import Dataset, Item, load_splits
 from labkit.hpss.eval import correlate
+from labkit.hpss.halving import race
 from labkit.hpss.judge import JudgeSetup, judge_items, summarize
 from labkit.hpss.prompts import render_prompt, scale_range
 from labkit.hpss.searchers import SEARCHERS, Ledger, initialization_count
@@ -106,20 +107,21 @@ class Evaluator:
         low, high = scale_range(task, aspect, values["scale"])
         grouped = task.level == "summary"
         ratings: list[float | None] = [None] * len(self.items)
-        done: list[int] = []
         verdicts: dict[int, Any] = {}
-        fractions = self.cfg.halving_fractions if self.cfg.halving and len(self._full()) >= self.init_count else []
-        for fraction in [*sorted(fractions), 1.0]:
-            upto = [int(i) for i in self.order[:max(2, math.ceil(fraction * len(self.items)))]]
-            todo = [i for i in upto if i not in verdicts]
+        # halving starts once a population of full evaluations exists (during initialization too, by default)
+        start = self.cfg.population if self.cfg.halving_init else self.init_count
+        fractions = self.cfg.halving_fractions if self.cfg.halving and len(self._full()) >= start else []
+
+        def judge(todo: list[int]) -> None:
             for i, v in zip(todo, judge_items(self.setup, values, [self.items[i] for i in todo], self.split),
                             strict=True):
                 verdicts[i], ratings[i] = v, v.rating
-            done = upto
+
+        def partial(items: list[int]) -> float:
             failed = frozenset(i for i, v in verdicts.items() if v.error is not None)
-            if (fraction < 1.0 and self._subset_spearman(ratings, done, values["scale"], failed)
-                    < self._partial_threshold(done)):
-                break
+            return self._subset_spearman(ratings, items, values["scale"], failed)
+
+        done = race(judge, partial, self._partial_threshold, self.order, fractions, self.cfg.halving_z)
         cap = None
         if len(done) < len(self.items):  # pruned: may never outrank the population it trailed
             full = sorted((search_value(r) for r in self._full()), reverse=True)

@@ -2,9 +2,11 @@
 (arXiv:2501.15915 Eq. 6: the retrieved documents' deltas are summed, Delta W = sum_i (alpha/r) B_i A_i).
 
 An adapter is a plain ``{"layers.{l}.mlp.{gate,up,down}_proj.{A,B}": tensor}`` dict (A: (r, in),
-B: (out, r)), saved as safetensors. ``merge`` adds the (weighted) sum of deltas to the base weights,
-summing in float64 in a fixed order (sorted by adapter key) so the result does not depend on the
-retrieval order; ``unmerge`` restores the saved original tensors, bit for bit.
+B: (out, r)), saved as safetensors. ``merge`` adds the (weighted) sum of deltas to the base weights as
+one low-rank product per module, [B_1 .. B_k] diag(w) [A_1; ..; A_k] (k r columns, in a fixed order
+sorted by adapter name, so the result does not depend on the retrieval order), rounded once into the
+weight; ``unmerge`` restores the original weights, bit for bit, from one pristine copy kept per model
+(made at the first merge), so a question costs no weight-sized allocation.
 """
 
 from __future__ import annotations
@@ -59,28 +61,44 @@ def delta(adapter: dict[str, Any], key: str, spec: LoraSpec) -> Any:
     return spec.scaling * adapter[f"{key}.B"].double() @ adapter[f"{key}.A"].double()
 
 
+_PRISTINE: dict[int, dict[str, Any]] = {}  # id(model) -> the FFN weights before any merge
+
+
+def pristine(model: Any) -> dict[str, Any]:
+    """The model's original FFN weights, copied once (PRAG never trains the base weights)."""
+    if id(model) not in _PRISTINE:
+        _PRISTINE[id(model)] = {k: m.weight.detach().clone() for k, m in ffn_modules(model).items()}
+    return _PRISTINE[id(model)]
+
+
+def combined_delta(adapters: list[dict[str, Any]], key: str, spec: LoraSpec, weights: list[float],
+                   order: list[int]) -> Any:
+    """sum_i w_i (alpha/r) B_i A_i as one (out, k r) @ (k r, in) product."""
+    import torch
+
+    b = torch.cat([adapters[i][f"{key}.B"] * (weights[i] * spec.scaling) for i in order], dim=1)
+    a = torch.cat([adapters[i][f"{key}.A"] for i in order], dim=0)
+    return b @ a
+
+
 def merge(model: Any, adapters: list[dict[str, Any]], spec: LoraSpec, weights: list[float] | None = None,
           names: list[str] | None = None) -> dict[str, Any]:
     """Add sum_i w_i (alpha/r) B_i A_i to each FFN weight in place; return the originals for ``unmerge``."""
     import torch
 
+    if not adapters:
+        return {}
     weights = weights or [1.0] * len(adapters)
     order = sorted(range(len(adapters)), key=lambda i: (names or [str(i) for i in range(len(adapters))])[i])
-    saved = {}
+    saved = pristine(model)
     with torch.no_grad():
         for key, module in ffn_modules(model).items():
-            total = None
-            for i in order:
-                d = weights[i] * delta(adapters[i], key, spec)
-                total = d if total is None else total + d
-            if total is None:
-                continue
-            saved[key] = module.weight.detach().clone()
-            module.weight.add_(total.to(module.weight.dtype))  # the sum is fixed in float64, then one rounding
+            module.weight.add_(combined_delta(adapters, key, spec, weights, order).to(module.weight.dtype))
     return saved
 
 
 def unmerge(model: Any, saved: dict[str, Any]) -> None:
+    """Restore the weights ``merge`` changed (from its pristine copy), bit for bit."""
     import torch
 
     modules = ffn_modules(model)

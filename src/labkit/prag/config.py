@@ -31,8 +31,10 @@ class PragConfig:
     store: str = option("runs/prag/adapters", "Adapter store folder")
     top_k: int = option(3, "Passages retrieved per question (paper: 3)")
     dense: bool = option(False, "Dense MiniLM retrieval instead of BM25 (paper: BM25)")
-    merge: Literal["sum", "mean", "weighted"] = option("sum", "Combine retrieved adapters: sum (paper Eq. 6), mean, "
-                                                      "or weighted by normalised retrieval scores")
+    merge: Literal["sum", "mean", "weighted", "softmax"] = option(
+        "sum", "Combine retrieved adapters: sum (paper Eq. 6), mean, weighted by normalised retrieval scores, or "
+        "softmax of the scores (weights sum to 1)")
+    merge_temperature: float = option(1.0, "Temperature of the softmax merge, in retrieval-score units")
     missing: Literal["encode", "report"] = option("encode", "A retrieved document without an adapter: encode it "
                                                   "now, or answer without it and report it")
     max_new_tokens: int = option(20, "Answer length (paper: 20 direct, 128 CoT)")

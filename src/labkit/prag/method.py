@@ -112,11 +112,19 @@ def load_cached(path: Path, size: int = 256) -> dict[str, Any]:
     return _LOADED[path]
 
 
-def merge_weights(kind: str, scores: list[float]) -> list[float]:
+def merge_weights(kind: str, scores: list[float], temperature: float = 1.0) -> list[float]:
+    """Per-adapter weights: sum (paper Eq. 6), mean, weighted (by score, summing to k), or softmax of the
+    retrieval scores / temperature (summing to 1: a confident top hit alone acts like k = 1)."""
     if kind == "sum":
         return [1.0] * len(scores)
     if kind == "mean":
         return [1.0 / len(scores)] * len(scores)
+    if kind == "softmax":
+        import math
+
+        top = max(scores)
+        e = [math.exp((s - top) / temperature) for s in scores]
+        return [x / sum(e) for x in e]
     total = sum(max(s, 0.0) for s in scores) or 1.0
     return [len(scores) * max(s, 0.0) / total for s in scores]  # weighted, scaled so equal scores give the sum
 
@@ -159,7 +167,8 @@ def ask(question: str, mode: str, cfg: PragConfig, gen: Generator, index: Any, s
     passages = [p.text for p, _ in hits] if mode in ("rag", "combine") else []
     start = time.perf_counter()
     spec = encode_config(cfg).spec
-    with merged(gen.model, adapters, spec, merge_weights(cfg.merge, scores) if adapters else None, names):
+    weights = merge_weights(cfg.merge, scores, cfg.merge_temperature) if adapters else None
+    with merged(gen.model, adapters, spec, weights, names):
         timing["load_merge"] += time.perf_counter() - start
         start = time.perf_counter()
         text, prompt_tokens = generate(gen, question, passages, cfg.max_new_tokens)
