@@ -4,7 +4,7 @@ import pytest
 
 from labkit.prag.adapters import merged
 from labkit.prag.corpus import fictional_corpus
-from labkit.prag.encode import AdapterStore, EncodeConfig, encode_corpus, fingerprint, prompt_messages
+from labkit.prag.encode import AdapterStore, EncodeConfig, encode_corpus, fingerprint, generation_prompt
 from labkit.prag.eval import score
 
 pytest.importorskip("torch")
@@ -15,11 +15,10 @@ SMALL_MODEL = EncodeConfig(lr=3e-3, epochs=2)
 
 def answer(m, question, adapters, spec):
     tok = m.tokenizer
-    prompt = tok.apply_chat_template(prompt_messages(question, []), tokenize=False, add_generation_prompt=True)
-    ids = tok(prompt, return_tensors="pt").input_ids
+    ids = tok(generation_prompt(tok, question, []), return_tensors="pt").input_ids
     with merged(m.model, adapters, spec):
         out = m.model.generate(ids, max_new_tokens=16, do_sample=False)
-    return tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+    return "The answer is" + tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
 
 
 @pytest.mark.slow

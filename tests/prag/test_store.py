@@ -12,7 +12,7 @@ from labkit.prag import method
 from labkit.prag.config import PragConfig
 from labkit.prag.corpus import Document
 from labkit.prag.data import Passage
-from labkit.prag.encode import ANSWER_FORMAT, AdapterStore, prompt_messages
+from labkit.prag.encode import ANSWER_PREFIX, INSTRUCTION, AdapterStore, generation_prompt, prompt_messages
 
 torch = pytest.importorskip("torch")
 
@@ -75,12 +75,17 @@ def test_missing_augmentation_names_the_file_and_id(tmp_path: Path, fake_trainin
     assert "\n" not in error
 
 
-def test_every_mode_gets_the_same_answer_instruction() -> None:
-    bare = prompt_messages("Where does the Zor rise?", [])[0]["content"]
-    with_passages = prompt_messages("Where does the Zor rise?", ["p1", "p2"])[0]["content"]
-    assert bare.endswith("Question: Where does the Zor rise?\n" + ANSWER_FORMAT)
-    assert with_passages.endswith("Question: Where does the Zor rise?\n" + ANSWER_FORMAT)
-    assert ANSWER_FORMAT == 'Answer in one short phrase, starting with "The answer is".'
+def test_every_mode_gets_the_same_answer_format() -> None:
+    class Tok:  # a chat template stand-in: what matters is what comes after it
+        def apply_chat_template(self, messages, tokenize, add_generation_prompt):
+            return "<user>" + messages[0]["content"] + "<assistant>"
+
+    bare = generation_prompt(Tok(), "Where does the Zor rise?", [])
+    with_passages = generation_prompt(Tok(), "Where does the Zor rise?", ["p1", "p2"])
+    assert bare == f"<user>{INSTRUCTION}\nQuestion: Where does the Zor rise?<assistant>The answer is"
+    assert with_passages.endswith("Question: Where does the Zor rise?<assistant>" + ANSWER_PREFIX)
+    assert "Passage 1: p1\nPassage 2: p2\n" in with_passages
+    assert prompt_messages("q", [])[0]["content"] == f"{INSTRUCTION}\nQuestion: q"  # the training prompt, too
 
 
 def test_eval_killed_and_resumed_repeats_no_question(tmp_path: Path, monkeypatch) -> None:

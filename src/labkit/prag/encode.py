@@ -24,7 +24,7 @@ from labkit.prag.corpus import Document
 
 INSTRUCTION = ("You should answer the question by referring to the knowledge provided below and integrating your "
                "own knowledge.")
-ANSWER_FORMAT = "Answer in one short phrase, starting with \"The answer is\"."  # the same for every mode
+ANSWER_PREFIX = "The answer is"  # every mode's answer starts here (as the training answers do)
 TEMPLATE_VERSION = 2  # bumps the fingerprint when the training/inference template changes
 
 
@@ -45,14 +45,22 @@ class EncodeConfig:
 def prompt_messages(question: str, passages: list[str]) -> list[dict[str, str]]:
     """The inference template; P-RAG uses it with an empty passage block."""
     block = "".join(f"Passage {i + 1}: {p}\n" for i, p in enumerate(passages))
-    return [{"role": "user", "content": f"{INSTRUCTION}\n{block}Question: {question}\n{ANSWER_FORMAT}"}]
+    return [{"role": "user", "content": f"{INSTRUCTION}\n{block}Question: {question}"}]
+
+
+def generation_prompt(tokenizer: Any, question: str, passages: list[str]) -> str:
+    """The text every mode generates from: the chat prompt, then the assistant turn opened with
+    ``ANSWER_PREFIX``, so no mode is scored on a format the others were not asked for (a 135M model told
+    to start its answer that way repeats the phrase instead; forcing the prefix does not)."""
+    return tokenizer.apply_chat_template(prompt_messages(question, passages), tokenize=False,
+                                         add_generation_prompt=True) + ANSWER_PREFIX
 
 
 def training_texts(doc: Document, tokenizer: Any) -> list[str]:
     (q1, a1), (q2, a2), (q3, a3) = doc.qa[:3]
     pairs = [(q1, a1, doc.text), (q1, a1, doc.rewrite), (q2, a2, doc.text), (q2, a2, doc.rewrite), (q3, a3, None)]
     return [tokenizer.apply_chat_template(
-        prompt_messages(q, [p] if p else []) + [{"role": "assistant", "content": f"The answer is {a}."}],
+        prompt_messages(q, [p] if p else []) + [{"role": "assistant", "content": f"{ANSWER_PREFIX} {a}."}],
         tokenize=False) for q, a, p in pairs]
 
 

@@ -18,7 +18,7 @@ from labkit.prag.adapters import merged
 from labkit.prag.config import PragConfig
 from labkit.prag.corpus import Document
 from labkit.prag.data import Passage
-from labkit.prag.encode import AdapterStore, EncodeConfig, fingerprint, prompt_messages, train_document
+from labkit.prag.encode import ANSWER_PREFIX, AdapterStore, EncodeConfig, fingerprint, generation_prompt, train_document
 
 MODES = ("none", "rag", "prag", "combine", "unrelated")  # unrelated: a control, adapters of k non-retrieved docs
 
@@ -81,12 +81,11 @@ def generate(gen: Generator, question: str, passages: list[str], max_new_tokens:
     import torch
 
     tok = gen.tokenizer
-    prompt = tok.apply_chat_template(prompt_messages(question, passages), tokenize=False, add_generation_prompt=True)
-    ids = tok(prompt, return_tensors="pt").input_ids
+    ids = tok(generation_prompt(tok, question, passages), return_tensors="pt").input_ids
     with torch.no_grad():
         out = gen.model.generate(ids, max_new_tokens=max_new_tokens, do_sample=False,
                                  pad_token_id=tok.pad_token_id or tok.eos_token_id)
-    return tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True), int(ids.shape[1])
+    return ANSWER_PREFIX + tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True), int(ids.shape[1])
 
 
 def adapter_path(passage: Passage, store: AdapterStore, known: dict[str, Document]) -> Path | None:
