@@ -22,10 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import httpx
 
 
 def serve_stub(port: int, latency: float) -> None:
@@ -72,37 +69,23 @@ def serve_stub(port: int, latency: float) -> None:
 
 
 def start_stub(latency: float) -> tuple[subprocess.Popen, str]:
+    from bench_safety import wait_until_up
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "--latency", str(latency)])
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, f"{url}/v1"
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the stub did not start")
+    return proc, wait_until_up(proc, f"http://127.0.0.1:{port}", tries=100, pause=0.1, what="the stub")
 
 
 def run_level(url: str, cases: list, store, workers: int) -> tuple[float, int]:
-    from labkit.core.models.registry import load_model
-    from labkit.core.parallel import parallel_map
-    from labkit.safety.agent import AgentSettings, run_agent
-    from labkit.safety.engine import Episode
+    from bench_safety import episode_rate
 
-    agent = load_model(f"openai:stub@{url}", cache=False, concurrency=workers)
+    from labkit.safety.agent import AgentSettings
+
     settings = AgentSettings(protocol="native", max_rounds=4, max_tokens=64)
-    start = time.perf_counter()
-    outs = parallel_map(lambda c: run_agent(c, Episode(c, store), agent, settings), cases, workers=workers,
-                        progress=False)
-    seconds = time.perf_counter() - start
-    failed = [o.error for o in outs if not o.ok]
-    if failed:
-        raise SystemExit(f"{len(failed)} episodes failed: {failed[0]}")
-    return seconds, sum(o.value["rounds"] for o in outs)
+    seconds, episodes = episode_rate(url, cases, store, settings, workers, model="stub")
+    return seconds, sum(e["rounds"] for e in episodes)
 
 
 def main() -> None:

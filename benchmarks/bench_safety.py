@@ -52,19 +52,24 @@ def start_server() -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "LABKIT_NO_CACHE": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "labkit", "serve", "--model", "smollm2", "--port", str(port),
                              "--name", "smol", "--embedder", "none"], env=env, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
+    return proc, wait_until_up(proc, f"http://127.0.0.1:{port}", tries=600, pause=0.3, what="labkit serve")
+
+
+def wait_until_up(proc: subprocess.Popen, url: str, *, tries: int, pause: float, what: str) -> str:
+    """The server's /v1 URL once /health answers; the process is killed if it never does."""
+    for _ in range(tries):
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, f"{url}/v1"
+                return f"{url}/v1"
         except httpx.HTTPError:
-            time.sleep(0.3)
+            time.sleep(pause)
     proc.kill()
-    raise SystemExit("labkit serve did not start")
+    raise SystemExit(f"{what} did not start")
 
 
-def episode_rate(url: str, cases, store, settings: AgentSettings, workers: int) -> tuple[float, list[dict]]:
-    agent = load_model(f"openai:smol@{url}", cache=False, concurrency=workers)
+def episode_rate(url: str, cases, store, settings: AgentSettings, workers: int,
+                 model: str = "smol") -> tuple[float, list[dict]]:
+    agent = load_model(f"openai:{model}@{url}", cache=False, concurrency=workers)
     start = time.perf_counter()
     outs = parallel_map(lambda c: run_agent(c, Episode(c, store), agent, settings), cases, workers=workers,
                         progress=False)
