@@ -14,7 +14,6 @@ from typing import Any
 
 IDENTIFIER_WORDS = {"id", "ids", "name", "names", "title", "path", "email", "number", "url", "key", "code", "username",
                     "uid", "identifier", "account", "filename", "sku", "handle", "label"}
-KEY_FIELD = "__key__"  # where a record kept in an object keyed by name has its name
 
 
 def field_words(name: str) -> list[str]:
@@ -210,5 +209,5 @@ def field_for(arg: str, record: dict[str, Any]) -> str | None:
     if arg in record:
         return arg
     a = stems(arg)
-    scored = [(len(a & stems(f)), -len(stems(f)), f) for f in record if f != KEY_FIELD and a & stems(f)]
+    scored = [(len(a & stems(f)), -len(stems(f)), f) for f in record if a & stems(f)]
     return max(scored)[2] if scored else None
