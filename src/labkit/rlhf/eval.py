@@ -1,0 +1,61 @@
+"""Reward-model and policy metrics of an RLHF sweep (brief Sec. 5 "Metrics") and the GRPO edge case.
+
+- pairwise accuracy: the share of preference pairs whose chosen response the RM scores higher (a tie
+  counts one half, so a constant RM scores 0.5);
+- best-of-N accuracy: the share of prompts whose highest-scored response (the first one among equal
+  scores) is correct;
+- group-normalised advantage (GRPO): (r - mean(group)) / std(group), exactly 0 for a group whose rewards
+  are all equal - in particular at n = 1, where GRPO has no learning signal.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+from labkit.core.errors import ConfigError
+
+
+def pairwise_accuracy(chosen: Sequence[float], rejected: Sequence[float]) -> float:
+    c, r = np.asarray(chosen, dtype=float), np.asarray(rejected, dtype=float)
+    if c.shape != r.shape or c.ndim != 1 or len(c) == 0:
+        raise ValueError("need one chosen and one rejected score per pair")
+    return float(np.mean((c > r) + 0.5 * (c == r)))
+
+
+def best_of_n_accuracy(scores: Sequence[Sequence[float]], correct: Sequence[Sequence[bool]]) -> float:
+    """``scores[p][i]``: the RM's score of response i to prompt p; ``correct[p][i]``: the rule's verdict."""
+    if len(scores) != len(correct) or not scores:
+        raise ValueError("need scores and verdicts for the same prompts")
+    hits = []
+    for s, ok in zip(scores, correct, strict=True):
+        if len(s) != len(ok) or not len(s):
+            raise ValueError("each prompt needs one verdict per scored response")
+        hits.append(bool(ok[int(np.argmax(np.asarray(s, dtype=float)))]))
+    return float(np.mean(hits))
+
+
+def group_advantages(rewards: Sequence[Sequence[float]], eps: float = 1e-4) -> np.ndarray:
+    """(groups, n) rewards -> GRPO advantages; a group with equal rewards gets exactly 0."""
+    r = np.asarray(rewards, dtype=float)
+    if r.ndim != 2:
+        raise ValueError("rewards must be (groups, samples per prompt)")
+    centred = r - r.mean(axis=1, keepdims=True)
+    std = r.std(axis=1, keepdims=True)
+    constant = np.all(r == r[:, :1], axis=1, keepdims=True)
+    return np.where(constant, 0.0, centred / (std + eps))
+
+
+def algorithm_for(algorithm: str, n: int, *, switch_to: str = "rloo") -> str:
+    """The algorithm a grid point runs: GRPO at n = 1 has zero advantages, so it is refused, or switched
+    to ``switch_to`` with a warning when one is given."""
+    if n < 1:
+        raise ConfigError(f"samples per prompt must be >= 1, got {n}")
+    if algorithm.lower() == "grpo" and n == 1:
+        if not switch_to:
+            raise ConfigError("GRPO needs n >= 2 samples per prompt: at n = 1 every group advantage is 0")
+        warnings.warn(f"GRPO at n = 1 has no learning signal; running {switch_to.upper()} instead", stacklevel=2)
+        return switch_to.lower()
+    return algorithm.lower()

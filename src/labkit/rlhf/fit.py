@@ -1,0 +1,117 @@
+"""Scaling-curve fits for RLHF sweeps (Hou et al., arXiv:2412.06000, brief Sec. 5 "Analysis").
+
+Two functional forms per axis (samples per prompt n, prompts, RM size, ...):
+
+- log:        y = a + b log x
+- saturating: y = y_inf - c x^(-k)      (c, k > 0: concave, approaching y_inf)
+
+fitted by scipy.optimize.curve_fit on every (x, y) point (seeds kept as separate points), with
+percentile-bootstrap CIs over points resampled with replacement. The plateau is the first grid value
+from which one more doubling gains less than ``epsilon`` (on the fitted saturating curve, or on the
+per-x means).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import curve_fit
+
+FORMS: dict[str, tuple[str, ...]] = {"log": ("a", "b"), "saturating": ("y_inf", "c", "k")}
+
+
+def log_curve(x: np.ndarray, a: float, b: float) -> np.ndarray:
+    return a + b * np.log(x)
+
+
+def saturating_curve(x: np.ndarray, y_inf: float, c: float, k: float) -> np.ndarray:
+    return y_inf - c * np.power(x, -k)
+
+
+CURVES: dict[str, Callable[..., np.ndarray]] = {"log": log_curve, "saturating": saturating_curve}
+
+
+@dataclass
+class Fit:
+    """One fitted form: parameters, their bootstrap CIs, R^2, and how many bootstrap refits failed."""
+
+    form: str
+    params: dict[str, float]
+    ci: dict[str, tuple[float, float]] = field(default_factory=dict)
+    r2: float = math.nan
+    points: int = 0
+    failed_refits: int = 0
+
+    def predict(self, x: Sequence[float] | np.ndarray) -> np.ndarray:
+        return CURVES[self.form](np.asarray(x, dtype=float), *self.params.values())
+
+
+def _fit_once(form: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if form == "log":
+        p0, bounds = [float(np.mean(y)), 0.0], (-np.inf, np.inf)
+    else:  # y_inf near the top of the data, c from the spread, k around 1
+        p0 = [float(np.max(y)), max(float(np.max(y) - np.min(y)), 1e-6), 1.0]
+        bounds = ([-np.inf, 0.0, 1e-6], [np.inf, np.inf, 10.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        params, _ = curve_fit(CURVES[form], x, y, p0=p0, bounds=bounds, maxfev=20000)
+    return params
+
+
+def fit_curve(x: Sequence[float], y: Sequence[float], form: str, *, n_boot: int = 1000, seed: int = 0,
+              alpha: float = 0.05) -> Fit:
+    """Fit ``form`` ("log" or "saturating") to the points; CIs from ``n_boot`` resamples of the points."""
+    if form not in CURVES:
+        raise ValueError(f"form must be one of {', '.join(CURVES)}")
+    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if np.any(xs <= 0):
+        raise ValueError("x must be positive (a count: samples, prompts, parameters)")
+    if len(np.unique(xs)) < len(FORMS[form]):
+        raise ValueError(f"the {form} form needs at least {len(FORMS[form])} distinct x values")
+    params = _fit_once(form, xs, ys)
+    residual = ys - CURVES[form](xs, *params)
+    total = float(((ys - ys.mean()) ** 2).sum())
+    out = Fit(form, dict(zip(FORMS[form], map(float, params), strict=True)),
+              r2=1 - float((residual ** 2).sum()) / total if total > 0 else math.nan, points=len(xs))
+    if n_boot:
+        rng = np.random.default_rng(seed)
+        draws = []
+        for _ in range(n_boot):
+            idx = rng.integers(0, len(xs), len(xs))
+            if len(np.unique(xs[idx])) < len(FORMS[form]):
+                out.failed_refits += 1
+                continue
+            try:
+                draws.append(_fit_once(form, xs[idx], ys[idx]))
+            except RuntimeError:  # curve_fit did not converge on this resample: counted, not hidden
+                out.failed_refits += 1
+        if draws:
+            arr = np.asarray(draws)
+            lo, hi = np.quantile(arr, [alpha / 2, 1 - alpha / 2], axis=0)
+            out.ci = {name: (float(a), float(b)) for name, a, b in zip(FORMS[form], lo, hi, strict=True)}
+    return out
+
+
+def gain_per_doubling(curve: Callable[[np.ndarray], np.ndarray], x: float) -> float:
+    return float(curve(np.array([2 * x]))[0] - curve(np.array([x]))[0])
+
+
+def plateau(grid: Sequence[float], epsilon: float, *, fit: Fit | None = None,
+            means: dict[float, float] | None = None) -> float | None:
+    """The first grid value x from which doubling x gains less than ``epsilon``: on the fitted curve when
+    ``fit`` is given, else on the observed per-x means (needs 2x in the grid). None when gains never fall."""
+    values = sorted(set(float(g) for g in grid))
+    for x in values:
+        if fit is not None:
+            gain = gain_per_doubling(fit.predict, x)
+        elif means is not None and 2 * x in means:
+            gain = means[2 * x] - means[x]
+        else:
+            continue
+        if gain < epsilon:
+            return x
+    return None

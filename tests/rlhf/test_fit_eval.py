@@ -1,0 +1,84 @@
+"""RLHF sweep analysis: the curve fitter recovers known parameters and the plateau; RM metrics on
+hand-computed fixtures; the GRPO edge case."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from labkit.core.errors import ConfigError
+from labkit.rlhf.eval import algorithm_for, best_of_n_accuracy, group_advantages, pairwise_accuracy
+from labkit.rlhf.fit import fit_curve, gain_per_doubling, plateau
+
+GRID = np.array([1, 2, 4, 8, 16, 32, 64, 128], dtype=float)
+
+
+def noisy(curve, seeds: int = 3, sd: float = 0.002, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = np.repeat(GRID, seeds)
+    return x, curve(x) + rng.normal(0, sd, len(x))
+
+
+def test_log_fit_recovers_parameters_within_5_percent() -> None:
+    x, y = noisy(lambda v: 0.30 + 0.05 * np.log(v))
+    fit = fit_curve(x, y, "log", n_boot=200)
+    assert fit.params["a"] == pytest.approx(0.30, rel=0.05) and fit.params["b"] == pytest.approx(0.05, rel=0.05)
+    assert fit.ci["b"][0] < 0.05 < fit.ci["b"][1] and fit.r2 > 0.99 and fit.points == 24
+
+
+def test_saturating_fit_recovers_parameters_within_5_percent() -> None:
+    x, y = noisy(lambda v: 0.80 - 0.50 * v ** -0.7)
+    fit = fit_curve(x, y, "saturating", n_boot=200)
+    for name, true in (("y_inf", 0.80), ("c", 0.50), ("k", 0.70)):
+        assert fit.params[name] == pytest.approx(true, rel=0.05), name
+        assert fit.ci[name][0] <= true <= fit.ci[name][1], name
+
+
+def test_plateau_is_the_first_doubling_below_epsilon() -> None:
+    # gain per doubling of 0.8 - 0.5 x^-0.7 is 0.5 x^-0.7 (1 - 2^-0.7) = 0.1922 x^-0.7: below 0.02 from
+    # x > (0.1922 / 0.02)^(1 / 0.7) = 25.4, i.e. the grid point 32
+    true_gain = 0.5 * (1 - 2 ** -0.7)
+    assert (true_gain / 0.02) ** (1 / 0.7) == pytest.approx(25.4, abs=0.1)
+    x, y = noisy(lambda v: 0.80 - 0.50 * v ** -0.7)
+    fit = fit_curve(x, y, "saturating", n_boot=0)
+    assert gain_per_doubling(fit.predict, 32) < 0.02 < gain_per_doubling(fit.predict, 16)
+    assert plateau(GRID, 0.02, fit=fit) == 32
+    means = {float(g): 0.80 - 0.50 * g ** -0.7 for g in GRID}
+    assert plateau(GRID, 0.02, means=means) == 32
+    assert plateau(GRID, 1e-9, means=means) is None
+
+
+def test_fit_input_errors() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        fit_curve([0, 1, 2], [0.1, 0.2, 0.3], "log")
+    with pytest.raises(ValueError, match="3 distinct"):
+        fit_curve([1, 1, 2, 2], [0.1, 0.2, 0.3, 0.4], "saturating")
+    with pytest.raises(ValueError, match="form"):
+        fit_curve([1, 2], [0.1, 0.2], "power")
+
+
+def test_rm_metrics_on_hand_computed_fixtures() -> None:
+    # pairs: win, loss, tie, win -> (1 + 0 + 0.5 + 1) / 4
+    assert pairwise_accuracy([2.0, 0.1, 0.5, 3.0], [1.0, 0.4, 0.5, -1.0]) == 0.625
+    assert pairwise_accuracy([1.0, 1.0], [1.0, 1.0]) == 0.5  # a constant RM is at chance
+    scores = [[0.1, 0.9, 0.3], [0.5, 0.5, 0.2], [2.0, 1.0, 3.0], [0.0, -1.0, -2.0]]
+    correct = [[False, True, False], [False, True, True], [True, True, False], [True, False, False]]
+    # prompt 1: argmax 1 correct; 2: tie -> first (index 0) wrong; 3: index 2 wrong; 4: index 0 correct
+    assert best_of_n_accuracy(scores, correct) == 0.5
+    with pytest.raises(ValueError):
+        best_of_n_accuracy([[0.1]], [[True, False]])
+
+
+def test_group_advantages_and_grpo_at_n_1() -> None:
+    constant = group_advantages([[0.3, 0.3, 0.3, 0.3], [0.1] * 4])
+    assert np.array_equal(constant, np.zeros((2, 4)))  # exactly zero, not 1e-17
+    mixed = group_advantages([[1.0, 0.0, 1.0, 0.0]])
+    assert mixed[0] == pytest.approx([1, -1, 1, -1], abs=1e-3) and math.isclose(mixed.sum(), 0.0, abs_tol=1e-12)
+    assert np.array_equal(group_advantages([[0.7], [0.2]]), np.zeros((2, 1)))  # n = 1: no signal
+    with pytest.raises(ConfigError, match="n >= 2"):
+        algorithm_for("grpo", 1, switch_to="")
+    with pytest.warns(UserWarning, match="RLOO"):
+        assert algorithm_for("GRPO", 1) == "rloo"
+    assert algorithm_for("grpo", 4) == "grpo" and algorithm_for("ppo", 1) == "ppo"
