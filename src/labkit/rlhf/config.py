@@ -1,0 +1,42 @@
+"""RLHF sweep settings (Hou et al., arXiv:2412.06000; brief Sec. 5). The paper released no configs; the
+defaults are the brief's CPU-scale toy: a tiny policy, the rule reward on synthetic arithmetic, GRPO,
+n in {1, 2, 4, 8, 16}, 3 seeds, one axis varied at a time around the base point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from labkit.core.config import option
+
+
+@dataclass
+class PointSettings:
+    """One grid point: every value that can change a result (held-fixed ones are recorded too)."""
+
+    policy: str = option("tiny-llama-s", "Policy: tiny-llama-s / tiny-llama-m (transformers.LlamaConfig), smollm2, "
+                         "or hf:<path>")
+    reward: str = option("rule", "Reward: rule (exact match), rm-bt (Bradley-Terry head on MiniLM), rm-ft "
+                         "(small fine-tuned RM)")
+    rm_prompts: int = option(256, "Preference prompts the reward model is trained on (learned RMs only)")
+    task: str = option("addition", "Synthetic task: addition, reverse, sort_letters")
+    task_size: int = option(2, "Digits (addition) or letters (string tasks)")
+    n: int = option(4, "Samples per prompt (GRPO group size; paper grid about 1-16)")
+    algorithm: Literal["grpo", "rloo", "ppo"] = option("grpo", "RL algorithm (GRPO at n = 1 runs RLOO instead, "
+                                                       "with a warning)")
+    prompts: int = option(128, "RL training prompts")
+    kl: float = option(0.05, "KL coefficient to the reference (SFT) policy")
+    lr: float = option(1e-5, "Policy learning rate")
+    seed: int = option(0, "Seed of this point (prompts, sampling, initialisation)")
+
+
+@dataclass
+class SweepConfig:
+    base: PointSettings = field(default_factory=PointSettings)
+    grid: dict[str, list] = option({"n": [1, 2, 4, 8, 16]}, "Axis -> values, e.g. {n: [1, 2, 4, 8, 16], reward: "
+                                   "[rule, rm-bt]}")
+    mode: Literal["one_at_a_time", "product"] = option("one_at_a_time", "Vary one axis at a time around the base "
+                                                        "point (default, attributable), or every combination")
+    seeds: list[int] = option([0, 1, 2], "Seeds per point (the brief asks for >= 3)")
+    eval_prompts: int = option(200, "Held-out evaluation prompts")
+    workers: int = option(1, "Grid points in flight (processes locally, Ray under --ray)")

@@ -1,0 +1,32 @@
+"""Grid expansion: one axis at a time around the base (attributable), or every combination."""
+
+import pytest
+
+from labkit.core.config import load_config
+from labkit.core.errors import ConfigError
+from labkit.rlhf.config import SweepConfig
+from labkit.rlhf.grid import axis_points, expand, point_id
+
+
+def test_one_axis_at_a_time_records_the_held_fixed_values() -> None:
+    cfg = load_config(SweepConfig, None, ['grid={"n": [1, 2, 4, 8, 16], "reward": ["rule", "rm-bt"]}',
+                                          "seeds=[0, 1, 2]"])
+    points = expand(cfg)
+    assert len(points) == (1 + 4 + 1) * 3  # base, n != 4 (four values), reward != rule (one value); x 3 seeds
+    assert len({p.id for p in points}) == len(points)
+    n_axis = [p for p in points if p.axis == "n"]
+    assert sorted({p.settings.n for p in n_axis}) == [1, 2, 8, 16]
+    assert all(p.settings.reward == "rule" and p.settings.task == "addition" for p in n_axis)
+    assert sorted({p.settings.n for p in axis_points(points, "n")}) == [1, 2, 4, 8, 16]
+    assert expand(cfg) == points  # stable ids and order
+
+
+def test_product_and_errors() -> None:
+    cfg = load_config(SweepConfig, None, ['grid={"n": [2, 4], "kl": [0.0, 0.05, 0.1]}', "seeds=[0]",
+                                          "mode=product"])
+    points = expand(cfg)
+    assert len(points) == 6 and {p.axis for p in points} == {"kl+n"}
+    with pytest.raises(ConfigError, match="unknown axis temperature"):
+        expand(load_config(SweepConfig, None, ['grid={"temperature": [1]}']))
+    base = expand(load_config(SweepConfig, None, ["seeds=[0]"]))[0]
+    assert base.axis is None and base.id == point_id(base.settings) and len(base.id) == 16
