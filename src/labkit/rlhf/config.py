@@ -21,19 +21,20 @@ class PointSettings:
     rm_prompts: int = option(256, "Preference prompts the reward model is trained on (learned RMs only)")
     task: str = option("addition", "Synthetic task: addition, reverse, sort_letters")
     task_size: int = option(2, "Digits (addition) or letters (string tasks)")
-    n: int = option(4, "Samples per prompt (GRPO group size; paper grid about 1-16)")
+    n: int = option(4, "Samples per prompt (GRPO group size; paper grid about 1-16; GRPO needs >= 2)")
     algorithm: Literal["grpo", "rloo", "ppo"] = option("grpo", "RL algorithm (GRPO at n = 1 runs RLOO instead, "
                                                        "with a warning)")
-    prompts: int = option(128, "RL training prompts")
-    kl: float = option(0.05, "KL coefficient to the reference (SFT) policy")
-    lr: float = option(1e-5, "Policy learning rate")
+    prompts: int = option(256, "RL training prompts")
+    kl: float = option(0.0, "KL coefficient to the reference (SFT) policy (TRL's GRPO default: 0)")
+    lr: float = option(1e-4, "Policy learning rate (tiny policies; the paper's is not published)")
+    epochs: int = option(2, "Passes over the RL prompts")
     seed: int = option(0, "Seed of this point (prompts, sampling, initialisation)")
 
 
 @dataclass
 class SweepConfig:
     base: PointSettings = field(default_factory=PointSettings)
-    grid: dict[str, list] = option({"n": [1, 2, 4, 8, 16]}, "Axis -> values, e.g. {n: [1, 2, 4, 8, 16], reward: "
+    grid: dict[str, list] = option({"n": [2, 4, 8, 16]}, "Axis -> values, e.g. {n: [1, 2, 4, 8, 16], reward: "
                                    "[rule, rm-bt]}")
     mode: Literal["one_at_a_time", "product"] = option("one_at_a_time", "Vary one axis at a time around the base "
                                                         "point (default, attributable), or every combination")

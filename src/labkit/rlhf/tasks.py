@@ -17,13 +17,14 @@ TASKS = ("addition", "reverse", "sort_letters")
 @dataclass(frozen=True)
 class Prompt:
     task: str
-    text: str
+    text: str  # the instruction, for chat policies
     answer: str
+    compact: str = ""  # the same question for character-level tiny policies: "12+34=", "rev abc=", "sort cab="
 
 
 def _addition(rng: random.Random, digits: int) -> Prompt:
     a, b = rng.randrange(10 ** (digits - 1), 10 ** digits), rng.randrange(10 ** (digits - 1), 10 ** digits)
-    return Prompt("addition", f"What is {a} + {b}? Answer with the number only.", str(a + b))
+    return Prompt("addition", f"What is {a} + {b}? Answer with the number only.", str(a + b), f"{a}+{b}=")
 
 
 def _word(rng: random.Random, length: int) -> str:
@@ -32,13 +33,14 @@ def _word(rng: random.Random, length: int) -> str:
 
 def _reverse(rng: random.Random, length: int) -> Prompt:
     w = _word(rng, length)
-    return Prompt("reverse", f"Reverse the letters of '{w}'. Answer with the reversed word only.", w[::-1])
+    return Prompt("reverse", f"Reverse the letters of '{w}'. Answer with the reversed word only.", w[::-1],
+                  f"rev {w}=")
 
 
 def _sort_letters(rng: random.Random, length: int) -> Prompt:
     w = _word(rng, length)
     return Prompt("sort_letters", f"Sort the letters of '{w}' alphabetically. Answer with the letters only.",
-                  "".join(sorted(w)))
+                  "".join(sorted(w)), f"sort {w}=")
 
 
 MAKERS = {"addition": _addition, "reverse": _reverse, "sort_letters": _sort_letters}

@@ -1,0 +1,77 @@
+"""Per-axis curves of a sweep run: gain over the SFT policy against each numeric axis (seeds as separate
+points, the base points at the base value), fitted in both forms with bootstrap CIs, the plateau on the
+per-x means, a table and a plot per axis."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from labkit.core.report import figure, markdown_table, save_figure
+from labkit.rlhf.fit import fit_curve, plateau
+
+NUMERIC_AXES = ("n", "prompts", "rm_prompts", "task_size", "kl", "lr", "epochs")
+
+
+def axis_series(records: list[dict[str, Any]], axis: str, metric: str = "gain") -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) points of the records that vary ``axis`` or are the base point."""
+    rows = [r for r in records if r["axis"] in (axis, None)]
+    return (np.array([float(r["settings"][axis]) for r in rows]), np.array([float(r[metric]) for r in rows]))
+
+
+def analyse(records: list[dict[str, Any]], *, epsilon: float = 0.01, n_boot: int = 1000,
+            folder: Path | None = None) -> tuple[str, dict[str, Any]]:
+    """Markdown and metrics for every numeric axis the sweep varied."""
+    axes = sorted({r["axis"] for r in records if r["axis"] and r["axis"] in NUMERIC_AXES})
+    text, out = [], {}
+    for axis in axes:
+        x, y = axis_series(records, axis)
+        means: dict[float, list[float]] = defaultdict(list)
+        for xi, yi in zip(x, y, strict=True):
+            means[float(xi)].append(float(yi))
+        mean = {k: float(np.mean(v)) for k, v in sorted(means.items())}
+        row: dict[str, Any] = {"points": len(x), "means": mean, "seeds_per_x": {k: len(v) for k, v in means.items()},
+                               "plateau": plateau(list(mean), epsilon, means=mean), "fits": {}}
+        for form in ("log", "saturating"):
+            try:
+                fit = fit_curve(x, y, form, n_boot=n_boot)
+            except (ValueError, RuntimeError) as exc:  # too few distinct x, or no convergence: said, not hidden
+                row["fits"][form] = {"error": str(exc)}
+                continue
+            row["fits"][form] = {"params": fit.params, "ci": fit.ci, "r2": fit.r2, "failed_refits": fit.failed_refits}
+        out[axis] = row
+        lines = [[f"{k:g}", f"{v:+.3f}", row["seeds_per_x"][k]] for k, v in mean.items()]
+        text += [f"### Gain over SFT vs {axis}", "", markdown_table([axis, "mean gain", "seeds"], lines), "",
+                 f"Plateau (first {axis} whose doubling gains < {epsilon}): {row['plateau']}", ""]
+        for form, fit in row["fits"].items():
+            if "error" in fit:
+                text.append(f"- {form}: not fitted ({fit['error']})")
+                continue
+            params = ", ".join(f"{k} {v:.4g} [{fit['ci'].get(k, (math.nan, math.nan))[0]:.3g}, "
+                               f"{fit['ci'].get(k, (math.nan, math.nan))[1]:.3g}]" for k, v in fit["params"].items())
+            text.append(f"- {form}: {params}; R^2 {fit['r2']:.3f}")
+        text.append("")
+        if folder is not None:
+            text.append(f"![gain vs {axis}]({plot_axis(folder, axis, x, y, row)})")
+            text.append("")
+    return "\n".join(text), out
+
+
+def plot_axis(folder: Path, axis: str, x: np.ndarray, y: np.ndarray, row: dict[str, Any]) -> str:
+    from labkit.rlhf.fit import CURVES
+
+    fig, ax = figure()
+    ax.scatter(x, y, s=12, alpha=0.6, label="points (seeds)")
+    grid = np.geomspace(max(float(x.min()), 1e-9), float(x.max()), 100)
+    for form, fit in row["fits"].items():
+        if "params" in fit:
+            ax.plot(grid, CURVES[form](grid, *fit["params"].values()), label=form)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel(axis)
+    ax.set_ylabel("accuracy gain over SFT")
+    ax.legend()
+    return save_figure(fig, folder, f"gain_vs_{axis}")

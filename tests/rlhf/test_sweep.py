@@ -1,0 +1,47 @@
+"""A CI-sized sweep end to end: tiny Llama SFT (built once), GRPO with the rule reward, records, resume,
+determinism, RL beating the SFT policy with a bootstrap CI that excludes 0, and the fit command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from labkit.cli import app
+from labkit.core.cli import main_with_errors
+
+pytest.importorskip("trl")
+
+CONFIG = Path(__file__).parents[2] / "configs" / "rlhf" / "tiny.yaml"
+
+
+def values(folder: Path) -> list[dict]:
+    return [json.loads(x)["value"] for x in (folder / "results.jsonl").read_text().splitlines()]
+
+
+def sweep(capsys, *args: str) -> Path:
+    assert main_with_errors(app, ["rlhf", "sweep", *args]) == 0
+    return Path(capsys.readouterr().err.split("run: ")[1].split()[0])
+
+
+@pytest.mark.slow
+def test_sweep_resume_determinism_and_gain(capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
+    first = sweep(capsys, "--config", str(CONFIG), "--name", "a")
+    rows = values(first)
+    assert sorted(r["settings"]["n"] for r in rows) == [2, 8] and len({r["sft"] for r in rows}) == 1
+    assert all(r["accuracy"] > r["accuracy_before"] and r["gain_ci"][0] > 0 for r in rows), rows  # RL helps
+    assert (first / "report.md").exists() and (first / "gain_vs_n.png").exists()
+    again = sweep(capsys, "--resume", str(first))
+    assert again == first and len(values(first)) == 2  # nothing recomputed
+    second = sweep(capsys, "--config", str(CONFIG), "--name", "b")
+    keep = ("settings", "accuracy_before", "accuracy", "gain", "tokens")
+    assert [{k: r[k] for k in keep} for r in values(second)] == [{k: r[k] for k in keep} for r in rows]
+
+
+def test_bad_grid_is_one_line_before_a_run_folder(capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
+    code = main_with_errors(app, ["rlhf", "sweep", "--config", str(CONFIG), "--set", 'grid={"temperature": [1]}'])
+    err = capsys.readouterr().err
+    assert code == 2 and "unknown axis temperature" in err and not (tmp_path / "runs").exists()
