@@ -57,3 +57,25 @@ def fit_cmd(run: RunArg) -> None:
     """Fit y = a + b log x and y = y_inf - c x^-k to the gain along every numeric axis (bootstrap CIs), find the
     plateau, write report.md, metrics.json and one plot per axis."""
     _report(run)
+
+
+@app.command("export")
+def export_cmd(engine: Annotated[str, typer.Option(help="openrlhf or verl.")],
+               point: Annotated[str | None, typer.Option(help="Point id (default: the base point, seed 0).")] = None,
+               policy: Annotated[str, typer.Option(help="Policy path on the GPU machine.")] = "<policy path>",
+               prompts: Annotated[str, typer.Option(help="Prompt data on the GPU machine.")] = "<prompt data>",
+               config: ConfigOpt = None, overrides: SetOpt = None, resume: ResumeOpt = None) -> None:
+    """Print one grid point as an OpenRLHF or verl launch command with the same n, KL, learning rate and batch
+    sizes as the TRL run, in that engine's own names (vLLM rollouts)."""
+    from labkit.core.errors import ConfigError
+    from labkit.rlhf.export import ENGINES
+    from labkit.rlhf.grid import expand
+
+    if engine not in ENGINES:
+        raise ConfigError(f"--engine must be one of {', '.join(ENGINES)}")
+    points = expand(resolve_config(SweepConfig, config, overrides, resume))
+    chosen = next((p for p in points if p.id == point), None) if point else points[0]
+    if chosen is None:
+        raise ConfigError(f"no point {point!r} in this grid (ids: {', '.join(p.id for p in points[:5])}...)")
+    typer.echo(f"# point {chosen.id} ({chosen.axis or 'base'}): {chosen.settings.__dict__}")
+    typer.echo(ENGINES[engine](chosen.settings, policy=policy, prompts=prompts))

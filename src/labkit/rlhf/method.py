@@ -17,6 +17,7 @@ from labkit.core.metrics import bootstrap_ci
 from labkit.core.runs import Run, run_items
 from labkit.rlhf.config import PointSettings, SweepConfig
 from labkit.rlhf.eval import algorithm_for
+from labkit.rlhf.export import MAX_COMPLETION_TOKENS, batch_plan
 from labkit.rlhf.grid import Point, expand
 from labkit.rlhf.policy import SftSettings, load_policy, sft_policy
 from labkit.rlhf.tasks import Prompt, make_prompts, rule_reward
@@ -46,8 +47,10 @@ def rl_train(model: Any, tok: Any, prompts: list[Prompt], s: PointSettings, out:
     def reward(completions: list[str], prompts: list[str], **_: Any) -> list[float]:
         return [rule_reward(answers[q], c) for q, c in zip(prompts, completions, strict=True)]
 
-    args = GRPOConfig(output_dir=str(out), num_generations=s.n, per_device_train_batch_size=max(s.n, 8 // s.n * s.n),
-                      max_completion_length=8, learning_rate=s.lr, beta=s.kl, num_train_epochs=s.epochs,
+    args = GRPOConfig(output_dir=str(out), num_generations=s.n,
+                      per_device_train_batch_size=batch_plan(s)["completions_per_step"],
+                      max_completion_length=MAX_COMPLETION_TOKENS, learning_rate=s.lr, beta=s.kl,
+                      num_train_epochs=s.epochs,
                       temperature=0.7, seed=s.seed, use_cpu=True, report_to=[], save_strategy="no",
                       logging_steps=10_000, disable_tqdm=True)
     data = Dataset.from_list([{"prompt": p.compact} for p in prompts])
