@@ -78,3 +78,34 @@ def test_merge_is_exact_in_float64(model_and_input) -> None:
     with merged(wide, adapters, SPEC):
         got = logits(wide, ids)
     assert (got - reference).abs().max() < 1e-5
+
+
+def test_pristine_copy_belongs_to_its_model() -> None:
+    """A new model that reuses a freed model's id never gets the old model's weights back."""
+    import gc
+
+    import torch
+
+    from labkit.prag.adapters import _PRISTINE, pristine
+
+    class Mlp(torch.nn.Module):
+        def __init__(self, fill: float) -> None:
+            super().__init__()
+            self.gate_proj, self.up_proj, self.down_proj = (torch.nn.Linear(2, 2) for _ in range(3))
+            for lin in (self.gate_proj, self.up_proj, self.down_proj):
+                torch.nn.init.constant_(lin.weight, fill)
+
+    class Tiny(torch.nn.Module):
+        def __init__(self, fill: float) -> None:
+            super().__init__()
+            self.layers = torch.nn.ModuleList([torch.nn.Module()])
+            self.layers[0].mlp = Mlp(fill)
+
+    first = Tiny(1.0)
+    assert float(pristine(first)["layers.0.mlp.gate_proj"][0, 0]) == 1.0
+    stale_id = id(first)
+    del first
+    gc.collect()
+    second = Tiny(2.0)
+    _PRISTINE[id(second)] = _PRISTINE.get(stale_id, _PRISTINE.get(id(second)))  # as if the id were reused
+    assert float(pristine(second)["layers.0.mlp.gate_proj"][0, 0]) == 2.0

@@ -61,14 +61,21 @@ def delta(adapter: dict[str, Any], key: str, spec: LoraSpec) -> Any:
     return spec.scaling * adapter[f"{key}.B"].double() @ adapter[f"{key}.A"].double()
 
 
-_PRISTINE: dict[int, dict[str, Any]] = {}  # id(model) -> the FFN weights before any merge
+_PRISTINE: dict[int, tuple[Any, dict[str, Any]]] = {}  # id(model) -> (weak reference, FFN weights before merges)
 
 
 def pristine(model: Any) -> dict[str, Any]:
-    """The model's original FFN weights, copied once (PRAG never trains the base weights)."""
-    if id(model) not in _PRISTINE:
-        _PRISTINE[id(model)] = {k: m.weight.detach().clone() for k, m in ffn_modules(model).items()}
-    return _PRISTINE[id(model)]
+    """The model's original FFN weights, copied once (PRAG never trains the base weights). Checked against a
+    weak reference, so a new model that reuses a freed model's id never gets the old model's weights."""
+    import weakref
+
+    held = _PRISTINE.get(id(model))
+    if held is None or held[0]() is not model:
+        for key in [k for k, (ref, _) in _PRISTINE.items() if ref() is None]:
+            del _PRISTINE[key]  # models that no longer exist
+        _PRISTINE[id(model)] = (weakref.ref(model),
+                                {k: m.weight.detach().clone() for k, m in ffn_modules(model).items()})
+    return _PRISTINE[id(model)][1]
 
 
 def combined_delta(adapters: list[dict[str, Any]], key: str, spec: LoraSpec, weights: list[float],
