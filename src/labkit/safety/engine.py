@@ -153,7 +153,7 @@ class Episode:
                 result = apply_plan(plan, tool, self.states[where], args)
         except Exception as exc:  # an engine defect must not end the episode: the agent sees an error
             result = {"success": False, "error": "engine_error", "message": f"{type(exc).__name__}: {exc}"}
-        self.log.append(CallLog(tool, env.name, copy.deepcopy(args), op, source, copy.deepcopy(result), dropped))
+        self.log.append(CallLog(tool, env.name, copy.deepcopy(args), op, source, result, dropped))
         return result
 
     def _simulate(self, where: int, tool: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,16 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from labkit.safety.records import find_records, is_identifier, norm, remove_found, set_fields, walk
+from labkit.safety.records import (
+    NEW_PREFIXES,
+    find_records,
+    is_identifier,
+    norm,
+    remove_found,
+    set_fields,
+    strip_new_prefix,
+    walk,
+)
 
 OPS = ("const", "read", "filter", "update", "append", "remove", "transfer", "not_found", "simulate")
 WRITES = ("update", "append", "remove", "transfer")
@@ -51,10 +60,12 @@ class Plan:
             out["text"] = [f"${a}" for a in self.text_args]
         if self.strict:
             out["strict"] = True
-        for name in ("status", "amount", "to", "log"):
+        for name in ("status", "log"):
             if getattr(self, name) is not None:
-                out[name] = getattr(self, name) if name == "status" else f"${getattr(self, name)}" \
-                    if name in ("amount", "to") else getattr(self, name)
+                out[name] = getattr(self, name)
+        for name in ("amount", "to"):  # arguments, written $name
+            if getattr(self, name) is not None:
+                out[name] = f"${getattr(self, name)}"
         for name in ("result", "message"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
@@ -109,9 +120,6 @@ def id_arguments(plan: Plan, args: dict[str, Any]) -> dict[str, Any]:
     skip = {plan.amount, plan.to} | set(plan.set.values())
     return {a: v for a, v in args.items() if (a in mapped or is_identifier(a)) and a not in skip
             and not a.startswith(NEW_PREFIXES) and v not in (None, "", [])}
-
-
-NEW_PREFIXES = ("new_", "updated_", "desired_", "target_")
 
 
 def apply_plan(plan: Plan, tool: str, state: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
@@ -216,7 +224,7 @@ def names_key(arg: str, key: str) -> bool:
     but ``search_text`` is not ``return_text``)."""
     from labkit.safety.heuristics import stems
 
-    a = stems(re.sub(r"^(new|updated|desired|target)_", "", arg))
+    a = stems(strip_new_prefix(arg))
     return bool(a) and a <= stems(key)
 
 
@@ -255,7 +263,7 @@ def _write(plan: Plan, tool: str, state: dict[str, Any], value: Any, args: dict[
         new = {a: v for a, v in new.items() if a not in ids}
     if isinstance(value, dict) and _set_named_entry(value, ids, new, plan.op):
         return done
-    wanted_fields = tuple(fields.get(a) or re.sub(r"^(new|updated|desired|target)_", "", a) for a in new)
+    wanted_fields = tuple(fields.get(a) or strip_new_prefix(a) for a in new)
     found = find_records(value, ids, fields, prefer_fields=wanted_fields)
     if not found:
         if not _knows_field(value, ids, fields):  # the identifier names no field here: nothing to act on
@@ -322,9 +330,7 @@ def _transfer(plan: Plan, tool: str, state: dict[str, Any], value: Any, args: di
         if value < amount:
             return not_found(f"{tool}: insufficient balance.")
         state[plan.key] = value - amount  # type: ignore[index]
-        if plan.log:
-            _log_call(state, plan.log, args)
-        return _ok(message=plan.message or f"{tool} succeeded.")
+        return _moved(plan, tool, state, args)
     ids = {a: v for a, v in id_arguments(plan, args).items() if a != plan.to} if plan.amount else {}
     source = find_records(value, ids) if ids else [f for f in walk(value) if money_field(f.record)][:1]
     source = [f for f in source if money_field(f.record)]
@@ -339,6 +345,11 @@ def _transfer(plan: Plan, tool: str, state: dict[str, Any], value: Any, args: di
     debit[key] = debit[key] - amount
     if credit:
         credit[0].record[money_field(credit[0].record)] += amount
+    return _moved(plan, tool, state, args)
+
+
+def _moved(plan: Plan, tool: str, state: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+    """After a transfer: the call logged where the plan says (transactions), then the success answer."""
     if plan.log:
         _log_call(state, plan.log, args)
     return _ok(message=plan.message or f"{tool} succeeded.")

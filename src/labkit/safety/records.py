@@ -16,6 +16,14 @@ IDENTIFIER_WORDS = {"id", "ids", "name", "names", "title", "path", "email", "num
                     "uid", "identifier", "account", "filename", "sku", "handle", "label"}
 
 
+NEW_PREFIXES = ("new_", "updated_", "desired_", "target_")
+
+
+def strip_new_prefix(arg: str) -> str:
+    """``new_route`` -> ``route``: the field a new-value argument writes."""
+    return next((arg[len(p):] for p in NEW_PREFIXES if arg.startswith(p)), arg)
+
+
 def field_words(name: str) -> list[str]:
     return [w for w in re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()) if w]
 
@@ -172,7 +180,7 @@ def set_fields(record: dict[str, Any], new: dict[str, Any], fields: dict[str, st
         if target is None:
             if not create:  # a value for no field of the record is not stored (specs can say otherwise)
                 continue
-            target = re.sub(r"^(new|updated|desired|target)_", "", arg)
+            target = strip_new_prefix(arg)
         if isinstance(record.get(target), dict) and isinstance(v, dict):
             record[target].update(v)
         else:
