@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,7 @@ class AdapterStore:
 
     root: Path
     fingerprint: str
+    _latest: dict[str, str] | None = field(default=None, init=False, repr=False)  # text key -> adapter key
 
     @property
     def folder(self) -> Path:
@@ -107,16 +108,18 @@ class AdapterStore:
         return load_adapter(self.path(doc))
 
     def find(self, text: str) -> Path | None:
-        """The latest adapter trained for a passage text, when its augmentation is not known here."""
-        index = self.folder / "index.jsonl"
-        if not index.exists():
-            return None
-        wanted, found = text_key(text), None
-        for line in index.read_text().splitlines():
-            row = json.loads(line) if line.strip() else {}
-            if row.get("text") == wanted and (self.folder / f"{row['key']}.safetensors").exists():
-                found = self.folder / f"{row['key']}.safetensors"
-        return found
+        """The latest adapter trained for a passage text, when its augmentation is not known here. The index
+        is read once per store (not per question) and kept current by ``save``."""
+        if self._latest is None:
+            self._latest = {}
+            index = self.folder / "index.jsonl"
+            for line in index.read_text().splitlines() if index.exists() else []:
+                if line.strip():
+                    row = json.loads(line)
+                    self._latest[row["text"]] = row["key"]  # later lines win: the latest adapter
+        key = self._latest.get(text_key(text))
+        path = self.folder / f"{key}.safetensors" if key else None
+        return path if path is not None and path.exists() else None
 
     def save(self, doc: Document, adapter: dict[str, Any], cost: dict[str, Any]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -126,6 +129,8 @@ class AdapterStore:
         tmp.replace(self.path(doc))  # atomic: a kill leaves either nothing or the whole adapter
         with open(self.folder / "index.jsonl", "a") as fh:
             fh.write(json.dumps({"doc_id": doc.id, "text": text_key(doc.text), "key": key}) + "\n")
+        if self._latest is not None:
+            self._latest[text_key(doc.text)] = key
         with open(self.folder / "costs.jsonl", "a") as fh:
             fh.write(json.dumps({"doc_id": doc.id, "key": key, **cost}) + "\n")
 

@@ -252,7 +252,7 @@ def eval_run(cfg: PragConfig, questions: list[Any], run: Any, known: dict[str, D
         n = len(ok) or 1
         table[mode] = {"questions": len(rows), "failed": len(rows) - len(ok),
                        "em": sum(r["em"] for r in ok) / n, "f1": sum(r["f1"] for r in ok) / n,
-                       "contained": sum(r.get("contained", 0.0) for r in ok) / n,
+                       "contained": sum(r["contained"] for r in ok) / n,
                        "latency_s": sum(r["latency"] for r in ok) / n,
                        "prompt_tokens": sum(r["prompt_tokens"] for r in ok) / n,
                        "load_merge_s": sum(r["seconds"]["load_merge"] for r in ok) / n}
