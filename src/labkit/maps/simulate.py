@@ -253,24 +253,25 @@ def _source_value(el: Element, mode: str, t: float) -> complex:
 SPARSE_ABOVE = 300  # unknowns; larger systems are factorised sparse, with a 1-norm condition estimate
 
 
-def solve_system(a: np.ndarray, b: np.ndarray, ill: float = ILL_CONDITIONED) -> tuple[str, float, np.ndarray | None]:
-    """(status, condition number, solution or None). Small systems: exact 2-norm condition number;
-    large ones: sparse LU and Hager/Higham's 1-norm estimate of ||A||_1 ||A^-1||_1."""
-    if a.shape[0] == 0:
-        return "ok", 1.0, np.zeros(0)
-    if a.shape[0] > SPARSE_ABOVE:
-        return _solve_sparse(a, b, ill)
-    with np.errstate(all="ignore"):
-        sv = np.linalg.svd(a, compute_uv=False)  # the 2-norm condition number, as np.linalg.cond, less overhead
-        cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
+def condition_status(cond: float, ill: float = ILL_CONDITIONED) -> str:
+    """ok, ill_conditioned (above ``ill``) or singular (not finite, or above ``SINGULAR``)."""
     if not math.isfinite(cond) or cond > SINGULAR:
-        return "singular", cond, None
-    if cond > ill:
-        return "ill_conditioned", cond, None
-    return "ok", cond, np.linalg.solve(a, b)
+        return "singular"
+    return "ill_conditioned" if cond > ill else "ok"
 
 
-def _solve_sparse(a: np.ndarray, b: np.ndarray, ill: float) -> tuple[str, float, np.ndarray | None]:
+def dense_condition(a: np.ndarray) -> float:
+    """The exact 2-norm condition number (as np.linalg.cond, from one SVD without its overhead)."""
+    if a.size == 0:
+        return 1.0
+    with np.errstate(all="ignore"):
+        sv = np.linalg.svd(a, compute_uv=False)
+    return float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
+
+
+def sparse_factor(a: np.ndarray) -> tuple[float, Any]:
+    """(Hager/Higham's 1-norm estimate of ||A||_1 ||A^-1||_1, the sparse LU's solve) - (inf, None) when the
+    factorisation is exactly singular."""
     from scipy.sparse import csc_matrix
     from scipy.sparse.linalg import LinearOperator, onenormest, splu
 
@@ -278,15 +279,25 @@ def _solve_sparse(a: np.ndarray, b: np.ndarray, ill: float) -> tuple[str, float,
     try:
         lu = splu(mat)
     except RuntimeError:  # exactly singular factor
-        return "singular", math.inf, None
+        return math.inf, None
     n = a.shape[0]
     inverse = LinearOperator((n, n), matvec=lu.solve, rmatvec=lambda v: lu.solve(v, trans="T"), dtype=a.dtype)
-    cond = float(onenormest(mat) * onenormest(inverse))
-    if not math.isfinite(cond) or cond > SINGULAR:
-        return "singular", cond, None
-    if cond > ill:
-        return "ill_conditioned", cond, None
-    return "ok", cond, lu.solve(b)
+    return float(onenormest(mat) * onenormest(inverse)), lu.solve
+
+
+def solve_system(a: np.ndarray, b: np.ndarray, ill: float = ILL_CONDITIONED) -> tuple[str, float, np.ndarray | None]:
+    """(status, condition number, solution or None). Small systems: exact 2-norm condition number;
+    large ones: sparse LU and the 1-norm condition estimate."""
+    if a.shape[0] == 0:
+        return "ok", 1.0, np.zeros(0)
+    if a.shape[0] > SPARSE_ABOVE:
+        cond, solve = sparse_factor(a)
+    else:
+        cond, solve = dense_condition(a), None
+    status = condition_status(cond, ill)
+    if status != "ok":
+        return status, cond, None
+    return "ok", cond, solve(b) if solve is not None else np.linalg.solve(a, b)
 
 
 def _readout(net: Netlist, sys_: System, x: np.ndarray) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:

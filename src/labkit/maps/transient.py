@@ -58,30 +58,19 @@ class Factored:
 
 
 def _factor(a: np.ndarray) -> Factored:
-    """LU of ``a`` (dense below ``SPARSE_ABOVE`` unknowns, sparse above) and its condition number."""
-    from labkit.maps.simulate import SPARSE_ABOVE
+    """LU of ``a`` (dense below ``SPARSE_ABOVE`` unknowns, sparse above) and its condition number, as
+    ``simulate.solve_system`` measures it; a singular matrix is not factored."""
+    from scipy.linalg import lu_factor, lu_solve
+
+    from labkit.maps.simulate import SPARSE_ABOVE, condition_status, dense_condition, sparse_factor
 
     FACTORISATIONS["count"] += 1
     if a.shape[0] > SPARSE_ABOVE:
-        from scipy.sparse import csc_matrix
-        from scipy.sparse.linalg import LinearOperator, onenormest, splu
-
-        mat = csc_matrix(a)
-        try:
-            lu = splu(mat)
-        except RuntimeError:
-            return Factored(lambda r: None, math.inf)
-        n = a.shape[0]
-        inverse = LinearOperator((n, n), matvec=lu.solve, rmatvec=lambda v: lu.solve(v, trans="T"), dtype=a.dtype)
-        return Factored(lu.solve, float(onenormest(mat) * onenormest(inverse)))
-    from scipy.linalg import lu_factor, lu_solve
-
-    from labkit.maps.simulate import SINGULAR
-
-    with np.errstate(all="ignore"):
-        cond = float(np.linalg.cond(a)) if a.size else 1.0
-    if not math.isfinite(cond) or cond > SINGULAR:  # reported as singular; nothing to factor
-        return Factored(lambda r: None, cond if math.isfinite(cond) else math.inf)
+        cond, solve = sparse_factor(a)
+        return Factored(solve or (lambda r: None), cond)
+    cond = dense_condition(a)
+    if condition_status(cond) == "singular":  # reported as singular; nothing to factor
+        return Factored(lambda r: None, cond)
     lu = lu_factor(a, check_finite=False)
     return Factored(lambda r: lu_solve(lu, r, check_finite=False), cond)
 
@@ -230,7 +219,7 @@ def run_transient(net: Netlist, sys_: Any, h: float, tstop: float, *, tstart: fl
                   op: Any | None) -> Any:
     """Every time point of a fixed-step run (see the module docstring); ``op`` is the t=0 operating
     point, or None with ``uic``."""
-    from labkit.maps.simulate import SINGULAR, Simulation
+    from labkit.maps.simulate import Simulation, condition_status
 
     steps = int(math.ceil(tstop / h - 1e-9))
     times = np.minimum(np.arange(1, steps + 1) * h, tstop)
@@ -242,8 +231,8 @@ def run_transient(net: Netlist, sys_: Any, h: float, tstop: float, *, tstart: fl
     worst = 0.0
     for k, (_, fac) in enumerate(factors):
         worst = max(worst, fac.condition)
-        if not math.isfinite(fac.condition) or fac.condition > SINGULAR or fac.condition > ill:
-            status = "singular" if not math.isfinite(fac.condition) or fac.condition > SINGULAR else "ill_conditioned"
+        status = condition_status(fac.condition, ill)
+        if status != "ok":
             return Simulation(status, f"condition number {fac.condition:.3g} at t={times[min(k, steps - 1)]:g}",
                               fac.condition, "tran")
     x = np.empty((steps, sys_.size))
