@@ -22,7 +22,7 @@ from typing import Any
 
 from labkit.core.errors import DataError
 from labkit.core.paths import data_dir
-from labkit.core.records import read_text, text_stream
+from labkit.core.records import jsonl_with_lines, read_text, text_stream
 from labkit.hpss.tasks import TASKS
 
 JUDGE_SUFFIX = "qwen_2_5_14b"  # the split files' side information was written by this judge
@@ -51,16 +51,9 @@ def _read_records(path: Path) -> list[dict[str, Any]]:
         raise DataError("file not found", path=str(path))
     if path.suffix == ".csv":
         return list(csv.DictReader(text_stream(path)))
-    text = read_text(path)
     if path.suffix == ".jsonl":
-        records = []
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"not JSON ({exc.msg})", path=str(path), line=lineno) from exc
-        return records
+        return [rec for _, rec in jsonl_with_lines(path)]
+    text = read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

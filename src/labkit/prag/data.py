@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labkit.core.errors import DataError
-from labkit.core.records import read_text, text_stream
+from labkit.core.records import jsonl_with_lines, read_text, text_stream
 
 
 @dataclass
@@ -56,15 +56,8 @@ def load_corpus(path: str | Path) -> list[Passage]:
         reader = csv.DictReader(text_stream(path), delimiter="\t")
         rows, lines = list(reader), list(range(2, 2 + 10**9))
     else:
-        lines = []
-        for lineno, line in enumerate(read_text(path).splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise DataError(f"not JSON ({exc.msg})", path=str(path), line=lineno) from None
-            lines.append(lineno)
+        numbered = jsonl_with_lines(path)
+        rows, lines = [rec for _, rec in numbered], [n for n, _ in numbered]
     passages, seen = [], set()
     for row, lineno in zip(rows, lines, strict=False):
         for key in ("id", "text"):
