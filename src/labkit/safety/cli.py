@@ -138,6 +138,9 @@ def specs_cmd(out: Annotated[Path, typer.Option(help="Folder for <Env>.yaml draf
                                    minilm_embedder() if embedder else None)
         written = write_specs(fitted, out)
         typer.echo(f"{counts['fitted']} of {counts['tools']} tool(s) fitted -> {written} environment spec(s) in {out}")
+        left = {k: v for k, v in counts["left_out"].items() if v}
+        if left:
+            typer.echo("records not fitted: " + ", ".join(f"{v} {k}" for k, v in left.items()), err=True)
     if problems:
         typer.echo(f"{len(problems)} malformed case(s) skipped; first: {problems[0]}", err=True)
 

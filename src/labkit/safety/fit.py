@@ -109,14 +109,20 @@ def candidates(schema: dict[str, Any], states: list[dict[str, Any]], changed: se
 
 
 def fit_specs(records: list[dict[str, Any]], cases: dict[int, Case], schemas: SchemaStore,
-              embedder: Any = None) -> tuple[dict[str, dict[str, Plan]], dict[str, int]]:
-    """env -> tool -> fitted plan (only where it beats the heuristic), and counts of what was done."""
+              embedder: Any = None) -> tuple[dict[str, dict[str, Plan]], dict[str, Any]]:
+    """env -> tool -> fitted plan (only where it beats the heuristic), and counts of what was done and of the
+    records left out, by reason."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    left_out = {"upstream raised": 0, "case not loaded": 0, "failed call": 0}
     for rec in records:  # a failed call says the probe's arguments were wrong, not how the tool behaves
-        if not rec.get("exception") and rec["case"] in cases and rec.get("success") is not False:
+        reason = "upstream raised" if rec.get("exception") else "case not loaded" if rec["case"] not in cases \
+            else "failed call" if rec.get("success") is False else None
+        if reason:
+            left_out[reason] += 1
+        else:
             groups[(rec["env"], rec["tool"])].append(rec)
     out: dict[str, dict[str, Plan]] = defaultdict(dict)
-    counts = {"tools": len(groups), "fitted": 0}
+    counts = {"tools": len(groups), "fitted": 0, "left_out": left_out}
     for (env, tool), recs in sorted(groups.items()):
         states = [e.parameters for r in recs for e in cases[r["case"]].environments if e.name == env]
         schema = schemas.get(env)[tool]
