@@ -12,7 +12,7 @@ from labkit.rlhf.export import batch_plan, openrlhf_command, verl_command
 def test_engines_get_the_trl_values_in_their_own_names(n: int) -> None:
     s = PointSettings(n=n, kl=0.05, lr=2e-5, epochs=3, seed=7)
     plan = batch_plan(s)
-    assert plan["completions_per_step"] % n == 0 and plan["completions_per_step"] >= 8
+    assert plan == {"completions_per_step": 4 * n, "prompts_per_step": 4}  # steps do not depend on n
     o = shlex.split(openrlhf_command(s))
     flag = {o[i]: o[i + 1] for i in range(3, len(o) - 1) if o[i].startswith("--") and not o[i + 1].startswith("--")}
     assert flag["--n_samples_per_prompt"] == str(n) and flag["--init_kl_coef"] == "0.05"
@@ -36,3 +36,7 @@ def test_export_cli(capsys) -> None:
     out = capsys.readouterr().out
     assert "actor_rollout_ref.rollout.n=2" in out and out.startswith("# point ")
     assert main_with_errors(app, ["rlhf", "export", "--engine", "deepspeed", "--config", str(config)]) == 2
+    capsys.readouterr()
+    assert main_with_errors(app, ["rlhf", "export", "--engine", "openrlhf", "--config", str(config), "--set",
+                                  "base.algorithm=rloo"]) == 0
+    assert "--advantage_estimator rloo" in capsys.readouterr().out

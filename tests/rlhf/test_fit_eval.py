@@ -79,6 +79,12 @@ def test_group_advantages_and_grpo_at_n_1() -> None:
     assert np.array_equal(group_advantages([[0.7], [0.2]]), np.zeros((2, 1)))  # n = 1: no signal
     with pytest.raises(ConfigError, match="n >= 2"):
         algorithm_for("grpo", 1, switch_to="")
-    with pytest.warns(UserWarning, match="RLOO"):
-        assert algorithm_for("GRPO", 1) == "rloo"
-    assert algorithm_for("grpo", 4) == "grpo" and algorithm_for("ppo", 1) == "ppo"
+    with pytest.warns(UserWarning, match="REINFORCE"):
+        assert algorithm_for("GRPO", 1) == "reinforce"
+    with pytest.warns(UserWarning, match="RLOO at n = 1"):
+        assert algorithm_for("rloo", 1) == "reinforce"
+    assert algorithm_for("grpo", 4) == "grpo" and algorithm_for("rloo", 2) == "rloo"
+    assert algorithm_for("reinforce", 1) == "reinforce"
+    for bad, n in (("ppo", 4), ("reinforce", 4)):
+        with pytest.raises(ConfigError):
+            algorithm_for(bad, n)

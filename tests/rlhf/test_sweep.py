@@ -30,13 +30,20 @@ def test_sweep_resume_determinism_and_gain(capsys, tmp_path, monkeypatch) -> Non
     monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
     first = sweep(capsys, "--config", str(CONFIG), "--name", "a")
     rows = values(first)
-    assert sorted(r["settings"]["n"] for r in rows) == [2, 8] and len({r["sft"] for r in rows}) == 1
-    assert all(r["accuracy"] > r["accuracy_before"] and r["gain_ci"][0] > 0 for r in rows), rows  # RL helps
+    assert sorted(r["settings"]["n"] for r in rows) == [1, 2, 8] and len({r["sft"] for r in rows}) == 1
+    group = [r for r in rows if r["settings"]["n"] > 1]
+    assert all(r["algorithm"] == "grpo" and r["gain_ci"][0] > 0 for r in group), rows  # RL helps, CI excludes 0
+    (single,) = [r for r in rows if r["settings"]["n"] == 1]
+    assert single["algorithm"] == "reinforce" and "running REINFORCE instead" in single["warnings"][0]
+    assert all(r["tokens"] > 0 and r["kl_to_ref"] > 0 for r in rows)
     assert (first / "report.md").exists() and (first / "gain_vs_n.png").exists()
+    assert main_with_errors(app, ["rlhf", "report", str(first)]) == 0
+    said = capsys.readouterr().out
+    assert "paper's finding" in said and "needs n in 1, 4, 8, 16" in said  # the tiny grid cannot test concavity
     again = sweep(capsys, "--resume", str(first))
-    assert again == first and len(values(first)) == 2  # nothing recomputed
+    assert again == first and len(values(first)) == 3  # nothing recomputed
     second = sweep(capsys, "--config", str(CONFIG), "--name", "b")
-    keep = ("settings", "accuracy_before", "accuracy", "gain", "tokens")
+    keep = ("settings", "accuracy_before", "accuracy", "gain", "tokens", "kl_to_ref")
     assert [{k: r[k] for k in keep} for r in values(second)] == [{k: r[k] for k in keep} for r in rows]
 
 

@@ -35,7 +35,7 @@ def analyse(records: list[dict[str, Any]], *, epsilon: float = 0.01, n_boot: int
             means[float(xi)].append(float(yi))
         mean = {k: float(np.mean(v)) for k, v in sorted(means.items())}
         row: dict[str, Any] = {"points": len(x), "means": mean, "seeds_per_x": {k: len(v) for k, v in means.items()},
-                               "plateau": plateau(list(mean), epsilon, means=mean), "fits": {}}
+                               "plateau": plateau(list(mean), epsilon, means=mean), "plateau_fit": None, "fits": {}}
         for form in ("log", "saturating"):
             try:
                 fit = fit_curve(x, y, form, n_boot=n_boot)
@@ -43,10 +43,13 @@ def analyse(records: list[dict[str, Any]], *, epsilon: float = 0.01, n_boot: int
                 row["fits"][form] = {"error": str(exc)}
                 continue
             row["fits"][form] = {"params": fit.params, "ci": fit.ci, "r2": fit.r2, "failed_refits": fit.failed_refits}
+            if form == "saturating":  # the fitted curve smooths the seeds' noise out of the plateau
+                row["plateau_fit"] = plateau(list(mean), epsilon, fit=fit)
         out[axis] = row
         lines = [[f"{k:g}", f"{v:+.3f}", row["seeds_per_x"][k]] for k, v in mean.items()]
         text += [f"### Gain over SFT vs {axis}", "", markdown_table([axis, "mean gain", "seeds"], lines), "",
-                 f"Plateau (first {axis} whose doubling gains < {epsilon}): {row['plateau']}", ""]
+                 f"Plateau (first {axis} from which a doubling gains < {epsilon}): {row['plateau_fit']} on the fitted "
+                 f"saturating curve, {row['plateau']} on the means", ""]
         for form, fit in row["fits"].items():
             if "error" in fit:
                 text.append(f"- {form}: not fitted ({fit['error']})")
@@ -75,3 +78,49 @@ def plot_axis(folder: Path, axis: str, x: np.ndarray, y: np.ndarray, row: dict[s
     ax.set_ylabel("accuracy gain over SFT")
     ax.legend()
     return save_figure(fig, folder, f"gain_vs_{axis}")
+
+
+def level_gains(records: list[dict[str, Any]], axis: str) -> dict[Any, list[float]]:
+    """Gains per value of ``axis`` (the points that vary it and the base points)."""
+    out: dict[Any, list[float]] = defaultdict(list)
+    for r in records:
+        if r["axis"] in (axis, None):
+            out[r["settings"][axis]].append(float(r["gain"]))
+    return out
+
+
+def _no_worse(better: list[float], worse: list[float]) -> tuple[bool, str]:
+    """mean(better) >= mean(worse) - 1.96 SE of the difference (seeds as samples): 'does not hurt'."""
+    diff = float(np.mean(better) - np.mean(worse))
+    se = math.sqrt(sum(float(np.var(v, ddof=1)) / len(v) if len(v) > 1 else 0.0 for v in (better, worse)))
+    return diff >= -1.96 * se, f"difference {diff:+.3f} (1.96 SE {1.96 * se:.3f}; {len(better)} vs {len(worse)} seeds)"
+
+
+def findings(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The paper's qualitative findings (brief Sec. 5), each consistent / inconsistent / not tested on this run."""
+    out = []
+    n = {k: float(np.mean(v)) for k, v in level_gains(records, "n").items()}
+    if all(k in n for k in (1, 4, 8, 16)):
+        early, late = n[4] - n[1], n[16] - n[8]
+        out.append({"finding": "accuracy vs samples per prompt is concave: the 8->16 gain is under half the 1->4 gain",
+                    "consistent": late < 0.5 * early, "evidence": f"1->4 {early:+.3f}, 8->16 {late:+.3f}"})
+    else:
+        out.append({"finding": "accuracy vs samples per prompt is concave", "consistent": None,
+                    "evidence": f"needs n in 1, 4, 8, 16 (run has {sorted(n)})"})
+    for axis, small, big, text in (("reward", "rm-s", "rm-m", "a bigger reward model does not hurt"),
+                                   ("policy", "tiny-llama-s", "tiny-llama-m",
+                                    "the larger policy gains no more than the smaller one")):
+        g = level_gains(records, axis)
+        if small not in g or big not in g:
+            out.append({"finding": text, "consistent": None, "evidence": f"needs {axis} {small} and {big}"})
+            continue
+        ok, evidence = _no_worse(g[big], g[small]) if axis == "reward" else _no_worse(g[small], g[big])
+        out.append({"finding": text, "consistent": ok, "evidence": f"{big} vs {small}: {evidence}"
+                    if axis == "reward" else f"{small} vs {big}: {evidence}"})
+    return out
+
+
+def findings_markdown(rows: list[dict[str, Any]]) -> str:
+    verdict = {True: "consistent", False: "inconsistent", None: "not tested"}
+    return markdown_table(["paper's finding", "this run", "evidence"],
+                          [[r["finding"], verdict[r["consistent"]], r["evidence"]] for r in rows])

@@ -16,19 +16,25 @@ class PointSettings:
 
     policy: str = option("tiny-llama-s", "Policy: tiny-llama-s / tiny-llama-m (transformers.LlamaConfig), smollm2, "
                          "or hf:<path>")
-    reward: str = option("rule", "Reward: rule (exact match), rm-bt (Bradley-Terry head on MiniLM), rm-ft "
-                         "(small fine-tuned RM)")
-    rm_prompts: int = option(256, "Preference prompts the reward model is trained on (learned RMs only)")
+    reward: str = option("rule", "Reward: rule (exact match), rm-bt (Bradley-Terry head on frozen MiniLM), rm-s / "
+                         "rm-m (tiny Llama RMs of the two policy sizes, fine-tuned with TRL's RewardTrainer)")
+    rm_prompts: int = option(1000, "Preference prompts the reward model is trained on (learned RMs only; one pair "
+                             "per distinct wrong sample of 4)")
     task: str = option("addition", "Synthetic task: addition, reverse, sort_letters")
     task_size: int = option(2, "Digits (addition) or letters (string tasks)")
-    n: int = option(4, "Samples per prompt (GRPO group size; paper grid about 1-16; GRPO needs >= 2)")
-    algorithm: Literal["grpo", "rloo", "ppo"] = option("grpo", "RL algorithm (GRPO at n = 1 runs RLOO instead, "
-                                                       "with a warning)")
+    n: int = option(4, "Samples per prompt (GRPO group size; paper grid about 1-16; GRPO/RLOO need >= 2)")
+    algorithm: Literal["grpo", "rloo", "reinforce"] = option(
+        "grpo", "RL algorithm: grpo, rloo (TRL) or reinforce (n = 1, batch baseline); GRPO/RLOO at n = 1 run "
+        "REINFORCE instead, with a warning (TRL 1.16 has no PPO trainer)")
     prompts: int = option(256, "RL training prompts")
+    prompts_per_step: int = option(4, "Prompts per optimisation step (each with n samples): the number of steps is "
+                                   "the same for every n, a larger n spends more samples per step, as in the paper")
     kl: float = option(0.0, "KL coefficient to the reference (SFT) policy (TRL's GRPO default: 0)")
     lr: float = option(1e-4, "Policy learning rate (tiny policies; the paper's is not published)")
     epochs: int = option(2, "Passes over the RL prompts")
-    seed: int = option(0, "Seed of this point (prompts, sampling, initialisation)")
+    seed: int = option(0, "Seed of this point's RL (prompts, sampling)")
+    sft_seed: int = option(0, "Seed of the SFT policy and reward model (artifacts shared by the RL seeds, so the "
+                           "seeds measure the RL's own variance)")
 
 
 @dataclass

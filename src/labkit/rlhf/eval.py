@@ -27,7 +27,7 @@ def pairwise_accuracy(chosen: Sequence[float], rejected: Sequence[float]) -> flo
 
 def best_of_n_accuracy(scores: Sequence[Sequence[float]], correct: Sequence[Sequence[bool]]) -> float:
     """``scores[p][i]``: the RM's score of response i to prompt p; ``correct[p][i]``: the rule's verdict."""
-    if len(scores) != len(correct) or not scores:
+    if len(scores) != len(correct) or not len(scores):
         raise ValueError("need scores and verdicts for the same prompts")
     hits = []
     for s, ok in zip(scores, correct, strict=True):
@@ -48,14 +48,26 @@ def group_advantages(rewards: Sequence[Sequence[float]], eps: float = 1e-4) -> n
     return np.where(constant, 0.0, centred / (std + eps))
 
 
-def algorithm_for(algorithm: str, n: int, *, switch_to: str = "rloo") -> str:
-    """The algorithm a grid point runs: GRPO at n = 1 has zero advantages, so it is refused, or switched
-    to ``switch_to`` with a warning when one is given."""
+GROUP_ALGORITHMS = ("grpo", "rloo")  # baselines from the prompt's own samples: need n >= 2
+ALGORITHMS = (*GROUP_ALGORITHMS, "reinforce")
+
+
+def algorithm_for(algorithm: str, n: int, *, switch_to: str = "reinforce") -> str:
+    """The algorithm a grid point runs. GRPO's and RLOO's baselines come from the prompt's own samples, so at
+    n = 1 every advantage is 0: refused, or switched to ``switch_to`` (REINFORCE with a batch baseline) with a
+    warning when one is given. REINFORCE takes one sample per prompt (n = 1)."""
+    algorithm = algorithm.lower()
     if n < 1:
         raise ConfigError(f"samples per prompt must be >= 1, got {n}")
-    if algorithm.lower() == "grpo" and n == 1:
+    if algorithm not in ALGORITHMS:
+        raise ConfigError(f"algorithm must be one of {', '.join(ALGORITHMS)} (got {algorithm!r}; TRL 1.16 has no PPO)")
+    if algorithm in GROUP_ALGORITHMS and n == 1:
         if not switch_to:
-            raise ConfigError("GRPO needs n >= 2 samples per prompt: at n = 1 every group advantage is 0")
-        warnings.warn(f"GRPO at n = 1 has no learning signal; running {switch_to.upper()} instead", stacklevel=2)
+            raise ConfigError(f"{algorithm.upper()} needs n >= 2 samples per prompt: at n = 1 every group advantage "
+                              "is 0")
+        warnings.warn(f"{algorithm.upper()} at n = 1 has no learning signal; running {switch_to.upper()} instead",
+                      stacklevel=2)
         return switch_to.lower()
-    return algorithm.lower()
+    if algorithm == "reinforce" and n != 1:
+        raise ConfigError(f"reinforce takes one sample per prompt (n = 1), got n = {n}; use grpo or rloo")
+    return algorithm

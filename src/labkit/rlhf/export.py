@@ -2,9 +2,10 @@
 study sized on CPU runs at scale without a rewrite (brief Sec. 5 "Engines"). The policy, reward and data
 paths are placeholders the user fills in; vLLM does the rollouts in both engines.
 
-- OpenRLHF: ``python -m openrlhf.cli.train_ppo_ray`` with ``--advantage_estimator group_norm`` (GRPO),
+- OpenRLHF: ``python -m openrlhf.cli.train_ppo_ray`` with ``--advantage_estimator group_norm`` (GRPO; rloo,
+  reinforce for the other algorithms),
   ``--n_samples_per_prompt``, ``--init_kl_coef``, ``--actor_learning_rate``, batch sizes;
-- verl: ``python -m verl.trainer.main_ppo`` with ``algorithm.adv_estimator=grpo``,
+- verl: ``python -m verl.trainer.main_ppo`` with ``algorithm.adv_estimator=grpo`` (rloo, reinforce_plus_plus),
   ``actor_rollout_ref.rollout.n``, ``actor_rollout_ref.actor.kl_loss_coef``, ``actor_rollout_ref.actor.optim.lr``,
   ``data.train_batch_size`` (prompts) and ``actor_rollout_ref.actor.ppo_mini_batch_size``.
 """
@@ -19,16 +20,19 @@ from labkit.rlhf.config import PointSettings
 MAX_COMPLETION_TOKENS = 8  # the CPU toy's answers are short; raise for real tasks
 
 
+ESTIMATORS = {"grpo": ("group_norm", "grpo"), "rloo": ("rloo", "rloo"),  # algorithm -> (OpenRLHF, verl)
+              "reinforce": ("reinforce", "reinforce_plus_plus")}  # n = 1: the engines' batch-baseline REINFORCE++
+
+
 def batch_plan(s: PointSettings) -> dict[str, int]:
-    """Completions per optimisation step (a multiple of n, at least 8) and the prompts they come from."""
-    completions = max(s.n, 8 // s.n * s.n)
-    return {"completions_per_step": completions, "prompts_per_step": completions // s.n}
+    """Prompts per optimisation step (fixed across n) and the completions they make (prompts x n)."""
+    return {"completions_per_step": s.prompts_per_step * s.n, "prompts_per_step": s.prompts_per_step}
 
 
 def openrlhf_command(s: PointSettings, *, policy: str = "<policy path>", prompts: str = "<prompt data>") -> str:
     plan = batch_plan(s)
     args: list[tuple[str, Any]] = [
-        ("--pretrain", policy), ("--prompt_data", prompts), ("--advantage_estimator", "group_norm"),
+        ("--pretrain", policy), ("--prompt_data", prompts), ("--advantage_estimator", ESTIMATORS[s.algorithm][0]),
         ("--n_samples_per_prompt", s.n), ("--init_kl_coef", s.kl), ("--use_kl_loss", None),
         ("--actor_learning_rate", s.lr), ("--rollout_batch_size", plan["prompts_per_step"]),
         ("--train_batch_size", plan["completions_per_step"]), ("--micro_train_batch_size", 1),
@@ -44,7 +48,7 @@ def openrlhf_command(s: PointSettings, *, policy: str = "<policy path>", prompts
 def verl_command(s: PointSettings, *, policy: str = "<policy path>", prompts: str = "<train.parquet>") -> str:
     plan = batch_plan(s)
     overrides = {
-        "algorithm.adv_estimator": "grpo", "data.train_files": prompts,
+        "algorithm.adv_estimator": ESTIMATORS[s.algorithm][1], "data.train_files": prompts,
         "data.train_batch_size": plan["prompts_per_step"], "data.max_response_length": MAX_COMPLETION_TOKENS,
         "actor_rollout_ref.model.path": policy, "actor_rollout_ref.rollout.name": "vllm",
         "actor_rollout_ref.rollout.n": s.n, "actor_rollout_ref.rollout.temperature": 0.7,
