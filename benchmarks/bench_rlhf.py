@@ -22,9 +22,9 @@ from labkit.rlhf.tasks import make_prompts
 
 
 def rollout(model, tok, prompts: list[str], k: int) -> None:
-    for name, batch in (("one prompt at a time", 1), ("batched", 256)):
+    for name, batch in (("one sample at a time", 1), ("batched", 256 * k)):
         start = time.perf_counter()
-        outs = sample(model, tok, prompts, k, temperature=0.7, seed=0, batch_size=batch * k)
+        outs = sample(model, tok, prompts, k, temperature=0.7, seed=0, batch_size=batch)
         took = time.perf_counter() - start
         tokens = answer_tokens(tok, [t for o in outs for t in o])
         print(f"  {name:22s} {tokens / took:10,.0f} tokens/s ({len(prompts)} prompts x {k}, {took:.2f} s)")
@@ -57,12 +57,13 @@ def main() -> None:
             out = trl_train(model, tok, prompts, reward, point, "grpo", tmp / "trl")
         print(f"  {name:22s} {out['steps'] / out['train_seconds']:6.1f} steps/s, "
               f"{out['tokens'] / out['train_seconds']:8,.0f} generated tokens/s ({out['steps']} steps)")
-    print("sweep throughput (points of n = 2, 4, 8, 16; SFT artifact already built):")
+    print("sweep throughput (study-sized points of n = 2, 4, 8, 16; SFT artifact already built; each worker process "
+          "imports torch/TRL once):")
     grid = [2, 4, 8, 16][:args.points]
     rates = {}
     for workers in (1, 2):
-        cfg = SweepConfig(base=replace(s, n=grid[0], prompts=64), grid={"n": grid}, seeds=[0], eval_prompts=100,
-                          workers=workers)
+        cfg = SweepConfig(base=replace(s, n=grid[0], prompts=256, epochs=2), grid={"n": grid}, seeds=[0],
+                          eval_prompts=200, workers=workers)  # the study's point size
         run = start_run("rlhf", f"bench-w{workers}", {}, root=tmp)
         start = time.perf_counter()
         done = run_sweep(cfg, run, progress=False)

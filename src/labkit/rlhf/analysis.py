@@ -61,7 +61,35 @@ def analyse(records: list[dict[str, Any]], *, epsilon: float = 0.01, n_boot: int
         if folder is not None:
             text.append(f"![gain vs {axis}]({plot_axis(folder, axis, x, y, row)})")
             text.append("")
+    for axis in sorted({r["axis"] for r in records if r["axis"] and r["axis"] not in NUMERIC_AXES}):
+        out[axis], table = level_table(records, axis)
+        text += [f"### {axis}", "", table, ""]
     return "\n".join(text), out
+
+
+def level_table(records: list[dict[str, Any]], axis: str) -> tuple[dict[str, Any], str]:
+    """A categorical axis (reward model, policy, algorithm, task): per level the mean accuracy before and after,
+    the gain (mean and SD over seeds), the KL to the SFT policy and, for learned RMs, their held-out quality."""
+    levels: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for r in records:
+        if r["axis"] in (axis, None):
+            levels[r["settings"][axis]].append(r)
+    out, rows = {}, []
+    for level, rs in levels.items():
+        gains = [float(r["gain"]) for r in rs]
+        row = {"seeds": len(rs), "accuracy_before": float(np.mean([r["accuracy_before"] for r in rs])),
+               "accuracy": float(np.mean([r["accuracy"] for r in rs])), "gain": float(np.mean(gains)),
+               "gain_sd": float(np.std(gains, ddof=1)) if len(gains) > 1 else math.nan,
+               "kl_to_ref": float(np.mean([r.get("kl_to_ref", math.nan) for r in rs])),
+               **{k: rs[0][k] for k in ("rm_pairwise", "rm_best_of_n", "best_of_n_random", "best_of_n_oracle")
+                  if k in rs[0]}}
+        out[str(level)] = row
+        rm = (f"{row['rm_pairwise']:.2f} / {row['rm_best_of_n']:.2f} (random {row['best_of_n_random']:.2f}, oracle "
+              f"{row['best_of_n_oracle']:.2f})" if "rm_pairwise" in row else "-")
+        rows.append([level, row["seeds"], f"{row['accuracy_before']:.3f}", f"{row['accuracy']:.3f}",
+                     f"{row['gain']:+.3f} +- {row['gain_sd']:.3f}", f"{row['kl_to_ref']:.2f}", rm])
+    return out, markdown_table([axis, "seeds", "SFT acc.", "RL acc.", "gain +- SD", "KL to SFT",
+                                "RM pairwise / best-of-8"], rows)
 
 
 def plot_axis(folder: Path, axis: str, x: np.ndarray, y: np.ndarray, row: dict[str, Any]) -> str:

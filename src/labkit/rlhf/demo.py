@@ -1,5 +1,6 @@
 """RLHF quick demo: a tiny sweep over samples per prompt n (tiny Llama, 2-digit addition, rule reward; GRPO,
-REINFORCE at n = 1), one seed, its fitted curves and the concavity check; about a minute on two cores."""
+REINFORCE at n = 1), one seed (the seed-0 slice of configs/rlhf/study.yaml), its fitted curves and the concavity
+check; about a minute on two cores."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from labkit.core.report import markdown_table
 from labkit.core.runs import Run
 from labkit.rlhf.config import SweepConfig
 
-DEMO = ["base.task_size=2", "base.prompts=64", "base.n=2", "grid={n: [1, 2, 4, 8, 16]}", "seeds=[0]",
-        "eval_prompts=100"]
+DEMO = ["base.task_size=2", "base.prompts=256", "base.n=2", "grid={n: [1, 2, 4, 8, 16]}", "seeds=[0]",
+        "eval_prompts=200"]
 
 
 def run_demo(folder: Path) -> str:

@@ -43,16 +43,16 @@ def trl_train(model: Any, tok: Any, prompts: list[Prompt], reward: RewardFn, s: 
         return list(reward([by_text[q] for q in prompts], completions))
 
     config, trainer_cls = (GRPOConfig, GRPOTrainer) if algorithm == "grpo" else (RLOOConfig, RLOOTrainer)
-    args = config(output_dir=str(out), num_generations=s.n,
-                  per_device_train_batch_size=batch_plan(s)["completions_per_step"],
-                  max_completion_length=max_answer_tokens(tok), learning_rate=s.lr, beta=s.kl,
-                  num_train_epochs=s.epochs,
-                  temperature=TEMPERATURE, seed=s.seed, use_cpu=True, report_to=[], save_strategy="no",
-                  logging_steps=10_000, disable_tqdm=True)
     data = Dataset.from_list([{"prompt": text} for text in by_text])
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # TRL's configs set fields transformers has deprecated: noise for the user
         warnings.simplefilter("ignore")
         logging.getLogger("transformers").setLevel(logging.ERROR)
+        args = config(output_dir=str(out), num_generations=s.n,
+                      per_device_train_batch_size=batch_plan(s)["completions_per_step"],
+                      max_completion_length=max_answer_tokens(tok), learning_rate=s.lr, beta=s.kl,
+                      num_train_epochs=s.epochs,
+                      temperature=TEMPERATURE, seed=s.seed, use_cpu=True, report_to=[], save_strategy="no",
+                      logging_steps=10_000, disable_tqdm=True)
         trainer = trainer_cls(model=model, reward_funcs=reward_func, args=args, train_dataset=data,
                               processing_class=tok)
         trainer.remove_callback(PrinterCallback)  # the run's records hold the metrics; no dict dumps on stdout
