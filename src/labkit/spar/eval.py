@@ -1,0 +1,75 @@
+"""``labkit spar ifeval``: score a response file, or have a model answer IFEval's prompts first (resumable:
+one record per prompt), then write the four accuracies, per-type accuracies, the failing instructions and a
+per-type plot into the run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from labkit.core.models import Sampling, load_model
+from labkit.core.models.batching import for_concurrent_callers
+from labkit.core.report import figure, markdown_table, save_figure
+from labkit.core.runs import Run, run_items
+from labkit.spar.config import IfevalConfig
+from labkit.spar.data import IfevalItem
+from labkit.spar.ifeval import Matched, Verdict, score_item
+
+
+def generate_responses(cfg: IfevalConfig, run: Run, items: list[IfevalItem], *,
+                       progress: bool | None = None) -> dict[str, dict[str, Any]]:
+    """One response per prompt from ``cfg.model`` (cached, batched on local models), recorded as it finishes."""
+    model = for_concurrent_callers(load_model(cfg.model), cfg.workers)
+    sampling = Sampling(max_tokens=cfg.max_tokens, temperature=cfg.temperature,
+                        seed=cfg.seed if cfg.temperature > 0 else None)
+
+    def answer(item: IfevalItem) -> dict[str, Any]:
+        done = model.chat([[{"role": "user", "content": item.prompt}]], sampling)[0][0]
+        return {"key": item.key, "prompt": item.prompt, "response": done.text, "finish_reason": done.finish_reason,
+                "completion_tokens": done.completion_tokens}
+
+    return run_items(run, [(f"gen-{it.key}", it) for it in items], answer, workers=cfg.workers, backend="thread",
+                     desc="responses", progress=progress)
+
+
+def score_matched(matched: Matched, run: Run, *, progress: bool | None = None) -> list[Verdict]:
+    """Verdicts for every matched response, each recorded in the run (a scored prompt is not re-scored)."""
+    done = run_items(run, [(f"score-{item.key}", (item, response)) for item, response in matched.pairs],
+                     lambda pair: score_item(*pair).to_dict(), workers=1, desc="scored", progress=progress)
+    out = []
+    for item, _ in matched.pairs:
+        rec = done[f"score-{item.key}"]
+        if rec.get("ok"):
+            v = rec["value"]
+            out.append(Verdict(v["key"], v["prompt"], v["response"], tuple(v["instruction_ids"]), v["strict"],
+                               v["loose"]))
+    return out
+
+
+def report(metrics: dict[str, Any], matched: Matched, folder: Path, decoding: str) -> str:
+    """Markdown: the table, what was not scored, per-type accuracies (plot) and the first failures."""
+    head = markdown_table(["prompt strict", "inst. strict", "prompt loose", "inst. loose", "average",
+                           "strict mean"], [[f"{metrics[k]:.1f}" for k in ("prompt_strict", "inst_strict",
+                                                                            "prompt_loose", "inst_loose",
+                                                                            "average", "strict_mean")]])
+    unscored = [f"{len(matched.unknown)} response(s) whose prompt is not in IFEval" +
+                (f" (first: line {matched.unknown[0][0]}: {matched.unknown[0][1][:60]!r})" if matched.unknown else ""),
+                f"{len(matched.duplicates)} second response(s) to a prompt (the first one is scored)",
+                f"{matched.missing} IFEval prompt(s) without a response"]
+    per = metrics["per_type"]
+    fig, ax = figure(height=max(3.0, 0.28 * len(per)))
+    names = list(per)
+    ax.barh(names, [per[n]["strict"] for n in names], label="strict")
+    ax.barh(names, [per[n]["loose"] - per[n]["strict"] for n in names], left=[per[n]["strict"] for n in names],
+            label="loose only", alpha=0.5)
+    ax.set_xlabel("accuracy (%)")
+    ax.legend()
+    png = save_figure(fig, folder, "ifeval_per_type")
+    rows = [[n, per[n]["n"], f"{per[n]['strict']:.1f}", f"{per[n]['loose']:.1f}"] for n in names]
+    fails = [[f["key"], f["instruction"], "yes" if f["loose_ok"] else "no"] for f in metrics["failing"][:30]]
+    return "\n".join([
+        "# IFEval", "", f"{metrics['prompts']} prompts, {metrics['instructions']} instructions; {decoding}.", "",
+        head, "", "Not scored: " + "; ".join(unscored) + ".", "", "## Per instruction type", "",
+        markdown_table(["instruction", "n", "strict", "loose"], rows), "", f"![per type]({png})", "",
+        f"## Failing instructions (strict; first 30 of {len(metrics['failing'])})", "",
+        markdown_table(["key", "instruction", "loose ok"], fails) if fails else "none", ""])
