@@ -36,6 +36,8 @@ def test_refinement_is_cut_between_the_markers() -> None:
         "Short text."
     assert parse_refinement("Final Refined Response: Short text.") is None
     assert parse_refinement("[[start]]  [[end]]") is None
+    assert parse_refinement("  A rewrite.\n", "plain") == "A rewrite."
+    assert parse_refinement("Step-by-step verification:\n- ok\nFinal Judgement: Yes", "plain") is None
 
 
 def judged(word: str, n: int = 5) -> list[str]:

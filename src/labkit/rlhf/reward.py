@@ -86,11 +86,13 @@ def _train_bt(pairs: list[dict[str, str]], folder: Path) -> None:
 
 
 def _train_ft(pairs: list[dict[str, str]], base: Path, s: RmSettings, folder: Path) -> None:
+    import datasets
     from datasets import Dataset
     from transformers import LlamaForSequenceClassification
     from transformers.trainer_callback import PrinterCallback
     from trl import RewardConfig, RewardTrainer
 
+    datasets.disable_progress_bars()  # TRL tokenises the pairs; its bars are noise here
     _, tok = load_policy(base)
     model = LlamaForSequenceClassification.from_pretrained(str(base), num_labels=1)
     model.config.pad_token_id = tok.pad_token_id

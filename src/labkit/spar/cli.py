@@ -190,3 +190,58 @@ def refine_cmd(prompt: PromptOpt, response: ResponseOpt, verifier: VerifierOpt =
     typer.echo(text)
     typer.echo(f"result ({'passes' if tree.success else 'best found, does not pass'}):\n{tree.best_node.response}")
     typer.echo(f"tree: {run.dir / 'tree.json'}")
+
+
+@app.command("iterate", epilog=SETTINGS)
+def iterate_cmd(iterations: Annotated[int | None, typer.Option(help="Chained iterations (paper 3).")] = None,
+                name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None,
+                resume: ResumeOpt = None) -> None:
+    """Run SPaR iterations: actor samples, verifier labels, tree-search refinement of failures, DPO pairs, TRL DPO
+    (beta 0.1 + SFT 0.1), and M_t vs M_{t+1} on held-out generated prompts and IFEval. Resumable (--resume)."""
+    from labkit.core.runs import resume_run, start_run
+    from labkit.spar.data import ifeval_path, load_ifeval
+    from labkit.spar.iterate import iterate
+
+    cfg = resolve_config(SparConfig, config, overrides_from({"iterations": iterations},
+                                                             {"iterations": "iterate.iterations"}) +
+                         list(overrides or []), resume)
+    ifeval = load_ifeval()[:cfg.iterate.ifeval_limit] if ifeval_path().exists() else []
+    if not ifeval:
+        typer.echo(f"IFEval not found at {ifeval_path()}: evaluating on held-out generated prompts only", err=True)
+    run = resume_run(resume) if resume else start_run("spar", name or "iterate", to_dict(cfg))
+    typer.echo(f"run: {run.dir}", err=True)
+    summaries = iterate(cfg, run, ifeval)
+    run.write_metrics({"iterations": summaries})
+    run.write_report(iterate_report(summaries))
+    typer.echo(iterate_report(summaries))
+    typer.echo(f"report: {run.dir / 'report.md'}")
+
+
+def iterate_report(summaries: list[dict[str, Any]]) -> str:
+    from labkit.core.report import markdown_table
+
+    def acc(e: dict[str, Any], k: str) -> str:
+        v = e.get("ifeval", {}).get(k)
+        return "-" if v is None else f"{v:.1f}"
+
+    rows = []
+    for s in summaries:
+        for tag in ("before", "after"):
+            e = s[tag]
+            rows.append([s["iteration"], tag, e["model"][-40:], "-" if e["held_out_pass"] is None else
+                         f"{e['held_out_pass']:.1f}", acc(e, "prompt_strict"), acc(e, "inst_strict"),
+                         acc(e, "average")])
+    lines = ["# SPaR iterations", "",
+             markdown_table(["iteration", "", "model", "held-out pass %", "IFEval P(S)", "IFEval I(S)", "IFEval avg"],
+                            rows), ""]
+    for s in summaries:
+        if s.get("note"):
+            lines.append(f"- iteration {s['iteration']}: {s['note']}")
+            continue
+        tr = s["train"]
+        lines.append(f"- iteration {s['iteration']}: {s['prompts']} prompts, {s['responses']} samples "
+                     f"({s['sample_pass']:.1f}% pass), {s['prompts_with_failure']} prompts with a failure, "
+                     f"{s['pairs']} {s['pair_source']} pairs (similarity {s['pair_similarity']:.2f}); DPO loss "
+                     f"{tr['before']['loss']:.3f} -> {tr['after']['loss']:.3f}, margin {tr['before']['margin']:.3f} "
+                     f"-> {tr['after']['margin']:.3f} ({tr['seconds']:.0f} s)")
+    return "\n".join(lines) + "\n"

@@ -43,6 +43,40 @@ class SearchConfig:
     temperature: float = option(0.7, "Refinement sampling temperature (paper 0.7)")
     max_tokens: int = option(512, "New tokens per refinement (paper 3072)")
     retries: int = option(3, "Attempts per refinement whose output lacks [[start]]...[[end]] (paper 3)")
+    format: Literal["markers", "plain"] = option(
+        "markers", "Refinement reply: markers (reflection, then the response between [[start]] and [[end]], as the "
+        "paper) or plain (the rewritten response alone: for small refiners that never produce the markers)")
+
+
+@dataclass
+class DpoConfig:
+    beta: float = option(0.1, "DPO beta (paper 0.1)")
+    sft_weight: float = option(0.1, "Weight of the SFT term on the chosen response (paper pref_ftx 0.1)")
+    lr: float = option(5e-6, "Learning rate (paper 2e-7 for 8B full fine-tuning; small models 5e-7..5e-6)")
+    epochs: int = option(1, "Epochs over the pairs (paper 1)")
+    batch: int = option(4, "Pairs per step (paper: 2 x 2 accumulation x 8 GPUs)")
+    lora_rank: int = option(16, "LoRA rank on q/k/v/o; 0 = full fine-tuning (paper: full)")
+
+
+@dataclass
+class IterateConfig:
+    prompts: int = option(40, "Generated training prompts with verifiable constraints (paper: 10,000 per iteration "
+                          "from a 43K pool)")
+    held_out: int = option(40, "Generated held-out prompts for the pass rate before/after (another seed)")
+    samples: int = option(5, "Actor responses per prompt (paper 5)")
+    temperature: float = option(0.9, "Actor sampling temperature (paper 0.9)")
+    top_p: float = option(0.9, "Actor top-p (paper 0.9)")
+    max_tokens: int = option(160, "New tokens per actor response (paper 2048)")
+    verifier: Literal["code", "llm"] = option("code", "Who labels responses and values refinements: code (IFEval "
+                                              "checkers of the prompt's constraints) or llm (the refiner's votes)")
+    pairs: Literal["refine", "independent"] = option(
+        "refine", "refine: tree-search refinements vs their failing originals (SPaR); independent: a passing and a "
+        "failing sample of the same prompt (the paper's 'w/o refinement' ablation)")
+    ifeval_limit: int | None = option(100, "IFEval prompts scored before and after (None: all 541)")
+    eval_max_tokens: int = option(256, "New tokens per evaluation answer (greedy)")
+    iterations: int = option(1, "Iterations to chain (paper 3): M_{t+1} is trained from M_t")
+    seed: int = option(0, "Seed of prompts, sampling and training")
+    workers: int = option(8, "Prompts in flight at once (batched on local models)")
 
 
 @dataclass
@@ -50,4 +84,7 @@ class SparConfig:
     ifeval: IfevalConfig = field(default_factory=IfevalConfig)
     judge: JudgeConfig = field(default_factory=JudgeConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    iterate: IterateConfig = field(default_factory=IterateConfig)
+    dpo: DpoConfig = field(default_factory=DpoConfig)
+    actor: str = option("smollm2", "Actor spec: sampled through any backend, trained when local (smollm2, hf:<dir>)")
     refiner: str = option("smollm2", "Refiner spec that writes refinements (usually the judge's model)")

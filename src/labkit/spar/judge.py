@@ -37,6 +37,18 @@ verification above: fix what it found wrong and change nothing else. Answer in e
 Reflection on how to refine the Response: <what has to change>
 Final Refined Response: [[start]] <the full rewritten response> [[end]]"""
 
+PLAIN_REFINE_TEMPLATE = """Here is a task and an answer to it that breaks some of the task's rules.
+
+Task: "{prompt}"
+
+Answer: "{response}"
+
+What a check found:
+{critique}
+
+Write the answer again so that it follows every rule of the task. Keep everything else as it is. Reply with \
+the new answer only."""
+
 MARKER = re.compile(r"final\s+judge?ment", re.IGNORECASE)
 TEMPLATE_ECHO = re.compile(r"\(\s*yes\s+or\s+no\s*\)", re.IGNORECASE)
 WORDS = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
@@ -47,9 +59,13 @@ def judge_conversation(prompt: str, response: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": JUDGE_TEMPLATE.format(prompt=prompt, response=response)}]
 
 
-def refine_conversation(prompt: str, response: str, critique: str) -> list[dict[str, str]]:
+def refine_conversation(prompt: str, response: str, critique: str, fmt: str = "markers") -> list[dict[str, str]]:
     """The judge turn, the critique as the assistant's answer, then the refine request (one template for search
-    and for the refiner's training data: the original code had two that differed in indentation)."""
+    and for the refiner's training data: the original code had two that differed in indentation). ``plain`` is
+    one turn asking for the rewritten response alone - for small refiners that cannot keep to the markers."""
+    if fmt == "plain":  # one turn: small models continue a judge conversation instead of rewriting
+        return [{"role": "user", "content": PLAIN_REFINE_TEMPLATE.format(prompt=prompt, response=response,
+                                                                          critique=critique)}]
     return [*judge_conversation(prompt, response), {"role": "assistant", "content": critique},
             {"role": "user", "content": REFINE_TEMPLATE}]
 
@@ -77,8 +93,11 @@ def parse_original(text: str) -> int:
 PARSERS: dict[str, Callable[[str], int]] = {"strict": parse_strict, "original": parse_original}
 
 
-def parse_refinement(text: str) -> str | None:
-    """The rewritten response between [[start]] and [[end]] (the last such block); None if there is none."""
+def parse_refinement(text: str, fmt: str = "markers") -> str | None:
+    """The rewritten response between [[start]] and [[end]] (the last such block), or for ``plain`` the whole
+    reply unless it echoes the judgment format; None if there is none."""
+    if fmt == "plain":  # a reply that repeats the verification is not a response (small refiners do this)
+        return None if not text.strip() or MARKER.search(text) or "verification:" in text.lower() else text.strip()
     blocks = REFINED.findall(text)
     return blocks[-1].strip() if blocks and blocks[-1].strip() else None
 

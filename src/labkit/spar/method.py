@@ -58,13 +58,13 @@ def model_refiner(model: Any, cfg: SearchConfig) -> RefineBatch:
                 groups[len(todo[key])].append(key)
             left: dict[tuple[str, str, str], list[int]] = {}
             for n, group in groups.items():
-                done = model.chat([refine_conversation(*k) for k in group],
+                done = model.chat([refine_conversation(*k, fmt=cfg.format) for k in group],
                                   Sampling(max_tokens=cfg.max_tokens, temperature=cfg.temperature, n=n,
                                            seed=attempt))
                 for key, completions in zip(group, done, strict=True):
                     still = []
                     for slot, c in zip(todo[key], completions, strict=True):
-                        text = parse_refinement(c.text)
+                        text = parse_refinement(c.text, cfg.format)
                         if text is None:
                             still.append(slot)
                         else:

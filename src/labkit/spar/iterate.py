@@ -1,0 +1,154 @@
+"""One SPaR iteration (Sec. 3, Alg. 1) as resumable run steps, and chained iterations (M_{t+1} from M_t):
+
+1. sample: the actor answers every training prompt ``samples`` times (paper: 5, T 0.9, top-p 0.9);
+2. label: the verifier marks each response (code: the prompt's IFEval-style checks; llm: the refiner's votes);
+3. search: for each prompt with a failing response, one failing response (seeded pick) is refined by the tree
+   search - or, for the "w/o refinement" ablation, a passing and a failing sample are paired directly;
+4. pairs: TRL-ready DPO pairs (``pairs.jsonl`` in the iteration's folder) with their string similarity;
+5. train: TRL DPO (beta 0.1 + SFT term 0.1) on the actor, LoRA merged into a model folder for the next step;
+6. evaluate: greedy answers of M_t and M_{t+1} on held-out generated prompts (pass rate by code) and on IFEval
+   (strict and loose).
+
+Every step writes its records to the run's ``results.jsonl`` as it goes, so a killed iteration continues where
+it stopped; each record is keyed by iteration, step and prompt.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from labkit.core.models import Sampling, load_model
+from labkit.core.models.batching import for_concurrent_callers
+from labkit.core.runs import Run, run_items
+from labkit.spar.config import SparConfig
+from labkit.spar.data import IfevalItem
+from labkit.spar.ifeval import score_item, summarize
+from labkit.spar.method import check_constraints, model_judge, model_refiner, programmatic_judge
+from labkit.spar.pairs import independent_pair, refinement_pair
+from labkit.spar.prompts import programmatic_prompts
+from labkit.spar.train import DpoSettings, dpo_train, merged_folder
+from labkit.spar.tree import search
+
+
+def _ok(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {k: r["value"] for k, r in records.items() if r.get("ok")}
+
+
+def sample_step(cfg: SparConfig, run: Run, actor: str, items: list[IfevalItem], t: int) -> dict[str, Any]:
+    it = cfg.iterate
+    model = for_concurrent_callers(load_model(actor), it.workers)
+    sampling = Sampling(max_tokens=it.max_tokens, temperature=it.temperature, top_p=it.top_p, n=it.samples,
+                        seed=it.seed + t)
+    judge = programmatic_judge({x.prompt: x for x in items}) if it.verifier == "code" else \
+        model_judge(load_model(cfg.judge.model), cfg.judge)
+
+    def answer(item: IfevalItem) -> dict[str, Any]:
+        texts = [c.text for c in model.chat([[{"role": "user", "content": item.prompt}]], sampling)[0]]
+        votes = judge([(item.prompt, r) for r in texts])
+        return {"key": item.key, "prompt": item.prompt, "instruction_ids": list(item.instruction_ids),
+                "kwargs": list(item.kwargs), "responses": texts,
+                "passed": [v.value > cfg.search.end_gate for v in votes], "critiques": [v.critique for v in votes]}
+
+    return _ok(run_items(run, [(f"it{t}-sample-{x.key}", x) for x in items], answer, workers=it.workers,
+                         backend="thread", desc=f"iteration {t}: samples"))
+
+
+def pair_step(cfg: SparConfig, run: Run, items: list[IfevalItem], samples: dict[str, Any], t: int
+              ) -> list[dict[str, Any]]:
+    """DPO pairs: refinement pairs from tree searches (resumable per prompt), or independent pairs."""
+    it = cfg.iterate
+    by_key = {f"it{t}-sample-{x.key}": x for x in items}
+    rng = random.Random(it.seed + t)
+    if it.pairs == "independent":
+        pairs = [independent_pair(by_key[k].prompt, s["responses"], s["passed"], rng) for k, s in samples.items()]
+        return [p for p in pairs if p is not None]
+    judge = programmatic_judge({x.prompt: x for x in items}) if it.verifier == "code" else \
+        model_judge(load_model(cfg.judge.model), cfg.judge)
+    refine = model_refiner(for_concurrent_callers(load_model(cfg.refiner), it.workers), cfg.search)
+    roots = []
+    for k, s in samples.items():
+        failing = [i for i, ok in enumerate(s["passed"]) if not ok]
+        if failing:
+            i = rng.choice(failing)
+            roots.append((by_key[k], s["responses"][i], s["critiques"][i]))
+
+    def tree_for(root: tuple[IfevalItem, str, str]) -> dict[str, Any]:
+        item, response, critique = root
+        tree = search(item.prompt, response, critique or "Final Judgement: No", refine, judge, cfg.search)
+        return {"key": item.key, "prompt": item.prompt, "tree": tree.to_dict()}
+
+    trees = _ok(run_items(run, [(f"it{t}-tree-{r[0].key}", r) for r in roots], tree_for, workers=it.workers,
+                          backend="thread", desc=f"iteration {t}: tree searches"))
+    pairs = [refinement_pair(v["prompt"], v["tree"]) for v in trees.values()]
+    return [p for p in pairs if p is not None]
+
+
+def evaluate(cfg: SparConfig, run: Run, spec: str, tag: str, held_out: list[IfevalItem],
+             ifeval: list[IfevalItem]) -> dict[str, Any]:
+    """Greedy answers of ``spec``: pass rate on the held-out generated prompts, IFEval strict and loose."""
+    it = cfg.iterate
+    model = for_concurrent_callers(load_model(spec), it.workers)
+    sampling = Sampling(max_tokens=it.eval_max_tokens, temperature=0.0)
+
+    def answer(item: IfevalItem) -> str:
+        return model.chat([[{"role": "user", "content": item.prompt}]], sampling)[0][0].text
+
+    both = [("held", x) for x in held_out] + [("ifeval", x) for x in ifeval]
+    done = _ok(run_items(run, [(f"eval-{tag}-{kind}-{x.key}", x) for kind, x in both], answer, workers=it.workers,
+                         backend="thread", desc=f"evaluate {tag}"))
+    held = [all(check_constraints(x, done[f"eval-{tag}-held-{x.key}"])) for x in held_out
+            if f"eval-{tag}-held-{x.key}" in done]
+    verdicts = [score_item(x, done[f"eval-{tag}-ifeval-{x.key}"]) for x in ifeval
+                if f"eval-{tag}-ifeval-{x.key}" in done]
+    s = summarize(verdicts) if verdicts else {}
+    return {"model": spec, "held_out_pass": 100 * sum(held) / len(held) if held else None, "held_out": len(held),
+            "ifeval": {k: s[k] for k in ("prompts", "prompt_strict", "inst_strict", "prompt_loose", "inst_loose",
+                                         "average", "strict_mean") if k in s},
+            "failed_answers": len(both) - len(done)}
+
+
+def iterate(cfg: SparConfig, run: Run, ifeval: list[IfevalItem]) -> list[dict[str, Any]]:
+    """``cfg.iterate.iterations`` chained iterations; returns one summary per iteration."""
+    it = cfg.iterate
+    exclude = {x.prompt for x in ifeval}
+    held_out, _ = programmatic_prompts(it.held_out, seed=10_000 + it.seed, exclude=exclude, start_key=900_000)
+    actor, summaries = cfg.actor, []
+    before = evaluate(cfg, run, actor, "m0", held_out, ifeval)
+    for t in range(it.iterations):
+        folder = run.dir / f"iter{t}"
+        folder.mkdir(exist_ok=True)
+        items, _ = programmatic_prompts(it.prompts, seed=it.seed + 100 * t, exclude=exclude | {x.prompt for x in
+                                                                                                held_out})
+        samples = sample_step(cfg, run, actor, items, t)
+        pairs = pair_step(cfg, run, items, samples, t)
+        (folder / "pairs.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs))
+        if not pairs:  # nothing to learn from: said in the summary, the actor stays as it is
+            summaries.append({"iteration": t, "prompts": len(items), "pairs": 0, "pair_source": it.pairs,
+                              "note": "no pairs (no failing prompt, or no refinement passed): actor unchanged",
+                              "before": before, "after": before})
+            continue
+        d = cfg.dpo
+        settings = DpoSettings(beta=d.beta, sft_weight=d.sft_weight, lr=d.lr, epochs=d.epochs, batch=d.batch,
+                               lora_rank=d.lora_rank, seed=it.seed + t)
+        trained = _ok(run_items(run, [(f"it{t}-train", pairs)],
+                                functools.partial(dpo_train, actor, out=folder / "adapter", s=settings), workers=1,
+                                desc=f"iteration {t}: DPO"))
+        if f"it{t}-train" not in trained:
+            raise RuntimeError(f"iteration {t}: training failed (see {run.dir / 'results.jsonl'})")
+        train = trained[f"it{t}-train"]
+        actor = f"hf:{merged_folder(folder / 'adapter', Path(train['base']), folder / 'model')}"
+        after = evaluate(cfg, run, actor, f"m{t + 1}", held_out, ifeval)
+        passed = [ok for s in samples.values() for ok in s["passed"]]
+        summaries.append({"iteration": t, "prompts": len(items), "responses": len(passed),
+                          "sample_pass": 100 * sum(passed) / len(passed) if passed else None,
+                          "prompts_with_failure": sum(not all(s["passed"]) for s in samples.values()),
+                          "pairs": len(pairs), "pair_source": it.pairs,
+                          "pair_similarity": sum(p["similarity"] for p in pairs) / len(pairs) if pairs else None,
+                          "train": {k: train[k] for k in ("before", "after", "seconds", "lora_rank")},
+                          "before": before, "after": after})
+        before = after
+    return summaries

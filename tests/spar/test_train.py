@@ -1,0 +1,114 @@
+"""Pairs and DPO training: pair building and similarity pinned; DPO (TRL, beta 0.1 + SFT 0.1) on a handful of
+pairs lowers the loss and raises the margin on them, and the saved adapter reloads to the same greedy answers."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from labkit.spar.pairs import independent_pair, refinement_pair, similarity
+
+pytest.importorskip("rapidfuzz")
+
+PAIRS = [
+    {"prompt": "Write one sentence about the sea without commas.", "chosen": "The sea is calm and blue today.",
+     "rejected": "The sea, which is blue, is calm."},
+    {"prompt": "Answer in lowercase: what is a cat?", "chosen": "a cat is a small furry animal.",
+     "rejected": "A Cat Is A Small Furry Animal."},
+    {"prompt": "Give a title in <<>> for a poem about rain.", "chosen": "<<Rain Song>>", "rejected": "Rain Song"},
+    {"prompt": "End your answer with 'Thank you for reading'. Describe bread.",
+     "chosen": "Bread is baked dough. Thank you for reading", "rejected": "Bread is baked dough."},
+]
+
+
+def test_similarity_and_pairs() -> None:
+    assert similarity("abc", "abd") == pytest.approx(2 / 3) and similarity("same", "same") == 1.0
+    tree = {"success": True, "best": 2, "nodes": [{"response": "a, b"}, {"response": "x"}, {"response": "a b"}]}
+    pair = refinement_pair("p", tree)
+    assert (pair["chosen"], pair["rejected"], pair["similarity"]) == ("a b", "a, b", pytest.approx(6 / 7))
+    assert refinement_pair("p", {**tree, "success": False}) is None
+    got = independent_pair("p", ["good", "bad", "worse"], [True, False, False], random.Random(0))
+    assert got["chosen"] == "good" and got["rejected"] in ("bad", "worse")
+    assert independent_pair("p", ["a", "b"], [True, True], random.Random(0)) is None
+
+
+@pytest.mark.slow
+def test_dpo_lowers_loss_raises_margin_and_the_adapter_reloads(tmp_path) -> None:
+    pytest.importorskip("trl")
+    from labkit.spar.train import DpoSettings, dpo_train, greedy_answers, load_trained
+
+    out = dpo_train("smollm2", PAIRS, tmp_path / "adapter", DpoSettings(lr=1e-4, epochs=3, batch=4))
+    assert out["before"]["margin"] == 0.0  # the policy starts as its own reference
+    assert out["after"]["loss"] < out["before"]["loss"] and out["after"]["margin"] > out["before"]["margin"]
+    model, tok = load_trained(tmp_path / "adapter", Path(out["base"]))
+    assert greedy_answers(model, tok, [p["prompt"] for p in PAIRS]) == out["greedy_after"]
+
+
+def oracle_refiner(items):
+    """A refiner that edits the failing answer just enough for the simple constraint kinds (others: no rewrite)."""
+    def fix(item, text):
+        for iid, kw in zip(item.instruction_ids, item.kwargs, strict=True):
+            if iid == "punctuation:no_comma":
+                text = text.replace(",", "")
+            elif iid == "change_case:english_lowercase":
+                text = text.lower()
+            elif iid == "change_case:english_capital":
+                text = text.upper()
+            elif iid == "keywords:existence":
+                text = f"{text} {' '.join(kw['keywords'])}"
+            elif iid == "detectable_format:title":
+                text = f"<<a title>>\n{text}"
+            elif iid not in ("startend:quotation", "startend:end_checker"):
+                return None
+        if "startend:end_checker" in item.instruction_ids:
+            text = f"{text.rstrip()} {item.kwargs[item.instruction_ids.index('startend:end_checker')]['end_phrase']}"
+        if "startend:quotation" in item.instruction_ids:
+            text = f'"{text.strip(chr(34))}"'
+        return text
+
+    def refine(asks):
+        return [fix(items[p], r) for p, r, _ in asks]
+
+    return refine
+
+
+@pytest.mark.slow
+def test_one_iteration_end_to_end_and_resume(tmp_path, monkeypatch, capsys) -> None:
+    """A CI-sized iteration (SmolLM2 actor, a scripted refiner, code verifier): every DPO pair's chosen passes
+    and rejected fails the verifier; --resume repeats no finished step."""
+    import json
+
+    from labkit.cli import app
+    from labkit.core.cli import main_with_errors
+    from labkit.spar import iterate as iterate_mod
+    from labkit.spar.data import IfevalItem
+    from labkit.spar.method import check_constraints
+    from labkit.spar.prompts import programmatic_prompts
+
+    pytest.importorskip("trl")
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
+    known = {i.prompt: i for i in programmatic_prompts(10, seed=0)[0]}
+    monkeypatch.setattr(iterate_mod, "model_refiner", lambda model, cfg: oracle_refiner(known))
+    sets = ["iterate.prompts=10", "iterate.held_out=3", "iterate.samples=2", "iterate.max_tokens=48",
+            "iterate.ifeval_limit=3", "iterate.eval_max_tokens=32", "search.depth=1", "search.branch=2"]
+    config = Path(__file__).parents[2] / "configs" / "spar" / "tiny.yaml"
+    args = ["spar", "iterate", "--config", str(config), "--name", "ci"] + [x for s in sets for x in ("--set", s)]
+    assert main_with_errors(app, args) == 0
+    captured = capsys.readouterr()
+    run = Path(captured.err.split("run: ")[1].split()[0])
+    assert "held-out pass %" in captured.out
+    lines = (run / "results.jsonl").read_text().splitlines()
+    pairs = [json.loads(x) for x in (run / "iter0" / "pairs.jsonl").read_text().splitlines()]
+    records = [json.loads(x)["value"] for x in lines]
+    trees = {r["prompt"]: r["tree"] for r in records if "tree" in r}
+    items = {r["prompt"]: IfevalItem(r["key"], r["prompt"], tuple(r["instruction_ids"]), tuple(r["kwargs"]))
+             for r in records if "instruction_ids" in r}
+    assert pairs, "the scripted refiner fixes the simple constraints: at least one pair"
+    for p in pairs:
+        item = items[p["prompt"]]
+        assert all(check_constraints(item, p["chosen"])) and not all(check_constraints(item, p["rejected"]))
+        assert trees[p["prompt"]]["success"]
+    assert main_with_errors(app, ["spar", "iterate", "--resume", str(run)]) == 0
+    assert len((run / "results.jsonl").read_text().splitlines()) == len(lines)  # nothing recomputed
