@@ -75,6 +75,6 @@ def test_demo_writes_a_report(tmp_path) -> None:
     assert out.returncode == 0, out.stderr
     report = next(tmp_path.glob("demo/*/report.md"))
     text = report.read_text()
-    assert "| hpss |" in text and "Embedded defaults" in text and "## RLHF scaling" in text
+    assert "| hpss |" in text and "Embedded defaults" in text and "## RLHF scaling" in text and "## PDS" in text
     assert (report.parent / "generation_speed.png").stat().st_size > 1000
     assert (report.parent / "metrics.json").exists()

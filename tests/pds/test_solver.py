@@ -100,3 +100,16 @@ def test_the_brief_noisy_label_toy() -> None:
     assert auroc >= 0.85 and abs(auroc - 0.907) < 0.06  # ours 0.955
     assert top < min(randoms) and gumbel < min(randoms) and top < s.area  # selection beats random on 3 seeds
     assert top == pytest.approx(39.5, rel=0.5) and gumbel == pytest.approx(38.9, rel=0.5)  # ours ~56: see docs
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_selection_beats_random_at_equal_size_on_other_data_seeds(seed: int) -> None:
+    toy = make_toy(seed=seed, steps=100)
+    p = toy.problem
+    s = scores(p).scores
+    k = int(0.4 * p.n)
+    g_top = torch.zeros(p.n, dtype=torch.float64)
+    g_top[torch.argsort(s, descending=True)[:k]] = 1.0 / k
+    g_rand = torch.zeros(p.n, dtype=torch.float64)
+    g_rand[torch.randperm(p.n, generator=torch.Generator().manual_seed(seed))[:k]] = 1.0 / k
+    assert area(p, g_top) < area(p, g_rand)
