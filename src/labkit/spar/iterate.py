@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import random
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,11 @@ from labkit.spar.tree import search
 
 
 def _ok(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The finished records' values; failed ones (model errors) are counted and the first shown on stderr."""
+    failed = [r for r in records.values() if not r.get("ok")]
+    if failed:
+        print(f"{len(failed)} of {len(records)} step(s) failed; first: {failed[0]['key']}: {failed[0].get('error')}",
+              file=sys.stderr)
     return {k: r["value"] for k, r in records.items() if r.get("ok")}
 
 
@@ -146,6 +152,7 @@ def iterate(cfg: SparConfig, run: Run, ifeval: list[IfevalItem]) -> list[dict[st
         summaries.append({"iteration": t, "prompts": len(items), "responses": len(passed),
                           "sample_pass": 100 * sum(passed) / len(passed) if passed else None,
                           "prompts_with_failure": sum(not all(s["passed"]) for s in samples.values()),
+                          "sampling_failed": len(items) - len(samples),
                           "pairs": len(pairs), "pair_source": it.pairs,
                           "pair_similarity": sum(p["similarity"] for p in pairs) / len(pairs) if pairs else None,
                           "train": {k: train[k] for k in ("before", "after", "seconds", "lora_rank")},
