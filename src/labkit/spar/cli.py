@@ -13,8 +13,9 @@ from labkit.core.config import describe, to_dict
 from labkit.spar.config import SparConfig
 
 app = typer.Typer(help="SPaR (Cheng et al., ICLR 2025, arXiv:2412.11605): self-play tree-search refinement for "
-                  "instruction following. Built so far: the offline IFEval, training prompts, the refiner's "
-                  "judgments and tree search; the training iteration (`iterate`) is not built yet.",
+                  "instruction following: an offline IFEval, training prompts with verifiable constraints, the "
+                  "refiner's judgments and tree search, and the whole iteration (`iterate`: samples, refinements, "
+                  "DPO pairs, the refiner's RFT data, TRL DPO, evaluation before and after).",
                   no_args_is_help=True)
 SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
     f"{key} = {default!r}: {text}" for key, default, text in describe(SparConfig))
@@ -243,5 +244,12 @@ def iterate_report(summaries: list[dict[str, Any]]) -> str:
                      f"({s['sample_pass']:.1f}% pass), {s['prompts_with_failure']} prompts with a failure, "
                      f"{s['pairs']} {s['pair_source']} pairs (similarity {s['pair_similarity']:.2f}); DPO loss "
                      f"{tr['before']['loss']:.3f} -> {tr['after']['loss']:.3f}, margin {tr['before']['margin']:.3f} "
-                     f"-> {tr['after']['margin']:.3f} ({tr['seconds']:.0f} s)")
+                     f"-> {tr['after']['margin']:.3f} ({tr['seconds']:.0f} s); refiner RFT rows "
+                     f"{s.get('rft_rows') or 'none'}")
     return "\n".join(lines) + "\n"
+
+
+def demo(folder: Path) -> str:
+    from labkit.spar.demo import run_demo
+
+    return run_demo(folder)

@@ -4,7 +4,8 @@
 2. label: the verifier marks each response (code: the prompt's IFEval-style checks; llm: the refiner's votes);
 3. search: for each prompt with a failing response, one failing response (seeded pick) is refined by the tree
    search - or, for the "w/o refinement" ablation, a passing and a failing sample are paired directly;
-4. pairs: TRL-ready DPO pairs (``pairs.jsonl`` in the iteration's folder) with their string similarity;
+4. pairs: TRL-ready DPO pairs (``pairs.jsonl`` in the iteration's folder) with their string similarity, and the
+   refiner's RFT data with the paper's caps (``rft.jsonl``, TRL SFT rows; see ``rft``);
 5. train: TRL DPO (beta 0.1 + SFT term 0.1) on the actor, LoRA merged into a model folder for the next step;
 6. evaluate: greedy answers of M_t and M_{t+1} on held-out generated prompts (pass rate by code) and on IFEval
    (strict and loose).
@@ -19,6 +20,7 @@ import functools
 import json
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from labkit.spar.ifeval import score_item, summarize
 from labkit.spar.method import check_constraints, model_judge, model_refiner, programmatic_judge
 from labkit.spar.pairs import independent_pair, refinement_pair
 from labkit.spar.prompts import programmatic_prompts
+from labkit.spar.rft import rft_rows
 from labkit.spar.train import DpoSettings, dpo_train, merged_folder
 from labkit.spar.tree import search
 
@@ -57,21 +60,23 @@ def sample_step(cfg: SparConfig, run: Run, actor: str, items: list[IfevalItem], 
         votes = judge([(item.prompt, r) for r in texts])
         return {"key": item.key, "prompt": item.prompt, "instruction_ids": list(item.instruction_ids),
                 "kwargs": list(item.kwargs), "responses": texts,
-                "passed": [v.value > cfg.search.end_gate for v in votes], "critiques": [v.critique for v in votes]}
+                "passed": [v.value > cfg.search.end_gate for v in votes], "values": [v.value for v in votes],
+                "critiques": [v.critique for v in votes]}
 
     return _ok(run_items(run, [(f"it{t}-sample-{x.key}", x) for x in items], answer, workers=it.workers,
                          backend="thread", desc=f"iteration {t}: samples"))
 
 
 def pair_step(cfg: SparConfig, run: Run, items: list[IfevalItem], samples: dict[str, Any], t: int
-              ) -> list[dict[str, Any]]:
-    """DPO pairs: refinement pairs from tree searches (resumable per prompt), or independent pairs."""
+              ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """DPO pairs: refinement pairs from tree searches (resumable per prompt), or independent pairs; and the
+    finished trees (none for independent pairs)."""
     it = cfg.iterate
     by_key = {f"it{t}-sample-{x.key}": x for x in items}
     rng = random.Random(it.seed + t)
     if it.pairs == "independent":
         pairs = [independent_pair(by_key[k].prompt, s["responses"], s["passed"], rng) for k, s in samples.items()]
-        return [p for p in pairs if p is not None]
+        return [p for p in pairs if p is not None], []
     judge = programmatic_judge({x.prompt: x for x in items}) if it.verifier == "code" else \
         model_judge(load_model(cfg.judge.model), cfg.judge)
     refine = model_refiner(for_concurrent_callers(load_model(cfg.refiner), it.workers), cfg.search)
@@ -90,7 +95,7 @@ def pair_step(cfg: SparConfig, run: Run, items: list[IfevalItem], samples: dict[
     trees = _ok(run_items(run, [(f"it{t}-tree-{r[0].key}", r) for r in roots], tree_for, workers=it.workers,
                           backend="thread", desc=f"iteration {t}: tree searches"))
     pairs = [refinement_pair(v["prompt"], v["tree"]) for v in trees.values()]
-    return [p for p in pairs if p is not None]
+    return [p for p in pairs if p is not None], list(trees.values())
 
 
 def evaluate(cfg: SparConfig, run: Run, spec: str, tag: str, held_out: list[IfevalItem],
@@ -130,10 +135,14 @@ def iterate(cfg: SparConfig, run: Run, ifeval: list[IfevalItem]) -> list[dict[st
         items, _ = programmatic_prompts(it.prompts, seed=it.seed + 100 * t, exclude=exclude | {x.prompt for x in
                                                                                                 held_out})
         samples = sample_step(cfg, run, actor, items, t)
-        pairs = pair_step(cfg, run, items, samples, t)
+        pairs, trees = pair_step(cfg, run, items, samples, t)
         (folder / "pairs.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs))
+        rft = rft_rows(trees, list(samples.values()), cfg.search.format)  # the refiner's RFT data (TRL SFT rows)
+        (folder / "rft.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rft))
+        rft_counts = dict(Counter(r["kind"] for r in rft))
         if not pairs:  # nothing to learn from: said in the summary, the actor stays as it is
             summaries.append({"iteration": t, "prompts": len(items), "pairs": 0, "pair_source": it.pairs,
+                              "rft_rows": rft_counts,
                               "note": "no pairs (no failing prompt, or no refinement passed): actor unchanged",
                               "before": before, "after": before})
             continue
@@ -153,7 +162,7 @@ def iterate(cfg: SparConfig, run: Run, ifeval: list[IfevalItem]) -> list[dict[st
                           "sample_pass": 100 * sum(passed) / len(passed) if passed else None,
                           "prompts_with_failure": sum(not all(s["passed"]) for s in samples.values()),
                           "sampling_failed": len(items) - len(samples),
-                          "pairs": len(pairs), "pair_source": it.pairs,
+                          "pairs": len(pairs), "pair_source": it.pairs, "rft_rows": rft_counts,
                           "pair_similarity": sum(p["similarity"] for p in pairs) / len(pairs) if pairs else None,
                           "train": {k: train[k] for k in ("before", "after", "seconds", "lora_rank")},
                           "before": before, "after": after})

@@ -19,7 +19,7 @@ from labkit.spar.config import JudgeConfig, SearchConfig
 from labkit.spar.data import IfevalItem
 from labkit.spar.ifeval import checker, follows
 from labkit.spar.judge import Vote, judge_conversation, parse_refinement, refine_conversation, vote
-from labkit.spar.tree import JudgeBatch, RefineBatch
+from labkit.spar.tree import JudgeBatch, RefineBatch, Refined
 
 
 def model_judge(model: Any, cfg: JudgeConfig) -> JudgeBatch:
@@ -43,11 +43,11 @@ def model_judge(model: Any, cfg: JudgeConfig) -> JudgeBatch:
 
 
 def model_refiner(model: Any, cfg: SearchConfig) -> RefineBatch:
-    def refine(asks: list[tuple[str, str, str]]) -> list[str | None]:
+    def refine(asks: list[tuple[str, str, str]]) -> list[str | Refined | None]:
         slots: dict[tuple[str, str, str], list[int]] = defaultdict(list)
         for i, ask in enumerate(asks):
             slots[ask].append(i)
-        out: list[str | None] = [None] * len(asks)
+        out: list[str | Refined | None] = [None] * len(asks)
         todo = dict(slots)
         for attempt in range(cfg.retries):
             if not todo:
@@ -68,7 +68,7 @@ def model_refiner(model: Any, cfg: SearchConfig) -> RefineBatch:
                         if text is None:
                             still.append(slot)
                         else:
-                            out[slot] = text
+                            out[slot] = Refined(text, c.text)
                     if still:
                         left[key] = still
             todo = left

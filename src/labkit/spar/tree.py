@@ -19,12 +19,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from labkit.spar.config import SearchConfig
 from labkit.spar.judge import Vote
 
-RefineBatch = Callable[[list[tuple[str, str, str]]], list[str | None]]  # (prompt, response, critique) -> text
+
+class Refined(NamedTuple):
+    """A refinement: the rewritten response and the refiner's whole reply (reflection + markers), which the
+    refiner's RFT data trains on."""
+
+    text: str
+    raw: str
+
+
+# (prompt, response, critique) -> the rewritten text (a plain str is its own raw reply), or None
+RefineBatch = Callable[[list[tuple[str, str, str]]], list[str | Refined | None]]
 JudgeBatch = Callable[[list[tuple[str, str]]], list[Vote]]  # (prompt, response) -> votes
 
 
@@ -39,6 +49,7 @@ class Node:
     children: list[int] = field(default_factory=list)
     yes: int = 0
     no: int = 0
+    raw: str = ""  # the refiner's reply that produced this node (empty for the root)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -64,6 +75,10 @@ class Tree:
         return {**{k: v for k, v in self.__dict__.items() if k != "nodes"},
                 "nodes": [n.to_dict() for n in self.nodes]}
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Tree:
+        return cls(**{**d, "nodes": [Node(**n) for n in d["nodes"]]})
+
 
 class _Search:
     """The state of one search: nodes, the judgment cache, the counters."""
@@ -73,9 +88,10 @@ class _Search:
         self.cache: dict[str, Vote] = {}
         self.tree = Tree(prompt, [], 0, False)
 
-    def add(self, response: str, critique: str, vote: Vote | None, depth: int, parent: int | None) -> Node:
+    def add(self, response: str, critique: str, vote: Vote | None, depth: int, parent: int | None,
+            raw: str = "") -> Node:
         node = Node(len(self.tree.nodes), response, critique, vote.value if vote else 0.0, depth, parent,
-                    yes=vote.yes if vote else 0, no=vote.no if vote else 0)
+                    yes=vote.yes if vote else 0, no=vote.no if vote else 0, raw=raw)
         self.tree.nodes.append(node)
         if parent is not None:
             self.tree.nodes[parent].children.append(node.id)
@@ -84,9 +100,10 @@ class _Search:
     def expand(self, parents: list[Node]) -> list[Node]:
         """``branch`` refinements of every parent (one batch), their judgments (one batch of new texts)."""
         asks = [(p, (self.prompt, p.response, p.critique)) for p in parents for _ in range(self.cfg.branch)]
-        texts = self.refine([a for _, a in asks])
+        replies = [Refined(r, r) if isinstance(r, str) else r for r in self.refine([a for _, a in asks])]
         self.tree.refinements += len(asks)
-        made = [(p, t) for (p, _), t in zip(asks, texts, strict=True) if t is not None]
+        made = [(p, r.text) for (p, _), r in zip(asks, replies, strict=True) if r is not None]
+        raws = {(p.id, r.text): r.raw for (p, _), r in zip(asks, replies, strict=True) if r is not None}
         self.tree.failed_refinements += len(asks) - len(made)
         new = list(dict.fromkeys(t for _, t in made if t not in self.cache))
         self.tree.cached_judgments += len(made) - len(new)  # judged before, or a repeat within this level
@@ -99,7 +116,8 @@ class _Search:
             if not v.usable:
                 self.tree.dropped += 1
                 continue
-            children.append(self.add(text, v.critique or "", v, parent.depth + 1, parent.id))
+            children.append(self.add(text, v.critique or "", v, parent.depth + 1, parent.id,
+                                     raws[parent.id, text]))
         return children
 
     def done(self, node: Node) -> Tree:
