@@ -218,6 +218,34 @@ def iterate_cmd(iterations: Annotated[int | None, typer.Option(help="Chained ite
     typer.echo(f"report: {run.dir / 'report.md'}")
 
 
+@app.command("ablation", epilog=SETTINGS)
+def ablation_cmd(seeds: Annotated[str, typer.Option(help="Comma-separated seeds.")] = "0,1,2",
+                 name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None,
+                 resume: ResumeOpt = None) -> None:
+    """The paper's "w/o refinement" ablation: per seed, one iteration on refinement pairs and one on as many
+    independently sampled pass/fail pairs of the same prompts (same samples, same M_0); held-out pass rate and
+    IFEval strict mean before and after, mean ± sd over seeds, a plot. Resumable (--resume)."""
+    from labkit.core.runs import resume_run, start_run
+    from labkit.spar.ablation import ablation_report, run_ablation
+    from labkit.spar.data import ifeval_path, load_ifeval
+
+    cfg = resolve_config(SparConfig, config, list(overrides or []), resume)
+    ifeval = load_ifeval()[:cfg.iterate.ifeval_limit] if ifeval_path().exists() else []
+    if not ifeval:
+        typer.echo(f"IFEval not found at {ifeval_path()}: evaluating on held-out generated prompts only", err=True)
+    run = resume_run(resume) if resume else start_run("spar", name or "ablation", to_dict(cfg))
+    if not resume:
+        (run.dir / "seeds.txt").write_text(seeds)
+    chosen = [int(x) for x in (run.dir / "seeds.txt").read_text().split(",")]
+    typer.echo(f"run: {run.dir}", err=True)
+    rows = run_ablation(cfg, run, ifeval, chosen)
+    run.write_metrics({"rows": rows})
+    text = ablation_report(rows, run.dir)
+    run.write_report(text)
+    typer.echo(text)
+    typer.echo(f"report: {run.dir / 'report.md'}")
+
+
 def iterate_report(summaries: list[dict[str, Any]]) -> str:
     from labkit.core.report import markdown_table
 

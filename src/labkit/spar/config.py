@@ -72,6 +72,8 @@ class IterateConfig:
     pairs: Literal["refine", "independent"] = option(
         "refine", "refine: tree-search refinements vs their failing originals (SPaR); independent: a passing and a "
         "failing sample of the same prompt (the paper's 'w/o refinement' ablation)")
+    max_pairs: int | None = option(None, "Use at most N pairs (a seeded draw): the ablation gives the independent arm "
+                                   "as many pairs as refinement produced, as the paper compares them")
     ifeval_limit: int | None = option(100, "IFEval prompts scored before and after (None: all 541)")
     eval_max_tokens: int = option(256, "New tokens per evaluation answer (greedy)")
     iterations: int = option(1, "Iterations to chain (paper 3): M_{t+1} is trained from M_t")

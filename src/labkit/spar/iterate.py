@@ -136,6 +136,8 @@ def iterate(cfg: SparConfig, run: Run, ifeval: list[IfevalItem]) -> list[dict[st
                                                                                                 held_out})
         samples = sample_step(cfg, run, actor, items, t)
         pairs, trees = pair_step(cfg, run, items, samples, t)
+        if it.max_pairs is not None and len(pairs) > it.max_pairs:
+            pairs = random.Random(it.seed + t).sample(pairs, it.max_pairs)
         (folder / "pairs.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs))
         rft = rft_rows(trees, list(samples.values()), cfg.search.format)  # the refiner's RFT data (TRL SFT rows)
         (folder / "rft.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rft))
