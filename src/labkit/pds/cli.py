@@ -11,26 +11,61 @@ from labkit.core.cli import ConfigOpt, SetOpt, resolve_config
 from labkit.core.config import describe, to_dict
 from labkit.pds.config import PdsConfig
 
-app = typer.Typer(help="PDS (Gu et al., ICLR 2025, arXiv:2410.07064): PMP data scores with torch.func and "
-                  "Gumbel-top-k selection. Built so far: the solver and selector on the noisy-label logistic toy "
-                  "(`solve`); the tiny-LM proxy, the scorer, corpus scoring and pre-training comparison are not "
-                  "built yet.", no_args_is_help=True)
+app = typer.Typer(help="PDS (Gu et al., ICLR 2025, arXiv:2410.07064): PMP data scores with torch.func, a data "
+                  "scorer, corpus scoring in shards and Gumbel-top-k selection. Pipeline: solve (proxy scores) -> "
+                  "fit-scorer -> score (whole corpus) -> select -> pretrain (selected vs random at equal tokens); "
+                  "`make-toy` writes the text toy, `solve` without --corpus runs the noisy-label logistic toy.",
+                  no_args_is_help=True)
 SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
     f"{key} = {default!r}: {text}" for key, default, text in describe(PdsConfig))
+
+
+NameOpt = Annotated[str | None, typer.Option(help="Run name (folder suffix).")]
+CorpusOpt = Annotated[Path, typer.Option(help="Corpus: JSON lines with a 'text' field.")]
+TargetOpt = Annotated[Path, typer.Option(help="Target set J: .txt (documents separated by blank lines) or .jsonl "
+                                               "('text', or LIMA's 'conversations').")]
+
+
+@app.command("make-toy")
+def make_toy_cmd(out: Annotated[Path, typer.Option(help="Folder for corpus.jsonl and target.txt.")],
+                 documents: Annotated[int, typer.Option(help="Corpus documents.")] = 2000,
+                 clean_share: Annotated[float, typer.Option(help="Share of clean documents in the corpus.")] = 0.3,
+                 seed: Annotated[int, typer.Option(help="Seed.")] = 0) -> None:
+    """Write the text toy: a corpus mixing a clean style (short grammatical sentences) with three junk styles
+    (letter noise, word salad, one word repeated), each document labelled in a 'style' field, and 200 clean
+    target documents that are not in the corpus."""
+    from labkit.pds.data import make_text_toy, write_text_toy
+
+    corpus, target = write_text_toy(make_text_toy(documents, 200, clean_share, seed), out)
+    typer.echo(f"wrote {corpus} and {target}")
 
 
 @app.command("solve", epilog=SETTINGS)
 def solve_cmd(mode: Annotated[str | None, typer.Option(help="paper (one epoch, raw scores) or exact (outer "
                                                            "loop).")] = None,
-              name: Annotated[str | None, typer.Option(help="Run name (folder suffix).")] = None,
-              config: ConfigOpt = None, overrides: SetOpt = None) -> None:
-    """PMP scores on the noisy-label logistic toy (d 20, 400 examples, 24.5% flipped, T 200, eta 2): AUROC clean vs
-    flipped, and the target-loss area of the top-r, Gumbel-top-r and random r subsets against all data."""
+              corpus: Annotated[Path | None, typer.Option(help="Corpus (JSON lines with 'text'): score a proxy "
+                                                               "sample of it with the proxy LM; without it, the "
+                                                               "logistic toy.")] = None,
+              target: Annotated[Path | None, typer.Option(help="Target set J for --corpus (.txt or .jsonl).")] = None,
+              name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None) -> None:
+    """PMP scores. With --corpus/--target: a proxy LM (lm.proxy) trained by full-batch gradient steps on a proxy
+    sample of the corpus, J = its mean token loss on the target; writes scores.jsonl for `fit-scorer`. Without:
+    the noisy-label logistic toy (d 20, 400 examples, 24.5% flipped, T 200, eta 2): AUROC clean vs flipped, and
+    the target-loss area of the top-r, Gumbel-top-r and random r subsets against all data."""
+    from labkit.core.errors import ConfigError
     from labkit.core.runs import start_run
 
     cfg = resolve_config(PdsConfig, config, ([f"mode={mode}"] if mode else []) + list(overrides or []), None)
-    run = start_run("pds", name or "solve", to_dict(cfg))
+    if (corpus is None) != (target is None):
+        raise ConfigError("--corpus and --target go together (or neither, for the logistic toy)")
+    run = start_run("pds", name or "solve", {**to_dict(cfg), "corpus": str(corpus) if corpus else None,
+                                             "target": str(target) if target else None})
     typer.echo(f"run: {run.dir}", err=True)
+    if corpus is not None and target is not None:
+        text = lm_solve(cfg, corpus, target, run)
+        typer.echo(text)
+        typer.echo(f"report: {run.dir / 'report.md'}")
+        return
     text, metrics = toy_report(cfg, run.dir)
     run.write_metrics(metrics)
     run.write_report(f"# PDS on the noisy-label toy\n\n{text}")
@@ -67,6 +102,123 @@ def toy_report(cfg: PdsConfig, folder: Path) -> tuple[str, dict[str, Any]]:
         lines.insert(2, "Outer loop areas: " + " -> ".join(f"{a:.1f}" for a in out["outer_areas"]) +
                      f" (gamma sums to {out['gamma_sum']:.12f}, min {out['gamma_min']:.2e}).\n")
     return "\n".join(lines), out
+
+
+def lm_solve(cfg: PdsConfig, corpus: Path, target: Path, run: Any) -> str:
+    import json
+
+    import numpy as np
+
+    from labkit.core.report import figure, save_figure
+    from labkit.pds.data import read_corpus, read_target
+    from labkit.pds.eval import style_table
+    from labkit.pds.method import solve_lm
+
+    docs, tgt = read_corpus(corpus), read_target(target)
+    out = solve_lm(cfg, [d["text"] for d in docs], tgt)
+    idx, s = out["indices"], np.array(out["scores"])
+    (run.dir / "scores.jsonl").write_text("".join(json.dumps({"index": i, "score": float(v)}) + "\n"
+                                                  for i, v in zip(idx, s, strict=True)))
+    run.write_metrics({k: v for k, v in out.items() if k not in ("scores", "indices", "gamma")})
+    fig, ax = figure()
+    ax.hist(s, bins=40)
+    ax.set_xlabel("PMP score")
+    ax.set_ylabel("documents")
+    png = save_figure(fig, run.dir, "scores")
+    styles = [docs[i].get("style") for i in idx]
+    text = "\n".join([
+        f"PMP scores of {len(idx)} proxy documents of {corpus} ({len(docs)} in all): proxy {cfg.lm.proxy} "
+        f"({out['parameters']} trained parameters), {cfg.lm.steps} steps at eta {cfg.lm.eta}, J = mean token loss "
+        f"on {min(cfg.lm.target_n, len(tgt))} documents of {target}; mode {cfg.mode}"
+        f"{', cosine' if cfg.cosine else ''}.", "",
+        style_table([str(x) for x in styles], s) if all(x is not None for x in styles) else "", "",
+        f"![scores]({png})", "", f"Next: `labkit pds fit-scorer --scores {run.dir}`.", ""])
+    run.write_report(f"# PDS proxy scores\n\n{text}")
+    return text
+
+
+@app.command("fit-scorer", epilog=SETTINGS)
+def fit_scorer_cmd(scores: Annotated[Path, typer.Option(help="A `solve --corpus` run folder (scores.jsonl).")],
+                   head: Annotated[str | None, typer.Option(help="ridge (MiniLM + ridge, default), finetune "
+                                                                 "(MiniLM head fine-tuned) or auto (the better "
+                                                                 "validation Spearman).")] = None,
+                   out: Annotated[Path | None, typer.Option(help="Scorer folder (default: <scores>/scorer).")] = None,
+                   config: ConfigOpt = None, overrides: SetOpt = None) -> None:
+    """Train the data scorer to predict the solver's scores from text; report the held-out Spearman per head."""
+    import json
+
+    import numpy as np
+    import yaml
+
+    from labkit.core.errors import DataError
+    from labkit.pds.data import read_corpus
+    from labkit.pds.scorer import fit_scorer
+
+    path = scores / "scores.jsonl"
+    if not path.exists():
+        raise DataError(f"{path}: not found (run `labkit pds solve --corpus ... --target ...` first)")
+    cfg = resolve_config(PdsConfig, config, ([f"scorer.head={head}"] if head else []) + list(overrides or []), None)
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    docs = read_corpus(Path(yaml.safe_load((scores / "config.yaml").read_text())["corpus"]))
+    scorer, report = fit_scorer([docs[r["index"]]["text"] for r in rows], np.array([r["score"] for r in rows]),
+                                cfg.scorer)
+    folder = scorer.save(out or scores / "scorer")
+    (folder / "fit.json").write_text(json.dumps(report, indent=1))
+    rho = ", ".join(f"{h} {v:.3f}" for h, v in report["spearman"].items())
+    typer.echo(f"validation Spearman ({report['validation']} held-out documents): {rho}; kept {report['head']}")
+    typer.echo(f"scorer: {folder}")
+
+
+@app.command("score")
+def score_cmd(corpus: CorpusOpt, scorer: Annotated[Path, typer.Option(help="Scorer folder (from fit-scorer).")],
+              out: Annotated[Path, typer.Option(help="Folder for the score shards (re-run to resume).")],
+              shard_size: Annotated[int, typer.Option(help="Documents per shard.")] = 1000,
+              workers: Annotated[int, typer.Option(help="Scoring processes (or Ray actors with --ray).")] = 1,
+              ray: Annotated[bool, typer.Option("--ray", help="Score with Ray Data map_batches.")] = False) -> None:
+    """Score a whole corpus with the data scorer, in resumable shards (a re-run scores only missing shards)."""
+    from labkit.core.errors import LabkitError
+    from labkit.pds.corpus import score_corpus
+
+    info = score_corpus(corpus, scorer, out, shard_size=shard_size, workers=workers, ray=ray)
+    typer.echo(f"{info['documents']} documents in {info['shards']} shards: {info['scored']} scored now, "
+               f"{info['skipped']} already done, {info['failed']} failed" +
+               (f" (first: {info['first_error']})" if info["first_error"] else ""))
+    if info["failed"]:
+        raise LabkitError(f"{info['failed']} shard(s) failed; re-run the same command to retry them")
+
+
+@app.command("select")
+def select_cmd(scores: Annotated[Path, typer.Option(help="Score shards folder (from score).")],
+               out: Annotated[Path, typer.Option(help="Output JSONL of the kept documents (corpus order).")],
+               r: Annotated[float, typer.Option(help="Share kept (paper 0.4).")] = 0.4,
+               tau: Annotated[float, typer.Option(help="Gumbel temperature (paper 0.1).")] = 0.1,
+               seed: Annotated[int, typer.Option(help="Seed of the Gumbel noise.")] = 0) -> None:
+    """Keep exactly floor(r N) documents by Gumbel-top-k in one streaming pass (no sort of the whole corpus)."""
+    from labkit.pds.corpus import select_corpus
+
+    info = select_corpus(scores, out, r=r, tau=tau, seed=seed)
+    typer.echo(f"kept {info['kept']} of {info['documents']} documents (r {r}, tau {tau}, seed {seed}): {out}")
+
+
+@app.command("pretrain", epilog=SETTINGS)
+def pretrain_cmd(corpus: CorpusOpt, selected: Annotated[Path, typer.Option(help="Selected documents (JSONL).")],
+                 target: TargetOpt, name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None) -> None:
+    """A tiny LM trained from scratch on the selected documents and on a random subset of the same size, at equal
+    tokens: target-loss curves (plot), their areas, and tokens to reach random's final loss."""
+    from labkit.core.runs import start_run
+    from labkit.pds.data import read_corpus, read_target
+    from labkit.pds.eval import compare_pretrain, pretrain_report
+
+    cfg = resolve_config(PdsConfig, config, list(overrides or []), None)
+    run = start_run("pds", name or "pretrain", {**to_dict(cfg), "corpus": str(corpus), "selected": str(selected),
+                                                "target": str(target)})
+    typer.echo(f"run: {run.dir}", err=True)
+    res = compare_pretrain(read_corpus(corpus), read_corpus(selected), read_target(target), cfg)
+    run.write_metrics(res)
+    text = pretrain_report(res, run.dir)
+    run.write_report(f"# PDS: selected vs random pre-training\n\n{text}")
+    typer.echo(text)
+    typer.echo(f"report: {run.dir / 'report.md'}")
 
 
 def demo(folder: Path) -> str:

@@ -20,8 +20,45 @@ class ToyConfig:
 
 
 @dataclass
+class LmConfig:
+    proxy: str = option("xs", "Proxy LM: xs (a tiny Llama over bytes), smollm2 (the embedded model, short sequences), "
+                        "hf:<dir> (paper: a 160M model)")
+    trainable: str | None = option(None, "Regex of the proxy's trained parameter names (None: all; for smollm2 e.g. "
+                                   "'layers\\.29\\.' keeps the co-state to one layer)")
+    proxy_n: int = option(256, "Corpus documents in the proxy set (paper: 160K)")
+    target_n: int = option(64, "Target documents in J (paper: LIMA's 1,030 conversations)")
+    seq_len: int = option(64, "Tokens per proxy document (paper: 1,024)")
+    eta: float = option(0.3, "Proxy learning rate of the full-batch gradient steps")
+    steps: int = option(60, "Proxy gradient steps T (paper: 100)")
+    seed: int = option(0, "Seed of the proxy sample and model")
+
+
+@dataclass
+class ScorerConfig:
+    head: Literal["ridge", "finetune", "auto"] = option(
+        "ridge", "ridge: MiniLM embeddings + ridge (scikit-learn); finetune: a MiniLM regression head fine-tuned "
+        "(the paper's 125M Fairseq-Dense data scorer, smaller); auto: both, keep the better validation Spearman")
+    val_share: float = option(0.2, "Share of the scored proxy documents held out for the validation Spearman")
+    seed: int = option(0, "Seed of the validation split")
+
+
+@dataclass
+class PretrainConfig:
+    size: str = option("s", "Tiny Llama trained from scratch on each subset (paper: 160M to 1.7B)")
+    steps: int = option(300, "Optimiser steps; both subsets get the same steps x batch x seq_len tokens")
+    batch: int = option(16, "Blocks per step")
+    seq_len: int = option(64, "Tokens per packed block")
+    lr: float = option(3e-3, "AdamW learning rate")
+    eval_every: int = option(25, "Target loss every N steps")
+    seeds: int = option(1, "Training seeds per subset (same seeds for both)")
+
+
+@dataclass
 class PdsConfig:
     toy: ToyConfig = field(default_factory=ToyConfig)
+    lm: LmConfig = field(default_factory=LmConfig)
+    scorer: ScorerConfig = field(default_factory=ScorerConfig)
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     mode: Literal["exact", "paper"] = option(
         "paper", "exact: T_o outer epochs with the normalised step and simplex projection; paper: one epoch from "
         "uniform weights, raw scores (the released pipeline)")

@@ -1,6 +1,6 @@
-"""``labkit pds solve`` on the noisy-label toy: PMP scores (paper or exact mode), how well they separate clean
-from flipped labels, and the target-loss area after keeping r of the data by top-k, by Gumbel-top-k and at
-random, against all data."""
+"""PDS's steps as functions: ``solve_toy`` (the noisy-label toy: PMP scores in paper or exact mode, how well they
+separate clean from flipped labels, the target-loss area of top-k, Gumbel-top-k and random subsets against all
+data) and ``solve_lm`` (PMP scores of a proxy sample of a text corpus with a proxy LM)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from labkit.pds.config import PdsConfig
+from labkit.pds.config import LmConfig, PdsConfig
 from labkit.pds.select import select
 from labkit.pds.solver import Problem, area, outer_loop, scores
 from labkit.pds.toy import make_toy
@@ -47,4 +47,30 @@ def solve_toy(cfg: PdsConfig) -> dict[str, Any]:
     out["area_random"] = [subset_area(p, np.sort(np.random.default_rng(i).permutation(p.n)[:k]))
                           for i in range(cfg.random_seeds)]
     out["flipped_kept_top"] = int(toy.flipped.numpy()[np.argsort(-s)[:k]].sum())
+    return out
+
+
+def proxy_sample(n_corpus: int, cfg: LmConfig) -> np.ndarray:
+    """The proxy set: ``proxy_n`` corpus indices (a seeded draw), ascending."""
+    k = min(cfg.proxy_n, n_corpus)
+    return np.sort(np.random.default_rng(cfg.seed).permutation(n_corpus)[:k])
+
+
+def solve_lm(cfg: PdsConfig, texts: list[str], target: list[str]) -> dict[str, Any]:
+    """PMP scores of the proxy sample of ``texts`` (one paper-mode epoch, or the outer loop's first scores in
+    exact mode) with J = the mean token loss on the first ``target_n`` target documents."""
+    from labkit.pds.lm import lm_problem, proxy_model
+
+    lm = cfg.lm
+    idx = proxy_sample(len(texts), lm)
+    model, encode = proxy_model(lm.proxy, lm.seed, max_len=lm.seq_len)
+    p, flat = lm_problem(model, encode([texts[i] for i in idx], lm.seq_len), encode(target[:lm.target_n], lm.seq_len),
+                         eta=lm.eta, steps=lm.steps, trainable=lm.trainable)
+    out: dict[str, Any] = {"indices": idx.tolist(), "parameters": int(flat.theta0.numel())}
+    if cfg.mode == "exact":
+        loop = outer_loop(p, cfg.epochs, step=cfg.step)
+        out.update(scores=loop.scores[0].tolist(), gamma=loop.gamma.tolist(), outer_areas=loop.areas)
+    else:
+        s = scores(p, interval=cfg.interval, cosine=cfg.cosine)
+        out.update(scores=s.scores.tolist(), area=s.area, target_losses=s.target_losses)
     return out

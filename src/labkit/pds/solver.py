@@ -10,8 +10,8 @@ Co-state, backwards: lambda_T = grad J(theta_T), lambda_t = grad J(theta_t) + la
 so a positive score means more weight on n lowers the area.
 
 - H_t lambda is a forward-over-reverse Hessian-vector product (``jvp`` of ``grad``), never a Hessian;
-- <lambda, grad l_n> for all n is a ``vmap`` of single-example JVPs in direction lambda: no per-example gradient
-  is materialised;
+- <lambda, grad l_n> for all n is a ``vmap`` of single-example JVPs in direction lambda (for language models,
+  which batch natively, one JVP of the per-example loss vector): no per-example gradient is materialised;
 - theta is kept every ceil(sqrt(T)) steps; the reverse pass recomputes one segment at a time (memory
   O(sqrt(T)) parameter vectors instead of T).
 
@@ -37,6 +37,7 @@ from torch.func import grad, jvp, vmap
 
 ExampleLoss = Callable[[torch.Tensor, Any], torch.Tensor]  # (flat theta, one example) -> scalar
 TargetLoss = Callable[[torch.Tensor], torch.Tensor]  # flat theta -> scalar J
+BatchLoss = Callable[[torch.Tensor, Any], torch.Tensor]  # (flat theta, all examples) -> per-example losses (N,)
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Problem:
     theta0: torch.Tensor
     eta: float
     steps: int
+    batch_loss: BatchLoss | None = None  # models that batch natively (LMs): one batched call instead of vmap
 
     @property
     def n(self) -> int:
@@ -59,6 +61,8 @@ class Problem:
         return (gamma * self.per_example(theta)).sum()
 
     def per_example(self, theta: torch.Tensor) -> torch.Tensor:
+        if self.batch_loss is not None:
+            return self.batch_loss(theta, self.data)
         return vmap(self.example_loss, in_dims=(None, 0))(theta, self.data)
 
 
@@ -81,7 +85,11 @@ def area(p: Problem, gamma: torch.Tensor) -> float:
 
 
 def example_directional(p: Problem, theta: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
-    """<grad l_n(theta), direction> for every n: vmapped single-example JVPs."""
+    """<grad l_n(theta), direction> for every n: vmapped single-example JVPs - or, for a model that batches
+    natively, one JVP of the vector of per-example losses (the same numbers: vmap and jvp commute)."""
+    if p.batch_loss is not None:
+        return jvp(p.per_example, (theta,), (direction,))[1]
+
     def one(x: Any) -> torch.Tensor:
         return jvp(lambda th: p.example_loss(th, x), (theta,), (direction,))[1]
 

@@ -1,0 +1,89 @@
+"""What PDS's outputs are worth: the pre-training comparison (a tiny LM on the selected subset against a random
+subset of the same size, at equal tokens: target-loss curves, their areas, tokens to reach random's final loss)
+and, when the corpus carries a ``style`` field (the text toy, or any labelled corpus), which styles a selection
+or a score favours."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from labkit.core.report import figure, markdown_table, save_figure
+from labkit.pds.config import PdsConfig
+from labkit.pds.data import byte_tokens, packed_blocks
+from labkit.pds.lm import Curve, pretrain, tokens_to_reach
+
+
+def eval_target(target: list[str], cfg: PdsConfig) -> tuple[list[str], str]:
+    """The target documents the comparison is measured on: those the solver did not see, when there are any."""
+    held = target[cfg.lm.target_n:]
+    if held:
+        return held, f"{len(held)} target documents the solver did not use"
+    return target, f"all {len(target)} target documents (none held out from the solver)"
+
+
+def compare_pretrain(corpus: list[dict[str, Any]], selected: list[dict[str, Any]], target: list[str],
+                     cfg: PdsConfig) -> dict[str, Any]:
+    """Curves per seed for the selected subset and for random subsets of the same number of documents."""
+    pc = cfg.pretrain
+    docs, where = eval_target(target, cfg)
+    tgt = byte_tokens(docs, max(pc.seq_len, 8))
+    out: dict[str, Any] = {"target": where, "documents": len(selected), "runs": []}
+    for seed in range(pc.seeds):
+        pick = np.sort(np.random.default_rng(1000 + seed).permutation(len(corpus))[:len(selected)])
+        rnd = [corpus[i] for i in pick]
+        for name, subset in (("selected", selected), ("random", rnd)):
+            blocks = packed_blocks([d["text"] for d in subset], pc.seq_len)
+            c = pretrain(blocks, tgt, size=pc.size, steps=pc.steps, batch=pc.batch, lr=pc.lr,
+                         eval_every=pc.eval_every, seed=seed)
+            out["runs"].append({"subset": name, "seed": seed, "blocks": len(blocks), "steps": c.steps,
+                                "tokens": c.tokens, "losses": c.losses, "area": c.area,
+                                "styles": dict(Counter(d.get("style", "?") for d in subset))})
+    sel = [r for r in out["runs"] if r["subset"] == "selected"]
+    rnd_runs = [r for r in out["runs"] if r["subset"] == "random"]
+    out["area_selected"] = float(np.mean([r["area"] for r in sel]))
+    out["area_random"] = float(np.mean([r["area"] for r in rnd_runs]))
+    speedups = []
+    for s, r in zip(sel, rnd_runs, strict=True):  # tokens to random's final loss, per seed
+        reach = tokens_to_reach(Curve(s["steps"], s["tokens"], s["losses"]), r["losses"][-1])
+        speedups.append(r["tokens"][-1] / reach if reach else None)
+    out["speedup"] = speedups
+    return out
+
+
+def pretrain_report(res: dict[str, Any], folder: Path) -> str:
+    fig, ax = figure()
+    for r in res["runs"]:
+        ax.plot(r["tokens"], r["losses"], color="#2a7" if r["subset"] == "selected" else "#999",
+                label=f"{r['subset']} (seed {r['seed']})")
+    ax.set_xlabel("training tokens")
+    ax.set_ylabel("target loss (nats / token)")
+    ax.set_ylim(top=min(max(max(r["losses"][1:]) for r in res["runs"]) * 1.2, res["runs"][0]["losses"][0]))
+    ax.legend()
+    png = save_figure(fig, folder, "target_loss")
+    rows = [[r["subset"], r["seed"], r["blocks"], r["tokens"][-1], f"{r['losses'][-1]:.3f}", f"{r['area']:.3f}",
+             ", ".join(f"{k} {v}" for k, v in sorted(r["styles"].items()))] for r in res["runs"]]
+    speed = ", ".join("never reached" if s is None else f"x{s:.2f}" for s in res["speedup"])
+    return "\n".join([
+        f"Tiny LM trained from scratch on the selected {res['documents']} documents and on random subsets of the same "
+        f"size, at equal tokens; target loss on {res['target']}.", "",
+        markdown_table(["subset", "seed", "blocks available", "tokens trained", "final target loss",
+                        "mean target loss (area)", "styles"], rows), "",
+        f"Mean area: selected {res['area_selected']:.3f}, random {res['area_random']:.3f}. Tokens to reach random's "
+        f"final loss, random / selected: {speed}.", "", f"![target loss]({png})", ""])
+
+
+def style_table(styles: list[str], scores: np.ndarray) -> str:
+    """Mean and median score per style, and the clean-vs-rest AUROC when a 'clean' style exists."""
+    from sklearn.metrics import roc_auc_score
+
+    st = np.array(styles)
+    rows = [[s, int((st == s).sum()), f"{scores[st == s].mean():.4g}", f"{np.median(scores[st == s]):.4g}"]
+            for s in sorted(set(styles))]
+    text = markdown_table(["style", "documents", "mean score", "median score"], rows)
+    if "clean" in st and len(set(styles)) > 1:
+        text += f"\n\nClean vs the rest AUROC: {roc_auc_score(st == 'clean', scores):.3f}."
+    return text
