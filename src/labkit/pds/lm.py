@@ -79,6 +79,7 @@ def token_losses(model: Any, params: dict[str, torch.Tensor], ids: torch.Tensor,
 def lm_problem(model: Any, data: tuple[torch.Tensor, torch.Tensor], target: tuple[torch.Tensor, torch.Tensor],
                *, eta: float, steps: int, trainable: str | None = None) -> tuple[Problem, Flat]:
     flat = flat_params(model, trainable)
+    model.requires_grad_(False)  # torch.func differentiates theta only; frozen weights need no autograd graph
 
     def batch_loss(theta: torch.Tensor, d: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         return token_losses(model, flat.unflatten(theta), *d)
