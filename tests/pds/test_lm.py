@@ -36,7 +36,7 @@ def _problem(n: int = 6, steps: int = 4):
     toy = make_text_toy(40, 8, seed=1)
     model = tiny_lm("xs", 0, 32).double()
     p, flat = lm_problem(model, byte_tokens([d["text"] for d in toy.corpus[:n]], 24), byte_tokens(toy.target, 24),
-                         eta=0.5, steps=steps)
+                         eta=0.5, steps=steps, chunk=None)
     p.theta0 = p.theta0.double()
     return p
 
@@ -74,3 +74,10 @@ def test_padding_does_not_change_a_documents_loss() -> None:
 def test_packed_blocks_are_all_real_tokens() -> None:
     blocks = packed_blocks(["ab", "cde", "fghij"], 4)
     assert blocks.shape == (3, 4) and blocks[0].tolist() == [BOS, 97, 98, BOS]  # 13 tokens -> 3 whole blocks
+
+
+def test_chunking_changes_nothing() -> None:
+    p = _problem(n=7)
+    whole = scores(p).scores
+    p.chunk = 3  # chunks of 3, 3 and 1 documents
+    assert len(p.chunks()) == 3 and torch.allclose(scores(p).scores, whole, rtol=1e-9, atol=1e-12)

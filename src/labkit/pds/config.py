@@ -30,6 +30,7 @@ class LmConfig:
     seq_len: int = option(64, "Tokens per proxy document (paper: 1,024)")
     eta: float = option(0.3, "Proxy learning rate of the full-batch gradient steps")
     steps: int = option(60, "Proxy gradient steps T (paper: 100)")
+    chunk: int = option(64, "Documents per batched call in the solver (exact sums; bounds activation memory)")
     seed: int = option(0, "Seed of the proxy sample and model")
 
 

@@ -77,7 +77,8 @@ def token_losses(model: Any, params: dict[str, torch.Tensor], ids: torch.Tensor,
 
 
 def lm_problem(model: Any, data: tuple[torch.Tensor, torch.Tensor], target: tuple[torch.Tensor, torch.Tensor],
-               *, eta: float, steps: int, trainable: str | None = None) -> tuple[Problem, Flat]:
+               *, eta: float, steps: int, trainable: str | None = None, chunk: int | None = 64
+               ) -> tuple[Problem, Flat]:
     flat = flat_params(model, trainable)
     model.requires_grad_(False)  # torch.func differentiates theta only; frozen weights need no autograd graph
 
@@ -90,7 +91,8 @@ def lm_problem(model: Any, data: tuple[torch.Tensor, torch.Tensor], target: tupl
     def target_loss(theta: torch.Tensor) -> torch.Tensor:
         return batch_loss(theta, target).mean()
 
-    return Problem(example_loss, target_loss, data, flat.theta0, eta, steps, batch_loss=batch_loss), flat
+    return Problem(example_loss, target_loss, data, flat.theta0, eta, steps, batch_loss=batch_loss,
+                   chunk=chunk), flat
 
 
 @dataclass

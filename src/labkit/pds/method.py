@@ -65,7 +65,7 @@ def solve_lm(cfg: PdsConfig, texts: list[str], target: list[str]) -> dict[str, A
     idx = proxy_sample(len(texts), lm)
     model, encode = proxy_model(lm.proxy, lm.seed, max_len=lm.seq_len)
     p, flat = lm_problem(model, encode([texts[i] for i in idx], lm.seq_len), encode(target[:lm.target_n], lm.seq_len),
-                         eta=lm.eta, steps=lm.steps, trainable=lm.trainable)
+                         eta=lm.eta, steps=lm.steps, trainable=lm.trainable, chunk=lm.chunk)
     out: dict[str, Any] = {"indices": idx.tolist(), "parameters": int(flat.theta0.numel())}
     if cfg.mode == "exact":
         loop = outer_loop(p, cfg.epochs, step=cfg.step)

@@ -12,6 +12,8 @@ so a positive score means more weight on n lowers the area.
 - H_t lambda is a forward-over-reverse Hessian-vector product (``jvp`` of ``grad``), never a Hessian;
 - <lambda, grad l_n> for all n is a ``vmap`` of single-example JVPs in direction lambda (for language models,
   which batch natively, one JVP of the per-example loss vector): no per-example gradient is materialised;
+- for language models, ``chunk`` examples at a time (gradients, HVPs and products are sums over examples, so
+  chunking is exact and bounds activation memory);
 - theta is kept every ceil(sqrt(T)) steps; the reverse pass recomputes one segment at a time (memory
   O(sqrt(T)) parameter vectors instead of T).
 
@@ -51,6 +53,7 @@ class Problem:
     eta: float
     steps: int
     batch_loss: BatchLoss | None = None  # models that batch natively (LMs): one batched call instead of vmap
+    chunk: int | None = None  # with batch_loss: examples per call (bounds activation memory; sums are exact)
 
     @property
     def n(self) -> int:
@@ -62,18 +65,37 @@ class Problem:
 
     def per_example(self, theta: torch.Tensor) -> torch.Tensor:
         if self.batch_loss is not None:
-            return self.batch_loss(theta, self.data)
+            return torch.cat([self.batch_loss(theta, d) for _, d in self.chunks()])
         return vmap(self.example_loss, in_dims=(None, 0))(theta, self.data)
+
+    def chunks(self) -> list[tuple[slice, Any]]:
+        """(slice, data) per chunk of examples: one chunk unless ``chunk`` is set with a batched loss."""
+        size = self.chunk if self.batch_loss is not None and self.chunk else self.n
+        cut = [slice(i, min(i + size, self.n)) for i in range(0, self.n, size)]
+        return [(c, tuple(x[c] for x in self.data) if isinstance(self.data, tuple) else self.data[c]) for c in cut]
+
+    def train_grad(self, theta: torch.Tensor, gamma: torch.Tensor) -> torch.Tensor:
+        """grad L(theta, gamma), summed over chunks."""
+        if self.batch_loss is None or not self.chunk:
+            return grad(self.train_loss)(theta, gamma)
+        return sum(grad(lambda th, c=c, d=d: (gamma[c] * self.batch_loss(th, d)).sum())(theta)
+                   for c, d in self.chunks())
+
+    def hvp(self, theta: torch.Tensor, gamma: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """H(theta, gamma) v by forward-over-reverse (jvp of grad), summed over chunks."""
+        if self.batch_loss is None or not self.chunk:
+            return jvp(lambda th: grad(self.train_loss)(th, gamma), (theta,), (v,))[1]
+        return sum(jvp(grad(lambda th, c=c, d=d: (gamma[c] * self.batch_loss(th, d)).sum()), (theta,), (v,))[1]
+                   for c, d in self.chunks())
 
 
 def forward(p: Problem, gamma: torch.Tensor, keep_every: int | None = None
             ) -> tuple[list[float], dict[int, torch.Tensor]]:
     """(J(theta_1..T), checkpoints {t: theta_t} every ``keep_every`` steps, theta_0 included)."""
     every = keep_every or max(1, math.ceil(math.sqrt(p.steps)))
-    g = grad(p.train_loss)
     theta, losses, keep = p.theta0.clone(), [], {0: p.theta0.clone()}
     for t in range(p.steps):
-        theta = theta - p.eta * g(theta, gamma)
+        theta = theta - p.eta * p.train_grad(theta, gamma)
         losses.append(float(p.target_loss(theta)))
         if (t + 1) % every == 0:
             keep[t + 1] = theta.clone()
@@ -88,7 +110,7 @@ def example_directional(p: Problem, theta: torch.Tensor, direction: torch.Tensor
     """<grad l_n(theta), direction> for every n: vmapped single-example JVPs - or, for a model that batches
     natively, one JVP of the vector of per-example losses (the same numbers: vmap and jvp commute)."""
     if p.batch_loss is not None:
-        return jvp(p.per_example, (theta,), (direction,))[1]
+        return torch.cat([jvp(lambda th, d=d: p.batch_loss(th, d), (theta,), (direction,))[1] for _, d in p.chunks()])
 
     def one(x: Any) -> torch.Tensor:
         return jvp(lambda th: p.example_loss(th, x), (theta,), (direction,))[1]
@@ -116,10 +138,7 @@ def scores(p: Problem, gamma: torch.Tensor | None = None, *, interval: int = 1, 
     gamma = gamma if gamma is not None else torch.full((p.n,), 1.0 / p.n, dtype=p.theta0.dtype)
     every = keep_every or max(1, math.ceil(math.sqrt(p.steps)))
     losses, keep = forward(p, gamma, every)
-    g_train, g_target = grad(p.train_loss), grad(p.target_loss)
-
-    def hvp(theta: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        return jvp(lambda th: g_train(th, gamma), (theta,), (v,))[1]
+    g_target = grad(p.target_loss)
 
     total = torch.zeros(p.n, dtype=p.theta0.dtype)
     starts = sorted(keep)
@@ -131,7 +150,7 @@ def scores(p: Problem, gamma: torch.Tensor | None = None, *, interval: int = 1, 
             continue
         segment = [keep[start]]  # theta_start .. theta_end recomputed from the checkpoint
         for _ in range(start, end):
-            segment.append(segment[-1] - p.eta * g_train(segment[-1], gamma))
+            segment.append(segment[-1] - p.eta * p.train_grad(segment[-1], gamma))
         if lam is None:
             lam = g_target(segment[-1])  # lambda_T
         for t in range(end - 1, start - 1, -1):  # lam holds lambda_{t+1}
@@ -143,7 +162,7 @@ def scores(p: Problem, gamma: torch.Tensor | None = None, *, interval: int = 1, 
                 total += p.eta * term
                 terms += 1
             if t > 0:  # lambda_t = grad J(theta_t) + lambda_{t+1} - eta H_t lambda_{t+1}
-                lam = g_target(theta_t) + lam - p.eta * hvp(theta_t, lam)
+                lam = g_target(theta_t) + lam - p.eta * p.hvp(theta_t, gamma, lam)
     return Scores(total, float(sum(losses)), losses, terms)
 
 
