@@ -1,0 +1,54 @@
+"""Metrics against hand-computed values: Recall@K, the original (unnormalised) and normalised NDCG@K with the
+skipped requests counted, GAUC, Recall@k@m; AUC equals scikit-learn's; faiss top-K equals brute force."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from labkit.recflow.metrics import auc_logloss, gauc, ranking, recall_k_m, topk
+
+G2, G4 = 1 / math.log2(3), 1 / math.log2(5)
+
+
+def test_recall_and_both_ndcgs_by_hand() -> None:
+    # requests interleaved on purpose: A (2 positives of 4), B (none), C (all positive), D (1 of 2)
+    req = np.array(["A", "B", "A", "C", "D", "A", "D", "A", "B", "C"])
+    y = np.array([0, 0, 1, 1, 1, 0, 0, 1, 0, 1])
+    s = np.array([0.9, 0.3, 0.8, 0.5, 0.1, 0.7, 0.5, 0.6, 0.2, 0.4])
+    r = ranking(req, y, s, ks=(2, 4))
+    assert (r.requests, r.skipped_no_positive, r.skipped_all_positive) == (2, 1, 1)
+    a2, a4 = (G2 / 2, (G2 + G4) / 2), (G2 / (1 + G2), (G2 + G4) / (1 + G2))
+    assert r.recall[2] == pytest.approx((0.5 + 1) / 2) and r.recall[4] == pytest.approx(1.0)
+    assert r.ndcg[2] == pytest.approx((a2[0] + G2) / 2) and r.ndcg[4] == pytest.approx((a2[1] + G2) / 2)
+    assert r.ndcg_normalised[2] == pytest.approx((a4[0] + G2) / 2)
+    assert r.ndcg_normalised[4] == pytest.approx((a4[1] + G2) / 2)
+
+
+def test_gauc_by_hand_and_auc_equals_sklearn() -> None:
+    users = np.array([1, 1, 1, 2, 2, 3, 3])
+    y = np.array([1, 0, 0, 0, 1, 1, 1])
+    s = np.array([0.9, 0.5, 0.95, 0.2, 0.3, 0.1, 0.2])
+    g = gauc(users, y, s)
+    assert g["gauc"] == pytest.approx((3 * 0.5 + 2 * 1.0) / 5) and (g["groups"], g["skipped"]) == (2, 1)
+    m = auc_logloss(y, s)
+    assert m["auc"] == roc_auc_score(y, s) and m["rows"] == 7
+    assert m["logloss"] == pytest.approx(-np.mean(y * np.log(s) + (1 - y) * np.log(1 - s)))
+
+
+def test_recall_k_m_by_hand() -> None:
+    req = np.array([0, 0, 0, 0, 0, 1, 1, 1, 2])
+    truth = np.array([1, 1, 1, 0, 0, 0, 1, 0, 0])
+    s = np.array([0.9, 0.1, 0.2, 0.8, 0.3, 0.5, 0.4, 0.6, 0.7])
+    out = recall_k_m(req, truth, s, k=3, m=2)  # request 0: 1 of 3 in the top 2; request 1: 0 of 1; request 2 none
+    assert out["recall"] == pytest.approx((1 / 3 + 0) / 2) and (out["requests"], out["skipped"]) == (2, 1)
+
+
+def test_faiss_topk_equals_brute_force() -> None:
+    rng = np.random.default_rng(0)
+    q, x = rng.normal(size=(7, 8)), rng.normal(size=(500, 8))
+    (sf, i_f), (sn, i_n) = topk(q, x, 20), topk(q, x, 20, backend="numpy")
+    assert np.array_equal(i_f, i_n) and np.allclose(sf, sn, atol=1e-5)
