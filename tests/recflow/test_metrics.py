@@ -52,3 +52,31 @@ def test_faiss_topk_equals_brute_force() -> None:
     q, x = rng.normal(size=(7, 8)), rng.normal(size=(500, 8))
     (sf, i_f), (sn, i_n) = topk(q, x, 20), topk(q, x, 20, backend="numpy")
     assert np.array_equal(i_f, i_n) and np.allclose(sf, sn, atol=1e-5)
+
+
+def test_batched_prediction_keeps_every_row() -> None:
+    import torch
+
+    from labkit.recflow.features import build
+    from labkit.recflow.models import DSSM
+    from labkit.recflow.schema import COLUMNS
+    from labkit.recflow.train import predict
+
+    rng = np.random.default_rng(0)
+    n = 1031  # not a multiple of the batch
+    t = {c: rng.integers(0, 5, n) for c in COLUMNS}
+    t["request_id"] = np.sort(rng.integers(0, 97, n))
+    t["request_timestamp"] = 1_705_104_000_000 + t["request_id"] * 1000
+    for f in ("user_id", "device_id", "age", "gender", "province"):  # one user per request, as in the data
+        t[f] = t["request_id"] % 5
+    t["duration"] = rng.integers(5000, 9000, n)
+    t["upload_timestamp"] = np.full(n, 1_704_000_000)
+    feats = build(t, {}, np.zeros(n))
+    torch.manual_seed(0)
+    sizes = {f: 6 for f in ("user_id", "device_id", "age", "gender", "province", "video_id", "author_id",
+                            "category_level_one", "category_level_two", "upload_type")}
+    model = DSSM(sizes)
+    small, whole = predict(model, feats, batch=100), predict(model, feats, batch=5000)
+    with torch.no_grad():
+        direct = model(feats.batch(torch.arange(n))).numpy()
+    assert len(small) == n and np.allclose(small, whole, atol=1e-5) and np.allclose(small, direct, atol=1e-5)

@@ -14,8 +14,10 @@ from labkit.recflow.config import RecflowConfig
 
 app = typer.Typer(help="RecFlow (Liu et al., ICLR 2025, arXiv:2410.20868): industrial funnel data (the items each "
                   "cascade stage kept and dropped per request). Built so far: `generate` (a synthetic funnel in the "
-                  "official layout with a hidden truth) and `validate` (any folder, generated or downloaded); "
-                  "training, evaluation and the experiment families are not built yet.", no_args_is_help=True)
+                  "official layout with a hidden truth), `validate` (any folder, generated or downloaded), `train` "
+                  "and `eval` for coarse ranking (DSSM with the distribution-shift strategies) and `experiment "
+                  "distribution-shift`; retrieval (SASRec), ranking (DIN) and the other stage-sample families are "
+                  "not built yet.", no_args_is_help=True)
 SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
     f"{key} = {default!r}: {text}" for key, default, text in describe(RecflowConfig))
 
@@ -61,3 +63,109 @@ def validate_cmd(root: Annotated[Path, typer.Argument(help="A RecFlow folder (ge
     if problems:
         raise DataError(f"{len(problems)} problem(s) in {root}")
     typer.echo(f"{root}: matches the RecFlow layout")
+
+
+DataArg = Annotated[Path, typer.Option("--data", help="A RecFlow folder (official layout).")]
+NameOpt = Annotated[str | None, typer.Option(help="Run name (folder suffix).")]
+
+
+def _settings(cfg: RecflowConfig):  # noqa: ANN202 - TrainSettings
+    from labkit.core.errors import ConfigError
+    from labkit.recflow.train import TrainSettings
+
+    t = cfg.train
+    if t.task != "coarse":
+        raise ConfigError(f"task {t.task!r} is not built yet: only coarse (DSSM)")
+    return TrainSettings(strategy=t.strategy, lr=t.lr, batch=t.batch, dim=t.dim, users=t.users, seed=t.seed)
+
+
+@app.command("train", epilog=SETTINGS)
+def train_cmd(data: DataArg, strategy: Annotated[str | None, typer.Option(help="bce, sampling or all.")] = None,
+              seed: Annotated[int | None, typer.Option(help="Seed.")] = None, name: NameOpt = None,
+              config: ConfigOpt = None, overrides: SetOpt = None,
+              resume: Annotated[Path | None, typer.Option(help="Continue a killed run at its first unfinished "
+                                                                "day.")] = None) -> None:
+    """Train DSSM for coarse ranking over all days but the last, in date order, one epoch; evaluate on the last
+    day. Resumable by day (--resume RUN)."""
+    from labkit.core.runs import resume_run, start_run
+    from labkit.recflow.train import evaluate_coarse, train_coarse
+
+    cfg = resolve_config(RecflowConfig, config, overrides_from(
+        {"strategy": strategy, "seed": seed}, {"strategy": "train.strategy", "seed": "train.seed"}) +
+        list(overrides or []), resume)
+    run = resume_run(resume) if resume else start_run("recflow", name or f"coarse-{cfg.train.strategy}",
+                                                      {**_cfg_dict(cfg), "data": str(data)})
+    typer.echo(f"run: {run.dir}", err=True)
+    s = _settings(cfg)
+    model = train_coarse(data, s, run.dir, log=lambda r: (run.append({"key": f"day-{r['day']}", **r}),
+                                                          typer.echo(f"{r['day']}: {r['rows']} rows, loss "
+                                                                     f"{r['loss']:.4f}", err=True)))
+    metrics = evaluate_coarse(data, model, users=s.users, seed=s.seed)
+    run.write_metrics(metrics)
+    text = coarse_table([(s.strategy, s.seed, metrics)])
+    run.write_report(f"# RecFlow coarse ranking (DSSM, {s.strategy})\n\n{text}")
+    typer.echo(text)
+
+
+def _cfg_dict(cfg: RecflowConfig) -> dict:
+    from labkit.core.config import to_dict
+
+    return to_dict(cfg)
+
+
+def coarse_table(rows: list[tuple[str, int, dict]]) -> str:
+    from labkit.core.report import markdown_table
+
+    out = []
+    for strategy, seed, m in rows:
+        a, c = m["all_stage"], m["coarse"]
+        out.append([strategy, seed, f"{m['auc']:.4f}", f"{m['gauc']:.4f}", f"{m['logloss']:.4f}",
+                    f"{a['recall'][100]:.4f}", f"{a['ndcg'][100]:.4f}", f"{a['ndcg_normalised'][100]:.4f}",
+                    f"{c['recall'][50]:.4f}", a["requests"], a["skipped_no_positive"]])
+    return markdown_table(["strategy", "seed", "AUC", "GAUC", "logloss", "R@100 all stages", "NDCG@100 (orig.)",
+                           "NDCG@100 (norm.)", "R@50 coarse cands.", "requests", "skipped (no positive)"], out)
+
+
+@app.command("experiment", epilog=SETTINGS)
+def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shift (built).")], data: DataArg,
+                   name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None) -> None:
+    """One experiment family end to end: every strategy x seed trained and evaluated, a table, mean ± sd and a
+    plot of Recall@100 over all logged test candidates."""
+    import statistics
+
+    from labkit.core.errors import ConfigError
+    from labkit.core.report import figure, save_figure
+    from labkit.core.runs import start_run
+    from labkit.recflow.train import evaluate_coarse, train_coarse
+
+    if family != "distribution-shift":
+        raise ConfigError(f"experiment family {family!r} is not built yet (built: distribution-shift)")
+    cfg = resolve_config(RecflowConfig, config, list(overrides or []), None)
+    run = start_run("recflow", name or family, {**_cfg_dict(cfg), "data": str(data)})
+    typer.echo(f"run: {run.dir}", err=True)
+    rows = []
+    for strategy in cfg.experiment.strategies:
+        for seed in range(cfg.experiment.seeds):
+            cfg.train.strategy, cfg.train.seed = strategy, seed
+            s = _settings(cfg)
+            m = evaluate_coarse(data, train_coarse(data, s, run.dir / f"{strategy}-seed{seed}"), users=s.users,
+                                seed=seed)
+            run.append({"key": f"{strategy}-{seed}", "strategy": strategy, "seed": seed, "metrics": m})
+            rows.append((strategy, seed, m))
+            typer.echo(f"{strategy} seed {seed}: R@100 all stages {m['all_stage']['recall'][100]:.4f}", err=True)
+    by = {st: [m["all_stage"]["recall"][100] for s2, _, m in rows if s2 == st] for st in cfg.experiment.strategies}
+    base = cfg.experiment.strategies[0]
+    lines = [f"- {st}: R@100 {statistics.fmean(v):.4f} ± {statistics.stdev(v) if len(v) > 1 else 0:.4f}"
+             + ("" if st == base else f" ({statistics.fmean(v) - statistics.fmean(by[base]):+.4f} vs {base})")
+             for st, v in by.items()]
+    fig, ax = figure()
+    for i, v in enumerate(by.values()):
+        ax.bar(i, statistics.fmean(v), alpha=0.6)
+        ax.scatter([i] * len(v), v, color="k", s=12, zorder=3)
+    ax.set_xticks(range(len(by)), list(by))
+    ax.set_ylabel("Recall@100 over all logged test candidates")
+    png = save_figure(fig, run.dir, "recall_at_100")
+    text = "\n".join([coarse_table(rows), "", "Mean ± sd over seeds:", "", *lines, "", f"![recall]({png})", ""])
+    run.write_metrics({"rows": [{"strategy": a, "seed": b, **m} for a, b, m in rows]})
+    run.write_report(f"# RecFlow: {family} (DSSM, coarse ranking)\n\n{text}")
+    typer.echo(text)

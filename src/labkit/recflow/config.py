@@ -17,5 +17,25 @@ class GenerateConfig:
 
 
 @dataclass
+class TrainConfig:
+    task: str = option("coarse", "coarse (DSSM) - built; retrieval (SASRec) and rank (DIN) are not built yet")
+    strategy: str = option("bce", "bce: exposures only; sampling: + one random rank_neg per request (label 0); all: + "
+                           "every rank_neg (the paper's distribution-shift family)")
+    lr: float = option(1e-2, "Adam learning rate (paper: 1e-2 for DSSM)")
+    batch: int = option(1024, "Batch size (paper: 1,024 for DSSM)")
+    dim: int = option(8, "Embedding dimension (paper: 8)")
+    users: float = option(1.0, "Share of users kept (a hash of the user ID: the same users every day)")
+    seed: int = option(0, "Seed of initialisation, sampling and batch order")
+
+
+@dataclass
+class ExperimentConfig:
+    strategies: list[str] = option(["bce", "sampling", "all"], "Strategies compared (the first is the baseline)")
+    seeds: int = option(3, "Training seeds per strategy")
+
+
+@dataclass
 class RecflowConfig:
     generate: GenerateConfig = field(default_factory=GenerateConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)

@@ -1,0 +1,71 @@
+"""Model inputs from RecFlow tables (IDs already shifted by the loaders): the user side (time of request, 5 user
+fields, the request's history) and the item side (5 ID fields and two buckets), as integer tensors.
+
+- time: weekday, hour, minute of ``request_timestamp`` (ms, UTC);
+- item buckets: duration in log2 seconds (0..15), upload age at the request in log2 hours (0..15);
+- history: the (50, 5) item fields of the request's last 50 effective views and a validity mask (padding rows
+  never count: ``history_valid``), looked up per row by request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from labkit.recflow.data import Table, history_valid
+
+USER_FIELDS = ["user_id", "device_id", "age", "gender", "province"]
+ITEM_FIELDS = ["video_id", "author_id", "category_level_two", "category_level_one", "upload_type"]
+SEQ_ITEM_COLS = [0, 1, 2, 3, 4]  # the history's video, author, category two, category one, upload type
+BUCKETS = 16
+
+
+def _log_bucket(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.log2(np.maximum(x, 1)).astype(np.int64), 0, BUCKETS - 1)
+
+
+def time_fields(ts_ms: np.ndarray) -> np.ndarray:
+    s = ts_ms // 1000
+    return np.stack([(s // 86400 + 3) % 7, (s // 3600) % 24, (s // 60) % 60], axis=1)  # 1970-01-01 was a Thursday
+
+
+def item_fields(t: Table, ts_ms: np.ndarray | None = None) -> np.ndarray:
+    """(N, 7): the five item IDs, the duration bucket and the upload-age bucket."""
+    ts = t["request_timestamp"] if ts_ms is None else ts_ms
+    age_h = np.maximum(ts // 1000 - t["upload_timestamp"], 0) // 3600
+    return np.stack([*(t[f] for f in ITEM_FIELDS), _log_bucket(t["duration"] // 1000), _log_bucket(age_h)], axis=1)
+
+
+@dataclass
+class Batchable:
+    """Row features plus per-request histories, indexed by row so that memory stays per request."""
+
+    user: torch.Tensor  # (N, 8): weekday, hour, minute, 5 user fields
+    item: torch.Tensor  # (N, 7)
+    label: torch.Tensor  # (N,) float
+    request_row: torch.Tensor  # (N,) index into hist
+    hist: torch.Tensor  # (R, 50, 5)
+    hist_mask: torch.Tensor  # (R, 50) bool
+    request_id: np.ndarray  # (N,)
+
+    def __len__(self) -> int:
+        return len(self.label)
+
+    def batch(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        r = self.request_row[idx]
+        return {"user": self.user[idx], "item": self.item[idx], "label": self.label[idx], "hist": self.hist[r],
+                "hist_mask": self.hist_mask[r]}
+
+
+def build(t: Table, histories: dict[int, np.ndarray], label: np.ndarray) -> Batchable:
+    """Features of the rows of ``t`` (one per candidate) with their requests' histories."""
+    req = t["request_id"]
+    uniq, row = np.unique(req, return_inverse=True)
+    hist = np.stack([histories.get(int(r), np.zeros((50, 10), dtype=np.int64)) for r in uniq]) if len(uniq) else \
+        np.zeros((0, 50, 10), dtype=np.int64)
+    user = np.concatenate([time_fields(t["request_timestamp"]), np.stack([t[f] for f in USER_FIELDS], 1)], 1)
+    return Batchable(torch.as_tensor(user), torch.as_tensor(item_fields(t)),
+                     torch.as_tensor(label, dtype=torch.float32), torch.as_tensor(row),
+                     torch.as_tensor(hist[:, :, SEQ_ITEM_COLS]), torch.as_tensor(history_valid(hist)), req)

@@ -1,0 +1,68 @@
+"""RecFlow's baselines in plain CPU PyTorch (embedding dimension 8, as the paper).
+
+- ``DSSM`` (coarse ranking): a user tower on 13 d (weekday, hour, minute, 5 user fields, the mean of the valid
+  history rows' 5 item fields) and an item tower on 7 d (5 item IDs, duration and upload-age buckets), MLPs
+  [128, 64, 32], the logit is their dot product.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from labkit.recflow.features import BUCKETS, ITEM_FIELDS, USER_FIELDS
+
+
+def mlp(sizes: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    return nn.Sequential(*layers[:-1])  # no activation after the last layer
+
+
+class ItemEmbeddings(nn.Module):
+    """Embeddings of the 5 item ID fields and the two buckets; histories reuse the ID tables."""
+
+    def __init__(self, sizes: dict[str, int], d: int) -> None:
+        super().__init__()
+        self.ids = nn.ModuleList(nn.Embedding(sizes[f], d, padding_idx=0 if f != "category_level_one" else None)
+                                 for f in ITEM_FIELDS)
+        self.buckets = nn.ModuleList(nn.Embedding(BUCKETS, d) for _ in range(2))
+
+    def forward(self, item: torch.Tensor) -> torch.Tensor:  # (B, 7) -> (B, 7 d)
+        parts = [e(item[:, i]) for i, e in enumerate(self.ids)] + \
+                [e(item[:, 5 + i]) for i, e in enumerate(self.buckets)]
+        return torch.cat(parts, -1)
+
+    def history(self, hist: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # (B, 50, 5) -> (B, 50, 5 d)
+        emb = torch.cat([e(hist[..., i]) for i, e in enumerate(self.ids)], -1)
+        return emb * mask.unsqueeze(-1)
+
+
+class UserEmbeddings(nn.Module):
+    def __init__(self, sizes: dict[str, int], d: int) -> None:
+        super().__init__()
+        self.time = nn.ModuleList(nn.Embedding(n, d) for n in (7, 24, 60))
+        self.fields = nn.ModuleList(nn.Embedding(sizes[f], d, padding_idx=0) for f in USER_FIELDS)
+
+    def forward(self, user: torch.Tensor) -> torch.Tensor:  # (B, 8) -> (B, 8 d)
+        return torch.cat([e(user[:, i]) for i, e in enumerate([*self.time, *self.fields])], -1)
+
+
+class DSSM(nn.Module):
+    def __init__(self, sizes: dict[str, int], d: int = 8, hidden: tuple[int, ...] = (128, 64, 32)) -> None:
+        super().__init__()
+        self.items, self.users = ItemEmbeddings(sizes, d), UserEmbeddings(sizes, d)
+        self.user_tower = mlp([13 * d, *hidden])
+        self.item_tower = mlp([7 * d, *hidden])
+
+    def user_vector(self, b: dict[str, torch.Tensor]) -> torch.Tensor:
+        hist = self.items.history(b["hist"], b["hist_mask"])
+        pooled = hist.sum(1) / b["hist_mask"].sum(1, keepdim=True).clamp_min(1)
+        return self.user_tower(torch.cat([self.users(b["user"]), pooled], -1))
+
+    def item_vector(self, item: torch.Tensor) -> torch.Tensor:
+        return self.item_tower(self.items(item))
+
+    def forward(self, b: dict[str, torch.Tensor]) -> torch.Tensor:
+        return (self.user_vector(b) * self.item_vector(b["item"])).sum(-1)
