@@ -53,3 +53,22 @@ def test_rank_neg_sampling_beats_exposure_only_bce(tmp_path) -> None:
         diffs.append(r["sampling"] - r["bce"])
     print(f"Recall@100 (all stages), sampling - bce per seed: {[round(d, 4) for d in diffs]}")
     assert np.mean(diffs) > 0.01 and min(diffs) > 0, diffs
+
+
+def test_hard_negatives_are_same_request_prerank_negs_and_retrieval_evaluates(small, tmp_path) -> None:
+    from labkit.recflow.retrieval import RetrievalSettings, day_examples, evaluate_retrieval, train_retrieval
+
+    day = data.day_names(small)[0]
+    _, t = next(data.iter_days(small, days=[day]))
+    s = RetrievalSettings(negatives="hard", n_hard=3, n_neg=20)
+    ex = day_examples(small, day, t, s, np.random.default_rng(0))
+    pos = np.flatnonzero((t["realshow"] == 1) & (t["effective_view"] == 1))
+    for j in range(5):
+        rows = (t["request_id"] == t["request_id"][pos[j]]) & (t["prerank_neg"] == 1)
+        stage = {tuple(x) for x in np.stack([t["video_id"][rows], t["author_id"][rows],
+                                             t["category_level_two"][rows]], 1).tolist()}
+        assert all(tuple(x) in stage for x in ex["neg"][j, :3].tolist())
+    model = train_retrieval(small, RetrievalSettings(batch=256, lr=0.01), tmp_path / "r")
+    m = evaluate_retrieval(small, model, ks=(50, 100))
+    assert m["requests_with_positive"] > 0 and 0 <= m["recall"][50] <= m["recall"][100] <= 1
+    assert 0 <= m["truth_recall"] <= 1

@@ -82,6 +82,18 @@ def _save(path: Path, state: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def resume(folder: Path, model: torch.nn.Module, opt: torch.optim.Optimizer) -> tuple[Path, int]:
+    """(checkpoint path, first day to train): a saved state is loaded into ``model`` and ``opt``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ckpt = folder / "checkpoint.pt"
+    if not ckpt.exists():
+        return ckpt, 0
+    state = torch.load(ckpt)
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["opt"])
+    return ckpt, int(state["next_day"])
+
+
 def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] | None = None,
                  log: Any = None) -> DSSM:
     """One epoch over ``days`` (default: all but the last) in order; resumes from ``folder/checkpoint.pt``."""
@@ -89,13 +101,7 @@ def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] 
     torch.manual_seed(s.seed)
     model = DSSM(data.id_counts(root), s.dim)
     opt = torch.optim.Adam(model.parameters(), lr=s.lr)
-    folder.mkdir(parents=True, exist_ok=True)
-    ckpt, start = folder / "checkpoint.pt", 0
-    if ckpt.exists():
-        state = torch.load(ckpt)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        start = state["next_day"]
+    ckpt, start = resume(folder, model, opt)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     for i in range(start, len(train_days)):
         day = train_days[i]

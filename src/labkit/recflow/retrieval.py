@@ -1,0 +1,156 @@
+"""Retrieval with SASRec on RecFlow days (the paper's protocol: one epoch in date order, Adam lr 0.1, batch
+4,096, dim 8, 200 negatives per positive from the day's cumulative exposed corpus, loss -log sigmoid(s+ - s-)).
+
+Positives are the effective views among a request's exposures, the input is the request's history.
+Negatives: ``random`` (the 200 drawn from the corpus) or ``hard`` (one of the 200 replaced by a prerank_neg of
+the same request - an item the cascade retrieved and then dropped).
+
+Evaluation on the test day: exact top-K over the whole exposed corpus (faiss), Recall@K and both NDCGs with the
+request's effective views as positives, and - for generated folders - recall of the hidden truth: the share of a
+user's true top-K videos (by the hidden affinity, among the exposed corpus) that the model's top-K retrieves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from labkit.core.errors import ConfigError
+from labkit.recflow import data
+from labkit.recflow.metrics import topk
+from labkit.recflow.models import SASRec
+from labkit.recflow.schema import DIRS
+from labkit.recflow.train import _save, resume
+
+NEGATIVES = ("random", "hard")
+ITEM = ["video_id", "author_id", "category_level_two"]
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    negatives: str = "random"
+    n_neg: int = 200  # paper
+    n_hard: int = 1  # paper: one of the 200 negatives is a same-request prerank_neg
+    lr: float = 0.1  # paper
+    batch: int = 4096  # paper
+    dim: int = 8  # paper
+    users: float = 1.0
+    seed: int = 0
+
+
+def corpus(root: Path, day: str | None = None) -> np.ndarray:
+    """(V, 3) shifted item fields of the exposed corpus: cumulative up to ``day``, or the whole release."""
+    others = Path(root) / DIRS["others"]
+    path = others / "realshow_video_info_daily" / f"{day}.feather" if day else others / "realshow_video_info.feather"
+    t = data.shift_ids(data.read_feather(path))
+    return np.stack([t[c] for c in ITEM], 1)
+
+
+def _histories(root: Path, day: str, requests: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    h = data.load_histories(root, day, requests)
+    arr = np.stack([h[int(r)] for r in requests]) if len(requests) else np.zeros((0, 50, 10), dtype=np.int64)
+    return torch.as_tensor(arr[:, :, [0, 1, 2]]), torch.as_tensor(data.history_valid(arr))
+
+
+def day_examples(root: Path, day: str, t: data.Table, s: RetrievalSettings, rng: np.random.Generator
+                 ) -> dict[str, torch.Tensor]:
+    """Positives, their requests' histories and the negatives of one day."""
+    pos = np.flatnonzero((t["realshow"] == 1) & (t["effective_view"] == 1))
+    pool = corpus(root, day)
+    neg = pool[rng.integers(0, len(pool), (len(pos), s.n_neg))]
+    if s.negatives == "hard":
+        cand = np.flatnonzero(t["prerank_neg"] == 1)
+        by_request: dict[int, list[int]] = {}
+        for i in cand:
+            by_request.setdefault(int(t["request_id"][i]), []).append(int(i))
+        for j, r in enumerate(t["request_id"][pos]):
+            rows = by_request.get(int(r), [])
+            if rows:
+                pick = rng.choice(rows, size=min(s.n_hard, len(rows)), replace=False)
+                neg[j, :len(pick)] = np.stack([t[c][pick] for c in ITEM], 1)
+    elif s.negatives != "random":
+        raise ConfigError(f"negatives must be one of {', '.join(NEGATIVES)} (got {s.negatives!r})")
+    reqs, row = np.unique(t["request_id"][pos], return_inverse=True)
+    hist, mask = _histories(root, day, reqs)
+    return {"pos": torch.as_tensor(np.stack([t[c][pos] for c in ITEM], 1)), "neg": torch.as_tensor(neg),
+            "row": torch.as_tensor(row), "hist": hist, "mask": mask}
+
+
+def train_retrieval(root: Path, s: RetrievalSettings, folder: Path, *, days: list[str] | None = None,
+                    log: Any = None) -> SASRec:
+    train_days = days if days is not None else data.day_names(root)[:-1]
+    torch.manual_seed(s.seed)
+    model = SASRec(data.id_counts(root), s.dim)
+    opt = torch.optim.Adam(model.parameters(), lr=s.lr)
+    ckpt, start = resume(folder, model, opt)
+    for i in range(start, len(train_days)):
+        day = train_days[i]
+        (_, t), = data.iter_days(root, days=[day], users=s.users, seed=s.seed)
+        ex = day_examples(root, day, t, s, np.random.default_rng([s.seed, i]))
+        g = torch.Generator().manual_seed(s.seed * 1000 + i)
+        total, n = 0.0, 0
+        for idx in torch.randperm(len(ex["pos"]), generator=g).split(s.batch):
+            r = ex["row"][idx]
+            u = model.user_vector(ex["hist"][r], ex["mask"][r])
+            sp = (u * model.item_vector(ex["pos"][idx])).sum(-1, keepdim=True)
+            sn = torch.einsum("bd,bnd->bn", u, model.item_vector(ex["neg"][idx]))
+            loss = torch.nn.functional.softplus(sn - sp).mean()  # -log sigmoid(s+ - s-)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total, n = total + loss.item() * len(idx), n + len(idx)
+        _save(ckpt, {"model": model.state_dict(), "opt": opt.state_dict(), "next_day": i + 1})
+        if log:
+            log({"day": day, "positives": len(ex["pos"]), "loss": total / max(n, 1)})
+    return model
+
+
+def evaluate_retrieval(root: Path, model: SASRec, *, users: float = 1.0, seed: int = 0,
+                       ks: tuple[int, ...] = (50, 100, 500, 1000), truth_k: int = 100) -> dict[str, Any]:
+    test = data.test_table(root, "retrieval", users=users, seed=seed)
+    test_day = data.day_names(root)[-1]
+    reqs, inv = np.unique(test["request_id"], return_inverse=True)
+    items = corpus(root)
+    model.eval()
+    with torch.no_grad():
+        hist, mask = _histories(root, test_day, reqs)
+        u = model.user_vector(hist, mask).numpy()
+        v = model.item_vector(torch.as_tensor(items)).numpy()
+    model.train()
+    truth_k = min(truth_k, len(items))
+    k_max = min(max(max(ks), truth_k), len(items))
+    _, top = topk(u, v, k_max)
+    rank_of = [{int(items[j, 0]): r for r, j in enumerate(row)} for row in top]
+    pos = (test["realshow"] == 1) & (test["effective_view"] == 1)
+    recall = {k: [] for k in ks}
+    ndcg = {k: [] for k in ks}
+    for q in range(len(reqs)):
+        vids = test["video_id"][(inv == q) & pos]
+        if not len(vids):
+            continue
+        ranks = [rank_of[q].get(int(x)) for x in vids]
+        for k in ks:
+            hits = [r for r in ranks if r is not None and r < k]
+            recall[k].append(len(hits) / len(vids))
+            ndcg[k].append(sum(1 / np.log2(r + 2) for r in hits) / len(vids))
+    out: dict[str, Any] = {"requests": len(reqs), "requests_with_positive": len(recall[ks[0]]),
+                           "corpus": len(items), "recall": {k: float(np.mean(v)) for k, v in recall.items()},
+                           "ndcg": {k: float(np.mean(v)) for k, v in ndcg.items()}}
+    truth = Path(root) / "_hidden" / "truth.npz"
+    if truth.exists():
+        out["truth_recall"] = hidden_truth_recall(truth, test["user_id"][np.unique(inv, return_index=True)[1]],
+                                                  items[:, 0], top[:, :truth_k], truth_k)
+    return out
+
+
+def hidden_truth_recall(path: Path, users: np.ndarray, videos: np.ndarray, top: np.ndarray, k: int) -> float:
+    """Mean share of each request's user's true top-k videos (hidden affinity, within the corpus) found in the
+    model's top-k (``top``: corpus positions). IDs arrive shifted: the hidden arrays are 0-based."""
+    z = np.load(path)
+    a = z["alpha"] * (z["u"][users - 1] @ z["v"][videos - 1].T) + z["quality"][videos - 1]
+    true = np.argpartition(-a, k - 1, axis=1)[:, :k]
+    return float(np.mean([len(set(t.tolist()) & set(m.tolist())) / k for t, m in zip(true, top, strict=True)]))
