@@ -76,6 +76,7 @@ def test_demo_writes_a_report(tmp_path) -> None:
     report = next(tmp_path.glob("demo/*/report.md"))
     text = report.read_text()
     assert "| hpss |" in text and "Embedded defaults" in text and "## RLHF scaling" in text and "## PDS" in text
-    assert "## SPaR" in text and any(s in text for s in ("success;", "no node above the gate", "nothing to refine"))
+    assert "## RecFlow" in text and "## SPaR" in text
+    assert any(s in text for s in ("success;", "no node above the gate", "nothing to refine"))
     assert (report.parent / "generation_speed.png").stat().st_size > 1000
     assert (report.parent / "metrics.json").exists()

@@ -169,3 +169,9 @@ def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shif
     run.write_metrics({"rows": [{"strategy": a, "seed": b, **m} for a, b, m in rows]})
     run.write_report(f"# RecFlow: {family} (DSSM, coarse ranking)\n\n{text}")
     typer.echo(text)
+
+
+def demo(folder: Path) -> str:
+    from labkit.recflow.demo import run_demo
+
+    return run_demo(folder)

@@ -154,7 +154,7 @@ def _write_feather(cols: dict[str, np.ndarray], path: Path, order: list[str]) ->
     import pyarrow.feather as feather
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    feather.write_feather(pa.table({k: cols[k] for k in order}), path)
+    feather.write_feather(pa.table({k: cols[k] for k in order}), path, compression="zstd")
 
 
 def _stage_arrays(table: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
