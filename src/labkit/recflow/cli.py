@@ -69,41 +69,63 @@ DataArg = Annotated[Path, typer.Option("--data", help="A RecFlow folder (officia
 NameOpt = Annotated[str | None, typer.Option(help="Run name (folder suffix).")]
 
 
-def _settings(cfg: RecflowConfig):  # noqa: ANN202 - TrainSettings
+def _settings(cfg: RecflowConfig):  # noqa: ANN202 - TrainSettings or RetrievalSettings
     from labkit.core.errors import ConfigError
+    from labkit.recflow.retrieval import RetrievalSettings
     from labkit.recflow.train import TrainSettings
 
     t = cfg.train
+    if t.task == "retrieval":
+        return RetrievalSettings(negatives=t.negatives, n_hard=t.n_hard, lr=t.lr or 0.1, batch=t.batch or 4096,
+                                 dim=t.dim, users=t.users, seed=t.seed)
     if t.task != "coarse":
-        raise ConfigError(f"task {t.task!r} is not built yet: only coarse (DSSM)")
-    return TrainSettings(strategy=t.strategy, lr=t.lr, batch=t.batch, dim=t.dim, users=t.users, seed=t.seed)
+        raise ConfigError(f"task {t.task!r} is not built yet: coarse (DSSM) or retrieval (SASRec)")
+    return TrainSettings(strategy=t.strategy, lr=t.lr or 1e-2, batch=t.batch or 1024, dim=t.dim, users=t.users,
+                         seed=t.seed)
 
 
 @app.command("train", epilog=SETTINGS)
-def train_cmd(data: DataArg, strategy: Annotated[str | None, typer.Option(help="bce, sampling or all.")] = None,
+def train_cmd(data: DataArg, task: Annotated[str | None, typer.Option(help="coarse (DSSM) or retrieval "
+                                                                            "(SASRec).")] = None,
+              strategy: Annotated[str | None, typer.Option(help="Coarse: bce, sampling or all.")] = None,
+              negatives: Annotated[str | None, typer.Option(help="Retrieval: random or hard.")] = None,
               seed: Annotated[int | None, typer.Option(help="Seed.")] = None, name: NameOpt = None,
               config: ConfigOpt = None, overrides: SetOpt = None,
               resume: Annotated[Path | None, typer.Option(help="Continue a killed run at its first unfinished "
                                                                 "day.")] = None) -> None:
-    """Train DSSM for coarse ranking over all days but the last, in date order, one epoch; evaluate on the last
-    day. Resumable by day (--resume RUN)."""
+    """Train over all days but the last, in date order, one epoch (DSSM for coarse ranking, or SASRec for
+    retrieval); evaluate on the last day. Resumable by day (--resume RUN)."""
+    from labkit.core.report import markdown_table
     from labkit.core.runs import resume_run, start_run
+    from labkit.recflow.retrieval import evaluate_retrieval, train_retrieval
     from labkit.recflow.train import evaluate_coarse, train_coarse
 
+    keys = {"task": "train.task", "strategy": "train.strategy", "negatives": "train.negatives", "seed": "train.seed"}
     cfg = resolve_config(RecflowConfig, config, overrides_from(
-        {"strategy": strategy, "seed": seed}, {"strategy": "train.strategy", "seed": "train.seed"}) +
-        list(overrides or []), resume)
-    run = resume_run(resume) if resume else start_run("recflow", name or f"coarse-{cfg.train.strategy}",
+        {"task": task, "strategy": strategy, "negatives": negatives, "seed": seed}, keys) + list(overrides or []),
+        resume)
+    arm = cfg.train.negatives if cfg.train.task == "retrieval" else cfg.train.strategy
+    run = resume_run(resume) if resume else start_run("recflow", name or f"{cfg.train.task}-{arm}",
                                                       {**_cfg_dict(cfg), "data": str(data)})
     typer.echo(f"run: {run.dir}", err=True)
     s = _settings(cfg)
-    model = train_coarse(data, s, run.dir, log=lambda r: (run.append({"key": f"day-{r['day']}", **r}),
-                                                          typer.echo(f"{r['day']}: {r['rows']} rows, loss "
-                                                                     f"{r['loss']:.4f}", err=True)))
-    metrics = evaluate_coarse(data, model, users=s.users, seed=s.seed)
+
+    def log(r: dict) -> None:
+        run.append({"key": f"day-{r['day']}", **r})
+        typer.echo(f"{r['day']}: loss {r['loss']:.4f}", err=True)
+
+    if cfg.train.task == "retrieval":
+        metrics = evaluate_retrieval(data, train_retrieval(data, s, run.dir, log=log), users=s.users, seed=s.seed)
+        text = markdown_table(["K", "Recall@K", "NDCG@K (orig.)"], [[k, f"{metrics['recall'][k]:.4f}",
+                                                                     f"{metrics['ndcg'][k]:.4f}"]
+                                                                    for k in metrics["recall"]])
+        if "truth_recall" in metrics:
+            text += f"\n\nHidden-truth recall (true top-100 in the model's top-100): {metrics['truth_recall']:.4f}"
+    else:
+        metrics = evaluate_coarse(data, train_coarse(data, s, run.dir, log=log), users=s.users, seed=s.seed)
+        text = coarse_table([(s.strategy, s.seed, metrics)])
     run.write_metrics(metrics)
-    text = coarse_table([(s.strategy, s.seed, metrics)])
-    run.write_report(f"# RecFlow coarse ranking (DSSM, {s.strategy})\n\n{text}")
+    run.write_report(f"# RecFlow {cfg.train.task} ({arm}, seed {s.seed})\n\n{text}\n")
     typer.echo(text)
 
 
@@ -144,6 +166,7 @@ def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shif
     run = start_run("recflow", name or family, {**_cfg_dict(cfg), "data": str(data)})
     typer.echo(f"run: {run.dir}", err=True)
     rows = []
+    cfg.train.task = "coarse"
     for strategy in cfg.experiment.strategies:
         for seed in range(cfg.experiment.seeds):
             cfg.train.strategy, cfg.train.seed = strategy, seed

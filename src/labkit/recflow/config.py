@@ -18,11 +18,14 @@ class GenerateConfig:
 
 @dataclass
 class TrainConfig:
-    task: str = option("coarse", "coarse (DSSM) - built; retrieval (SASRec) and rank (DIN) are not built yet")
+    task: str = option("coarse", "coarse (DSSM) or retrieval (SASRec); rank (DIN) is not built yet")
     strategy: str = option("bce", "bce: exposures only; sampling: + one random rank_neg per request (label 0); all: + "
                            "every rank_neg (the paper's distribution-shift family)")
-    lr: float = option(1e-2, "Adam learning rate (paper: 1e-2 for DSSM)")
-    batch: int = option(1024, "Batch size (paper: 1,024 for DSSM)")
+    negatives: str = option("random", "Retrieval negatives: random (200 from the exposed corpus) or hard (n_hard of "
+                            "them same-request prerank_neg)")
+    n_hard: int = option(1, "Hard negatives among the 200 (paper: 1)")
+    lr: float | None = option(None, "Adam learning rate (None: the paper's, 1e-2 for DSSM, 0.1 for SASRec)")
+    batch: int | None = option(None, "Batch size (None: the paper's, 1,024 for DSSM, 4,096 for SASRec)")
     dim: int = option(8, "Embedding dimension (paper: 8)")
     users: float = option(1.0, "Share of users kept (a hash of the user ID: the same users every day)")
     seed: int = option(0, "Seed of initialisation, sampling and batch order")
