@@ -15,9 +15,10 @@ from labkit.recflow.config import RecflowConfig
 app = typer.Typer(help="RecFlow (Liu et al., ICLR 2025, arXiv:2410.20868): industrial funnel data (the items each "
                   "cascade stage kept and dropped per request). Built so far: `generate` (a synthetic funnel in the "
                   "official layout with a hidden truth), `validate` (any folder, generated or downloaded), `train` "
-                  "and `eval` for coarse ranking (DSSM with the distribution-shift strategies) and `experiment "
-                  "distribution-shift`; retrieval (SASRec), ranking (DIN) and the other stage-sample families are "
-                  "not built yet.", no_args_is_help=True)
+                  "(DSSM coarse ranking with the distribution-shift and auxiliary-ranking strategies; SASRec "
+                  "retrieval with random or hard negatives) and `experiment` (distribution-shift, "
+                  "auxiliary-ranking); ranking (DIN), FS-LTR and request-context modelling are not built yet.",
+                  no_args_is_help=True)
 SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
     f"{key} = {default!r}: {text}" for key, default, text in describe(RecflowConfig))
 
@@ -148,8 +149,12 @@ def coarse_table(rows: list[tuple[str, int, dict]]) -> str:
                            "NDCG@100 (norm.)", "R@50 coarse cands.", "requests", "skipped (no positive)"], out)
 
 
+FAMILIES = {"distribution-shift": ["bce", "sampling", "all"], "auxiliary-ranking": ["bce", "aux"]}
+
+
 @app.command("experiment", epilog=SETTINGS)
-def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shift (built).")], data: DataArg,
+def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shift or auxiliary-ranking.")],
+                   data: DataArg,
                    name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None) -> None:
     """One experiment family end to end: every strategy x seed trained and evaluated, a table, mean ± sd and a
     plot of Recall@100 over all logged test candidates."""
@@ -160,9 +165,10 @@ def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shif
     from labkit.core.runs import start_run
     from labkit.recflow.train import evaluate_coarse, train_coarse
 
-    if family != "distribution-shift":
-        raise ConfigError(f"experiment family {family!r} is not built yet (built: distribution-shift)")
+    if family not in FAMILIES:
+        raise ConfigError(f"experiment family {family!r} is not built yet (built: {', '.join(FAMILIES)})")
     cfg = resolve_config(RecflowConfig, config, list(overrides or []), None)
+    cfg.experiment.strategies = cfg.experiment.strategies or FAMILIES[family]
     run = start_run("recflow", name or family, {**_cfg_dict(cfg), "data": str(data)})
     typer.echo(f"run: {run.dir}", err=True)
     rows = []

@@ -20,7 +20,8 @@ class GenerateConfig:
 class TrainConfig:
     task: str = option("coarse", "coarse (DSSM) or retrieval (SASRec); rank (DIN) is not built yet")
     strategy: str = option("bce", "bce: exposures only; sampling: + one random rank_neg per request (label 0); all: + "
-                           "every rank_neg (the paper's distribution-shift family)")
+                           "every rank_neg (distribution shift); aux: + 0.1 x BPR of each positive against up to 10 "
+                           "items of each of rerank_pos/neg, rank_pos/neg of its request (auxiliary ranking)")
     negatives: str = option("random", "Retrieval negatives: random (200 from the exposed corpus) or hard (n_hard of "
                             "them same-request prerank_neg)")
     n_hard: int = option(1, "Hard negatives among the 200 (paper: 1)")
@@ -33,7 +34,8 @@ class TrainConfig:
 
 @dataclass
 class ExperimentConfig:
-    strategies: list[str] = option(["bce", "sampling", "all"], "Strategies compared (the first is the baseline)")
+    strategies: list[str] | None = option(None, "Strategies compared, the first the baseline (None: the family's - "
+                                          "distribution-shift: bce, sampling, all; auxiliary-ranking: bce, aux)")
     seeds: int = option(3, "Training seeds per strategy")
 
 

@@ -61,8 +61,9 @@ class DSSM(nn.Module):
         pooled = hist.sum(1) / b["hist_mask"].sum(1, keepdim=True).clamp_min(1)
         return self.user_tower(torch.cat([self.users(b["user"]), pooled], -1))
 
-    def item_vector(self, item: torch.Tensor) -> torch.Tensor:
-        return self.item_tower(self.items(item))
+    def item_vector(self, item: torch.Tensor) -> torch.Tensor:  # (..., 7) -> (..., 32)
+        shape = item.shape[:-1]
+        return self.item_tower(self.items(item.reshape(-1, item.shape[-1]))).reshape(*shape, -1)
 
     def forward(self, b: dict[str, torch.Tensor]) -> torch.Tensor:
         return (self.user_vector(b) * self.item_vector(b["item"])).sum(-1)

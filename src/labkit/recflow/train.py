@@ -3,7 +3,9 @@ the test day.
 
 Coarse ranking (DSSM; Adam lr 1e-2, batch 1,024, BCE with effective_view as the label) with the paper's
 distribution-shift strategies: ``bce`` trains on exposures only; ``sampling`` adds one random ``rank_neg`` per
-request (not shown; label 0); ``all`` adds every such ``rank_neg``.
+request (not shown; label 0); ``all`` adds every such ``rank_neg``; and the auxiliary ranking strategy ``aux``:
+BCE on exposures plus 0.1 x BPR of each positive against up to 10 items of each later stage of its request
+(``auxiliary``).
 
 After each day the model, the optimiser and the next day's index are saved (``checkpoint.pt``, written through a
 temporary file and a rename): a killed run resumes at the first unfinished day.
@@ -21,11 +23,13 @@ import torch
 
 from labkit.core.errors import ConfigError
 from labkit.recflow import data
+from labkit.recflow.auxiliary import WEIGHT as AUX_WEIGHT
+from labkit.recflow.auxiliary import aux_candidates, bpr
 from labkit.recflow.features import Batchable, build
 from labkit.recflow.metrics import auc_logloss, gauc, ranking
 from labkit.recflow.models import DSSM
 
-STRATEGIES = ("bce", "sampling", "all")
+STRATEGIES = ("bce", "sampling", "all", "aux")
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ def coarse_rows(t: data.Table, strategy: str, rng: np.random.Generator) -> tuple
         pick = rng.permutation(len(neg))  # a random rank_neg per request: the first of a random order
         first = np.unique(keys[pick], return_index=True)[1]
         neg = np.sort(neg[pick[first]])
-    if strategy != "bce":
+    if strategy in ("sampling", "all"):
         rows.append(neg)
         labels.append(np.zeros(len(neg), dtype=np.int64))
     return np.concatenate(rows), np.concatenate(labels)
@@ -109,11 +113,20 @@ def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] 
         (_, t), = data.iter_days(root, days=[day], users=s.users, seed=s.seed)
         rows, labels = coarse_rows(t, s.strategy, rng)
         feats = day_features(root, day, t, rows, labels)
+        if s.strategy == "aux":
+            aux_items, aux_valid = aux_candidates(data.load_stage_dict(root, day), t["request_id"][rows],
+                                                  t["video_id"][rows], t["request_timestamp"][rows], labels == 1, rng)
         g = torch.Generator().manual_seed(s.seed * 1000 + i)
         total, n = 0.0, 0
         for idx in torch.randperm(len(feats), generator=g).split(s.batch):
             b = feats.batch(idx)
-            loss = loss_fn(model(b), b["label"])
+            if s.strategy == "aux":
+                u = model.user_vector(b)
+                logit = (u * model.item_vector(b["item"])).sum(-1)
+                cand = torch.einsum("bd,bkd->bk", u, model.item_vector(aux_items[idx]))
+                loss = loss_fn(logit, b["label"]) + AUX_WEIGHT * bpr(logit, cand, aux_valid[idx])
+            else:
+                loss = loss_fn(model(b), b["label"])
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -1,0 +1,44 @@
+"""The auxiliary BPR's explicit validity mask: the loss is non-zero whenever valid stage items exist, unexposed
+(effective_view 0) stage items do not switch it off - the original's column-7 mask would have - and padded slots
+never count."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from labkit.recflow.auxiliary import AUX_STAGES, aux_candidates, bpr
+from labkit.recflow.train import TrainSettings, evaluate_coarse, train_coarse
+
+
+def _stage(videos: list[int]) -> np.ndarray:
+    arr = np.zeros((len(videos), 8), dtype=np.int64)
+    arr[:, 0] = videos
+    arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4], arr[:, 5] = 2, 30_000, 3, 1, 1_704_000_000
+    return arr  # column 7 (effective_view) is 0: none of them was watched
+
+
+def test_unexposed_stage_items_keep_the_loss_alive() -> None:
+    stages = {7: {s: _stage([10 + i, 20 + i]) for i, s in enumerate(AUX_STAGES)}, 8: {}}
+    stages[7]["rank_neg"] = _stage(list(range(100, 125)))  # 25 items: 10 kept
+    req = np.array([7, 7, 8])
+    items, valid = aux_candidates(stages, req, np.array([10, 11, 12]), np.full(3, 1_705_104_000_000),
+                                  np.array([True, False, True]), np.random.default_rng(0))
+    # row 0: rerank_pos loses its own video (10) -> 1 + 2 + 2 + 10 = 15 valid; row 1 is not positive; row 2 has none
+    assert valid.sum(1).tolist() == [15, 0, 0] and items.shape == (3, 40, 7)
+    assert not (items[0, :, 0] == 10).any() and (items[0][~valid[0]] == 0).all()
+    original_mask = np.concatenate([stages[7][s][:, 7] for s in AUX_STAGES]) > 0
+    assert original_mask.sum() == 0  # the released code's mask: every one of these would be dropped
+    pos, cand = torch.tensor([0.3, 0.1, 0.2]), torch.zeros(3, 40)
+    loss = bpr(pos, cand, valid)
+    assert loss > 0 and torch.isclose(loss, torch.nn.functional.softplus(torch.tensor(-0.3)))
+    assert bpr(pos, cand, torch.zeros_like(valid)) == 0
+
+
+def test_aux_strategy_trains(tmp_path) -> None:
+    from labkit.recflow.generate import generate
+
+    root = tmp_path / "f"
+    generate(root, users=60, days=2, videos=600, seed=3)
+    m = evaluate_coarse(root, train_coarse(root, TrainSettings(strategy="aux"), tmp_path / "ck"))
+    assert 0 <= m["all_stage"]["recall"][100] <= 1
