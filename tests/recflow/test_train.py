@@ -72,3 +72,11 @@ def test_hard_negatives_are_same_request_prerank_negs_and_retrieval_evaluates(sm
     m = evaluate_retrieval(small, model, ks=(50, 100))
     assert m["requests_with_positive"] > 0 and 0 <= m["recall"][50] <= m["recall"][100] <= 1
     assert 0 <= m["truth_recall"] <= 1
+
+
+def test_din_ranks_with_empty_histories_and_the_rank_metrics(small, tmp_path) -> None:
+    model = train_coarse(small, TrainSettings(model="din", strategy="sampling"), tmp_path / "din")
+    m = evaluate_coarse(small, model)
+    assert m["rank"]["requests"] > 0 and 0 <= m["rank"]["recall"][50] <= 1 and np.isfinite(m["logloss"])
+    with pytest.raises(Exception, match="auxiliary loss is built for DSSM only"):
+        train_coarse(small, TrainSettings(model="din", strategy="aux"), tmp_path / "x")

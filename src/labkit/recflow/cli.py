@@ -15,9 +15,10 @@ from labkit.recflow.config import RecflowConfig
 app = typer.Typer(help="RecFlow (Liu et al., ICLR 2025, arXiv:2410.20868): industrial funnel data (the items each "
                   "cascade stage kept and dropped per request). Built so far: `generate` (a synthetic funnel in the "
                   "official layout with a hidden truth), `validate` (any folder, generated or downloaded), `train` "
-                  "(DSSM coarse ranking with the distribution-shift and auxiliary-ranking strategies; SASRec "
+                  "(DSSM or DIN for coarse ranking and ranking with the distribution-shift strategies, DSSM with the "
+                  "auxiliary ranking loss; SASRec "
                   "retrieval with random or hard negatives) and `experiment` (distribution-shift, "
-                  "auxiliary-ranking); ranking (DIN), FS-LTR and request-context modelling are not built yet.",
+                  "auxiliary-ranking); FS-LTR and request-context modelling are not built yet.",
                   no_args_is_help=True)
 SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
     f"{key} = {default!r}: {text}" for key, default, text in describe(RecflowConfig))
@@ -76,18 +77,20 @@ def _settings(cfg: RecflowConfig):  # noqa: ANN202 - TrainSettings or RetrievalS
     from labkit.recflow.train import TrainSettings
 
     t = cfg.train
-    if t.task == "retrieval":
+    model = t.model or {"retrieval": "sasrec", "coarse": "dssm", "rank": "din"}.get(t.task)
+    if t.task == "retrieval" and model == "sasrec":
         return RetrievalSettings(negatives=t.negatives, n_hard=t.n_hard, lr=t.lr or 0.1, batch=t.batch or 4096,
                                  dim=t.dim, users=t.users, seed=t.seed)
-    if t.task != "coarse":
-        raise ConfigError(f"task {t.task!r} is not built yet: coarse (DSSM) or retrieval (SASRec)")
-    return TrainSettings(strategy=t.strategy, lr=t.lr or 1e-2, batch=t.batch or 1024, dim=t.dim, users=t.users,
-                         seed=t.seed)
+    if t.task not in ("coarse", "rank") or model not in ("dssm", "din"):
+        raise ConfigError(f"task {t.task!r} with model {model!r} is not built: retrieval/sasrec, coarse or rank with "
+                          "dssm or din")
+    return TrainSettings(strategy=t.strategy, model=model, lr=t.lr or 1e-2, batch=t.batch or 1024, dim=t.dim,
+                         users=t.users, seed=t.seed)
 
 
 @app.command("train", epilog=SETTINGS)
-def train_cmd(data: DataArg, task: Annotated[str | None, typer.Option(help="coarse (DSSM) or retrieval "
-                                                                            "(SASRec).")] = None,
+def train_cmd(data: DataArg, task: Annotated[str | None, typer.Option(help="retrieval, coarse or rank.")] = None,
+              model: Annotated[str | None, typer.Option(help="sasrec, dssm or din (default: the task's).")] = None,
               strategy: Annotated[str | None, typer.Option(help="Coarse: bce, sampling or all.")] = None,
               negatives: Annotated[str | None, typer.Option(help="Retrieval: random or hard.")] = None,
               seed: Annotated[int | None, typer.Option(help="Seed.")] = None, name: NameOpt = None,
@@ -101,10 +104,11 @@ def train_cmd(data: DataArg, task: Annotated[str | None, typer.Option(help="coar
     from labkit.recflow.retrieval import evaluate_retrieval, train_retrieval
     from labkit.recflow.train import evaluate_coarse, train_coarse
 
-    keys = {"task": "train.task", "strategy": "train.strategy", "negatives": "train.negatives", "seed": "train.seed"}
+    keys = {"task": "train.task", "model": "train.model", "strategy": "train.strategy",
+            "negatives": "train.negatives", "seed": "train.seed"}
     cfg = resolve_config(RecflowConfig, config, overrides_from(
-        {"task": task, "strategy": strategy, "negatives": negatives, "seed": seed}, keys) + list(overrides or []),
-        resume)
+        {"task": task, "model": model, "strategy": strategy, "negatives": negatives, "seed": seed}, keys) +
+        list(overrides or []), resume)
     arm = cfg.train.negatives if cfg.train.task == "retrieval" else cfg.train.strategy
     run = resume_run(resume) if resume else start_run("recflow", name or f"{cfg.train.task}-{arm}",
                                                       {**_cfg_dict(cfg), "data": str(data)})
@@ -141,12 +145,13 @@ def coarse_table(rows: list[tuple[str, int, dict]]) -> str:
 
     out = []
     for strategy, seed, m in rows:
-        a, c = m["all_stage"], m["coarse"]
+        a, c, r = m["all_stage"], m["coarse"], m["rank"]
         out.append([strategy, seed, f"{m['auc']:.4f}", f"{m['gauc']:.4f}", f"{m['logloss']:.4f}",
                     f"{a['recall'][100]:.4f}", f"{a['ndcg'][100]:.4f}", f"{a['ndcg_normalised'][100]:.4f}",
-                    f"{c['recall'][50]:.4f}", a["requests"], a["skipped_no_positive"]])
+                    f"{c['recall'][50]:.4f}", f"{r['recall'][50]:.4f}", a["requests"], a["skipped_no_positive"]])
     return markdown_table(["strategy", "seed", "AUC", "GAUC", "logloss", "R@100 all stages", "NDCG@100 (orig.)",
-                           "NDCG@100 (norm.)", "R@50 coarse cands.", "requests", "skipped (no positive)"], out)
+                           "NDCG@100 (norm.)", "R@50 coarse cands.", "R@50 rank cands.", "requests",
+                           "skipped (no positive)"], out)
 
 
 FAMILIES = {"distribution-shift": ["bce", "sampling", "all"], "auxiliary-ranking": ["bce", "aux"]}
@@ -172,7 +177,7 @@ def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shif
     run = start_run("recflow", name or family, {**_cfg_dict(cfg), "data": str(data)})
     typer.echo(f"run: {run.dir}", err=True)
     rows = []
-    cfg.train.task = "coarse"
+    cfg.train.task = cfg.train.task if cfg.train.task in ("coarse", "rank") else "coarse"
     for strategy in cfg.experiment.strategies:
         for seed in range(cfg.experiment.seeds):
             cfg.train.strategy, cfg.train.seed = strategy, seed
@@ -196,7 +201,7 @@ def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shif
     png = save_figure(fig, run.dir, "recall_at_100")
     text = "\n".join([coarse_table(rows), "", "Mean ± sd over seeds:", "", *lines, "", f"![recall]({png})", ""])
     run.write_metrics({"rows": [{"strategy": a, "seed": b, **m} for a, b, m in rows]})
-    run.write_report(f"# RecFlow: {family} (DSSM, coarse ranking)\n\n{text}")
+    run.write_report(f"# RecFlow: {family} ({cfg.train.task} ranking)\n\n{text}")
     typer.echo(text)
 
 

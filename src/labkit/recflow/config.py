@@ -18,7 +18,8 @@ class GenerateConfig:
 
 @dataclass
 class TrainConfig:
-    task: str = option("coarse", "coarse (DSSM) or retrieval (SASRec); rank (DIN) is not built yet")
+    task: str = option("coarse", "retrieval (SASRec), coarse (DSSM by default) or rank (DIN by default)")
+    model: str | None = option(None, "sasrec, dssm or din (None: the task's paper model)")
     strategy: str = option("bce", "bce: exposures only; sampling: + one random rank_neg per request (label 0); all: + "
                            "every rank_neg (distribution shift); aux: + 0.1 x BPR of each positive against up to 10 "
                            "items of each of rerank_pos/neg, rank_pos/neg of its request (auxiliary ranking)")

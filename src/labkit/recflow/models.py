@@ -102,3 +102,25 @@ class SASRec(nn.Module):
         x = x + h
         x = x + self.ffn(self.norm2(x))
         return x[:, -1]
+
+
+class DIN(nn.Module):
+    """Ranking (the paper's DIN): target attention over the valid history rows - an MLP on [target, behaviour]
+    (10 d -> 80 -> 1), softmax over the valid positions - then a top MLP [128, 128, 32, 1] on the user fields,
+    the target item and the attended history."""
+
+    def __init__(self, sizes: dict[str, int], d: int = 8) -> None:
+        super().__init__()
+        self.items, self.users = ItemEmbeddings(sizes, d), UserEmbeddings(sizes, d)
+        self.attention = mlp([10 * d, 80, 1])
+        self.top = mlp([8 * d + 7 * d + 5 * d, 128, 128, 32, 1])
+        self.d = d
+
+    def forward(self, b: dict[str, torch.Tensor]) -> torch.Tensor:
+        target = self.items(b["item"])  # (B, 7 d); its first 5 d are the ID fields the history also has
+        hist = self.items.history(b["hist"], b["hist_mask"])  # (B, 50, 5 d)
+        q = target[:, :5 * self.d].unsqueeze(1).expand_as(hist)
+        w = self.attention(torch.cat([q, hist], -1)).squeeze(-1).masked_fill(~b["hist_mask"], float("-inf"))
+        w = torch.nan_to_num(torch.softmax(w, -1))  # an empty history attends to nothing (all -inf -> 0)
+        pooled = (w.unsqueeze(-1) * hist).sum(1)
+        return self.top(torch.cat([self.users(b["user"]), target, pooled], -1)).squeeze(-1)

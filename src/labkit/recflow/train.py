@@ -27,7 +27,7 @@ from labkit.recflow.auxiliary import WEIGHT as AUX_WEIGHT
 from labkit.recflow.auxiliary import aux_candidates, bpr
 from labkit.recflow.features import Batchable, build
 from labkit.recflow.metrics import auc_logloss, gauc, ranking
-from labkit.recflow.models import DSSM
+from labkit.recflow.models import DIN, DSSM
 
 STRATEGIES = ("bce", "sampling", "all", "aux")
 
@@ -35,6 +35,7 @@ STRATEGIES = ("bce", "sampling", "all", "aux")
 @dataclass(frozen=True)
 class TrainSettings:
     strategy: str = "bce"
+    model: str = "dssm"  # dssm (coarse ranking) or din (ranking)
     lr: float = 1e-2  # paper
     batch: int = 1024  # paper
     dim: int = 8  # paper
@@ -65,12 +66,17 @@ def day_features(root: Path, day: str, t: data.Table, rows: np.ndarray, labels: 
     return build(sub, data.load_histories(root, day, np.unique(sub["request_id"])), labels)
 
 
-def predict(model: DSSM, feats: Batchable, batch: int = 8192) -> np.ndarray:
-    """Scores for every row (the last, partial batch included). Two towers: the user vector once per request,
-    the item vector once per row."""
+def predict(model: torch.nn.Module, feats: Batchable, batch: int = 8192) -> np.ndarray:
+    """Scores for every row (the last, partial batch included). Two towers (DSSM): the user vector once per
+    request, the item vector once per row; DIN: one forward per row."""
     if not len(feats):
         return np.zeros(0, dtype=np.float32)
     model.eval()
+    if not isinstance(model, DSSM):
+        with torch.no_grad():
+            out = torch.cat([model(feats.batch(idx)) for idx in torch.arange(len(feats)).split(batch)])
+        model.train()
+        return out.numpy()
     first = torch.as_tensor(np.unique(feats.request_row.numpy(), return_index=True)[1])  # a row of each request
     with torch.no_grad():
         users = torch.cat([model.user_vector(feats.batch(first[idx])) for idx in
@@ -99,11 +105,16 @@ def resume(folder: Path, model: torch.nn.Module, opt: torch.optim.Optimizer) -> 
 
 
 def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] | None = None,
-                 log: Any = None) -> DSSM:
-    """One epoch over ``days`` (default: all but the last) in order; resumes from ``folder/checkpoint.pt``."""
+                 log: Any = None) -> torch.nn.Module:
+    """One epoch over ``days`` (default: all but the last) in order; resumes from ``folder/checkpoint.pt``.
+    ``s.model``: DSSM (coarse ranking) or DIN (ranking), the same rows and strategies."""
     train_days = days if days is not None else data.day_names(root)[:-1]
     torch.manual_seed(s.seed)
-    model = DSSM(data.id_counts(root), s.dim)
+    if s.model not in ("dssm", "din"):
+        raise ConfigError(f"model must be dssm or din for ranking stages (got {s.model!r})")
+    if s.model == "din" and s.strategy == "aux":
+        raise ConfigError("the auxiliary loss is built for DSSM only (DIN needs the paper's extra two-tower head)")
+    model = DSSM(data.id_counts(root), s.dim) if s.model == "dssm" else DIN(data.id_counts(root), s.dim)
     opt = torch.optim.Adam(model.parameters(), lr=s.lr)
     ckpt, start = resume(folder, model, opt)
     loss_fn = torch.nn.BCEWithLogitsLoss()
@@ -137,7 +148,7 @@ def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] 
     return model
 
 
-def evaluate_coarse(root: Path, model: DSSM, *, users: float = 1.0, seed: int = 0,
+def evaluate_coarse(root: Path, model: torch.nn.Module, *, users: float = 1.0, seed: int = 0,
                     ks: tuple[int, ...] = (50, 100, 200)) -> dict[str, Any]:
     """On the test day: AUC/GAUC/logloss over exposures; Recall/NDCG@K within each request over all its logged
     candidates (all stages, 180 per request) and over those that entered coarse ranking (the coarse test table)."""
@@ -149,7 +160,8 @@ def evaluate_coarse(root: Path, model: DSSM, *, users: float = 1.0, seed: int = 
     shown = t["realshow"] == 1
     out: dict[str, Any] = {"test_day": test_day, **auc_logloss(label[shown], 1 / (1 + np.exp(-score[shown]))),
                            **gauc(t["user_id"][shown], label[shown], score[shown])}
-    for name, mask in (("all_stage", np.ones(len(label), dtype=bool)), ("coarse", t["prerank_neg"] == 0)):
+    for name, mask in (("all_stage", np.ones(len(label), dtype=bool)), ("coarse", t["prerank_neg"] == 0),
+                       ("rank", (t["prerank_neg"] == 0) & (t["coarse_neg"] == 0))):
         r = ranking(t["request_id"][mask], label[mask], score[mask], ks)
         out[name] = {"recall": r.recall, "ndcg": r.ndcg, "ndcg_normalised": r.ndcg_normalised,
                      "requests": r.requests, "skipped_no_positive": r.skipped_no_positive,
