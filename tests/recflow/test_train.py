@@ -80,3 +80,18 @@ def test_din_ranks_with_empty_histories_and_the_rank_metrics(small, tmp_path) ->
     assert m["rank"]["requests"] > 0 and 0 <= m["rank"]["recall"][50] <= 1 and np.isfinite(m["logloss"])
     with pytest.raises(Exception, match="auxiliary loss is built for DSSM only"):
         train_coarse(small, TrainSettings(model="din", strategy="aux"), tmp_path / "x")
+
+
+def test_list_loss_by_hand() -> None:
+    from labkit.recflow.retrieval import list_loss
+
+    sp = torch.tensor([[1.0]])
+    sn = torch.tensor([[0.5, 0.0, 2.0]])
+    plain = list_loss(sp, sn, torch.zeros(1, 3, dtype=torch.long))
+    f = torch.nn.functional.softplus
+    assert torch.isclose(plain, (f(torch.tensor(-0.5)) + f(torch.tensor(-1.0)) + f(torch.tensor(1.0))) / 3)
+    # priorities 6 (positive), 5, 0, 1: pairs 6>5, 6>0, 6>1, 5>0, 5>1, 1>0
+    ranked = list_loss(sp, sn, torch.tensor([[5, 0, 1]]))
+    terms = [f(torch.tensor(a - b)) for b, a in ((1.0, 0.5), (1.0, 0.0), (1.0, 2.0), (0.5, 0.0), (0.5, 2.0),
+                                                  (2.0, 0.0))]
+    assert torch.isclose(ranked, sum(terms) / 6)

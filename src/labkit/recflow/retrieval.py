@@ -2,8 +2,10 @@
 4,096, dim 8, 200 negatives per positive from the day's cumulative exposed corpus, loss -log sigmoid(s+ - s-)).
 
 Positives are the effective views among a request's exposures, the input is the request's history.
-Negatives: ``random`` (the 200 drawn from the corpus) or ``hard`` (one of the 200 replaced by a prerank_neg of
-the same request - an item the cascade retrieved and then dropped).
+Negatives: ``random`` (the 200 drawn from the corpus), ``hard`` (one of the 200 replaced by a prerank_neg of
+the same request - an item the cascade retrieved and then dropped) or ``fsltr`` (197 random + one unwatched
+exposure, one coarse_neg and one prerank_neg of the request, ranked by the paper's stage priorities with a
+pairwise logistic loss over all ordered pairs).
 
 Evaluation on the test day: exact top-K over the whole exposed corpus (faiss), Recall@K and both NDCGs with the
 request's effective views as positives, and - for generated folders - recall of the hidden truth: the share of a
@@ -26,7 +28,10 @@ from labkit.recflow.models import SASRec
 from labkit.recflow.schema import DIRS
 from labkit.recflow.train import _save, resume
 
-NEGATIVES = ("random", "hard")
+NEGATIVES = ("random", "hard", "fsltr")
+# FS-LTR priorities (paper): click 6 > realshow 5 > rerank_pos = rank_pos 4 > rerank_neg = rank_neg 3 >
+# coarse_neg 2 > prerank_neg 1 > random 0; the retrieval list holds one realshow, one coarse_neg, one prerank_neg
+FSLTR_SLOTS = (("realshow", 5), ("coarse_neg", 2), ("prerank_neg", 1))
 ITEM = ["video_id", "author_id", "category_level_two"]
 
 
@@ -56,28 +61,58 @@ def _histories(root: Path, day: str, requests: np.ndarray) -> tuple[torch.Tensor
     return torch.as_tensor(arr[:, :, [0, 1, 2]]), torch.as_tensor(data.history_valid(arr))
 
 
+def _by_request(t: data.Table, mask: np.ndarray) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for i in np.flatnonzero(mask):
+        out.setdefault(int(t["request_id"][i]), []).append(int(i))
+    return out
+
+
 def day_examples(root: Path, day: str, t: data.Table, s: RetrievalSettings, rng: np.random.Generator
                  ) -> dict[str, torch.Tensor]:
-    """Positives, their requests' histories and the negatives of one day."""
+    """Positives, their requests' histories, the negatives of one day and each negative's priority (0 for the
+    random ones; FS-LTR's stage priorities for its three stage slots)."""
+    if s.negatives not in NEGATIVES:
+        raise ConfigError(f"negatives must be one of {', '.join(NEGATIVES)} (got {s.negatives!r})")
     pos = np.flatnonzero((t["realshow"] == 1) & (t["effective_view"] == 1))
     pool = corpus(root, day)
     neg = pool[rng.integers(0, len(pool), (len(pos), s.n_neg))]
+    prio = np.zeros((len(pos), s.n_neg), dtype=np.int64)
+    requests = t["request_id"][pos]
     if s.negatives == "hard":
-        cand = np.flatnonzero(t["prerank_neg"] == 1)
-        by_request: dict[int, list[int]] = {}
-        for i in cand:
-            by_request.setdefault(int(t["request_id"][i]), []).append(int(i))
-        for j, r in enumerate(t["request_id"][pos]):
+        by_request = _by_request(t, t["prerank_neg"] == 1)
+        for j, r in enumerate(requests):
             rows = by_request.get(int(r), [])
             if rows:
                 pick = rng.choice(rows, size=min(s.n_hard, len(rows)), replace=False)
                 neg[j, :len(pick)] = np.stack([t[c][pick] for c in ITEM], 1)
-    elif s.negatives != "random":
-        raise ConfigError(f"negatives must be one of {', '.join(NEGATIVES)} (got {s.negatives!r})")
-    reqs, row = np.unique(t["request_id"][pos], return_inverse=True)
+    elif s.negatives == "fsltr":
+        for slot, (flag, priority) in enumerate(FSLTR_SLOTS):
+            mask = (t[flag] == 1) & ((t["effective_view"] == 0) if flag == "realshow" else True)
+            by_request = _by_request(t, mask)
+            for j, r in enumerate(requests):
+                rows = by_request.get(int(r), [])
+                if rows:
+                    i = rows[rng.integers(len(rows))]
+                    neg[j, slot] = [t[c][i] for c in ITEM]
+                    prio[j, slot] = priority
+    reqs, row = np.unique(requests, return_inverse=True)
     hist, mask = _histories(root, day, reqs)
     return {"pos": torch.as_tensor(np.stack([t[c][pos] for c in ITEM], 1)), "neg": torch.as_tensor(neg),
-            "row": torch.as_tensor(row), "hist": hist, "mask": mask}
+            "prio": torch.as_tensor(prio), "row": torch.as_tensor(row), "hist": hist, "mask": mask}
+
+
+def list_loss(sp: torch.Tensor, sn: torch.Tensor, prio: torch.Tensor) -> torch.Tensor:
+    """FS-LTR's pairwise logistic loss over every ordered pair of the list [positive (priority 6), negatives]
+    whose priorities differ, averaged; with all-zero negative priorities it is the plain -log sigmoid(s+ - s-)."""
+    scores = torch.cat([sp, sn], 1)  # (B, 1 + n)
+    p = torch.cat([torch.full_like(prio[:, :1], 6), prio], 1)
+    high = int((p > 0).sum(1).max())  # only the first slots can outrank others (random ones are 0)
+    order = torch.argsort(-p, dim=1, stable=True)[:, :high]
+    s_hi, p_hi = torch.gather(scores, 1, order), torch.gather(p, 1, order)
+    pairs = (p_hi.unsqueeze(-1) > p.unsqueeze(1)).float()  # (B, high, 1 + n)
+    terms = torch.nn.functional.softplus(scores.unsqueeze(1) - s_hi.unsqueeze(-1)) * pairs
+    return terms.sum() / pairs.sum().clamp_min(1)
 
 
 def train_retrieval(root: Path, s: RetrievalSettings, folder: Path, *, days: list[str] | None = None,
@@ -98,7 +133,7 @@ def train_retrieval(root: Path, s: RetrievalSettings, folder: Path, *, days: lis
             u = model.user_vector(ex["hist"][r], ex["mask"][r])
             sp = (u * model.item_vector(ex["pos"][idx])).sum(-1, keepdim=True)
             sn = torch.einsum("bd,bnd->bn", u, model.item_vector(ex["neg"][idx]))
-            loss = torch.nn.functional.softplus(sn - sp).mean()  # -log sigmoid(s+ - s-)
+            loss = list_loss(sp, sn, ex["prio"][idx])  # = mean -log sigmoid(s+ - s-) without stage slots
             opt.zero_grad()
             loss.backward()
             opt.step()
