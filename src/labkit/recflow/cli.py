@@ -154,54 +154,47 @@ def coarse_table(rows: list[tuple[str, int, dict]]) -> str:
                            "skipped (no positive)"], out)
 
 
-FAMILIES = {"distribution-shift": ["bce", "sampling", "all"], "auxiliary-ranking": ["bce", "aux"]}
-
-
 @app.command("experiment", epilog=SETTINGS)
-def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shift or auxiliary-ranking.")],
-                   data: DataArg,
-                   name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None) -> None:
-    """One experiment family end to end: every strategy x seed trained and evaluated, a table, mean ± sd and a
-    plot of Recall@100 over all logged test candidates."""
-    import statistics
-
+def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shift, auxiliary-ranking or "
+                                                             "retrieval-negatives.")],
+                   data: DataArg, name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None) -> None:
+    """One experiment family end to end: every arm x seed (experiment.seeds, 3) trained and evaluated, the
+    headline metric's mean ± sd and change against the baseline, a table and a plot. Arms default to the
+    family's (distribution-shift: bce, sampling, all on train.task coarse or rank; auxiliary-ranking: bce, aux;
+    retrieval-negatives: random, hard, fsltr); experiment.strategies overrides them."""
     from labkit.core.errors import ConfigError
-    from labkit.core.report import figure, save_figure
     from labkit.core.runs import start_run
+    from labkit.recflow.experiment import FAMILIES, family_report, run_family
+    from labkit.recflow.retrieval import evaluate_retrieval, train_retrieval
     from labkit.recflow.train import evaluate_coarse, train_coarse
 
     if family not in FAMILIES:
         raise ConfigError(f"experiment family {family!r} is not built yet (built: {', '.join(FAMILIES)})")
+    fam = FAMILIES[family]
     cfg = resolve_config(RecflowConfig, config, list(overrides or []), None)
-    cfg.experiment.strategies = cfg.experiment.strategies or FAMILIES[family]
+    arms = list(cfg.experiment.strategies or fam.arms)
+    if fam.task == "retrieval" or cfg.train.task not in ("coarse", "rank") or family == "auxiliary-ranking":
+        cfg.train.task = fam.task
     run = start_run("recflow", name or family, {**_cfg_dict(cfg), "data": str(data)})
     typer.echo(f"run: {run.dir}", err=True)
-    rows = []
-    cfg.train.task = cfg.train.task if cfg.train.task in ("coarse", "rank") else "coarse"
-    for strategy in cfg.experiment.strategies:
-        for seed in range(cfg.experiment.seeds):
-            cfg.train.strategy, cfg.train.seed = strategy, seed
-            s = _settings(cfg)
-            m = evaluate_coarse(data, train_coarse(data, s, run.dir / f"{strategy}-seed{seed}"), users=s.users,
-                                seed=seed)
-            run.append({"key": f"{strategy}-{seed}", "strategy": strategy, "seed": seed, "metrics": m})
-            rows.append((strategy, seed, m))
-            typer.echo(f"{strategy} seed {seed}: R@100 all stages {m['all_stage']['recall'][100]:.4f}", err=True)
-    by = {st: [m["all_stage"]["recall"][100] for s2, _, m in rows if s2 == st] for st in cfg.experiment.strategies}
-    base = cfg.experiment.strategies[0]
-    lines = [f"- {st}: R@100 {statistics.fmean(v):.4f} ± {statistics.stdev(v) if len(v) > 1 else 0:.4f}"
-             + ("" if st == base else f" ({statistics.fmean(v) - statistics.fmean(by[base]):+.4f} vs {base})")
-             for st, v in by.items()]
-    fig, ax = figure()
-    for i, v in enumerate(by.values()):
-        ax.bar(i, statistics.fmean(v), alpha=0.6)
-        ax.scatter([i] * len(v), v, color="k", s=12, zorder=3)
-    ax.set_xticks(range(len(by)), list(by))
-    ax.set_ylabel("Recall@100 over all logged test candidates")
-    png = save_figure(fig, run.dir, "recall_at_100")
-    text = "\n".join([coarse_table(rows), "", "Mean ± sd over seeds:", "", *lines, "", f"![recall]({png})", ""])
-    run.write_metrics({"rows": [{"strategy": a, "seed": b, **m} for a, b, m in rows]})
-    run.write_report(f"# RecFlow: {family} ({cfg.train.task} ranking)\n\n{text}")
+
+    def train_eval(arm: str, seed: int, folder: Path) -> dict:
+        setattr(cfg.train, fam.field, arm)
+        cfg.train.seed = seed
+        s = _settings(cfg)
+        if fam.task == "retrieval":
+            m = evaluate_retrieval(data, train_retrieval(data, s, folder), users=s.users, seed=seed)
+        else:
+            m = evaluate_coarse(data, train_coarse(data, s, folder), users=s.users, seed=seed)
+        run.append({"key": f"{arm}-{seed}", "arm": arm, "seed": seed, "metrics": m})
+        return m
+
+    rows = run_family(arms, cfg.experiment.seeds, train_eval, run.dir, log=lambda t: typer.echo(t, err=True))
+    text = family_report(rows, run.dir)
+    if fam.task != "retrieval":
+        text = coarse_table(rows) + "\n\n" + text
+    run.write_metrics({"rows": [{"arm": a, "seed": b, **m} for a, b, m in rows]})
+    run.write_report(f"# RecFlow: {family} ({cfg.train.task})\n\n{text}")
     typer.echo(text)
 
 

@@ -35,8 +35,9 @@ class TrainConfig:
 
 @dataclass
 class ExperimentConfig:
-    strategies: list[str] | None = option(None, "Strategies compared, the first the baseline (None: the family's - "
-                                          "distribution-shift: bce, sampling, all; auxiliary-ranking: bce, aux)")
+    strategies: list[str] | None = option(None, "Arms compared, the first the baseline (None: the family's - "
+                                          "distribution-shift: bce, sampling, all; auxiliary-ranking: bce, aux; "
+                                          "retrieval-negatives: random, hard, fsltr)")
     seeds: int = option(3, "Training seeds per strategy")
 
 

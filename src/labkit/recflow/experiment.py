@@ -1,0 +1,69 @@
+"""Experiment families end to end: every arm x seed trained on the funnel's days and evaluated on its test day,
+the headline metric's mean ± sd per arm and its change against the first arm, a table and a plot.
+
+- ``distribution-shift`` (coarse or rank): bce, sampling, all;
+- ``auxiliary-ranking`` (coarse, DSSM): bce, aux;
+- ``retrieval-negatives`` (SASRec): random, hard, fsltr - headline: recall of the hidden truth when the folder has
+  one (generated), else Recall@1000.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labkit.core.report import figure, markdown_table, save_figure
+
+
+@dataclass(frozen=True)
+class Family:
+    task: str
+    arms: tuple[str, ...]
+    field: str  # the train setting the arm sets: strategy or negatives
+
+
+FAMILIES = {"distribution-shift": Family("coarse", ("bce", "sampling", "all"), "strategy"),
+            "auxiliary-ranking": Family("coarse", ("bce", "aux"), "strategy"),
+            "retrieval-negatives": Family("retrieval", ("random", "hard", "fsltr"), "negatives")}
+
+
+def headline(m: dict[str, Any]) -> tuple[str, float]:
+    if "all_stage" in m:
+        return "Recall@100 over all logged test candidates", m["all_stage"]["recall"][100]
+    if "truth_recall" in m:
+        return "hidden-truth recall (top-100)", m["truth_recall"]
+    return "Recall@1000 over the exposed corpus", m["recall"][1000]
+
+
+def run_family(arms: list[str], seeds: int, train_eval: Callable[[str, int, Path], dict[str, Any]], folder: Path,
+               log: Callable[[str], None] = print) -> list[tuple[str, int, dict[str, Any]]]:
+    rows = []
+    for arm in arms:
+        for seed in range(seeds):
+            m = train_eval(arm, seed, folder / f"{arm}-seed{seed}")
+            rows.append((arm, seed, m))
+            name, value = headline(m)
+            log(f"{arm} seed {seed}: {name} {value:.4f}")
+    return rows
+
+
+def family_report(rows: list[tuple[str, int, dict[str, Any]]], folder: Path) -> str:
+    arms = list(dict.fromkeys(a for a, _, _ in rows))
+    name = headline(rows[0][2])[0]
+    by = {a: [headline(m)[1] for a2, _, m in rows if a2 == a] for a in arms}
+    base = statistics.fmean(by[arms[0]])
+    table = markdown_table(["arm", "mean", "sd", f"change vs {arms[0]}", "per seed"],
+                           [[a, f"{statistics.fmean(v):.4f}", f"{statistics.stdev(v) if len(v) > 1 else 0:.4f}",
+                             "-" if a == arms[0] else f"{statistics.fmean(v) - base:+.4f}",
+                             ", ".join(f"{x:.4f}" for x in v)] for a, v in by.items()])
+    fig, ax = figure()
+    for i, v in enumerate(by.values()):
+        ax.bar(i, statistics.fmean(v), alpha=0.6)
+        ax.scatter([i] * len(v), v, color="k", s=12, zorder=3)
+    ax.set_xticks(range(len(by)), arms)
+    ax.set_ylabel(name)
+    png = save_figure(fig, folder, "experiment")
+    return "\n".join([f"Headline: {name}.", "", table, "", f"![experiment]({png})", ""])
