@@ -42,3 +42,28 @@ def test_aux_strategy_trains(tmp_path) -> None:
     generate(root, users=60, days=2, videos=600, seed=3)
     m = evaluate_coarse(root, train_coarse(root, TrainSettings(strategy="aux"), tmp_path / "ck"))
     assert 0 <= m["all_stage"]["recall"][100] <= 1
+
+
+def test_request_context_joins_each_behaviours_own_request() -> None:
+    from labkit.recflow.features import add_context, build
+    from labkit.recflow.models import DIN, DINContext
+    from labkit.recflow.schema import COLUMNS
+
+    ubm = {501: {"rank_pos": _stage([40, 41, 42])}, 502: {"rank_pos": _stage(list(range(60, 75)))}}
+    hist_req = np.array([[0] * 47 + [501, 502, 999]])
+    valid = np.array([[False] * 47 + [True, True, True]])
+    t = {c: np.zeros(2, dtype=np.int64) for c in COLUMNS}
+    t["request_id"], t["request_timestamp"], t["duration"] = np.array([5, 5]), np.full(2, 1_705_104_000_000), \
+        np.full(2, 9000)
+    feats = add_context(build(t, {}, np.zeros(2)), hist_req, valid, ubm)
+    assert feats.ctx_mask[0].sum(1)[-3:].tolist() == [3, 10, 0]  # 3 rank_pos, capped at 10, unknown request none
+    assert feats.ctx[0, 47, :3, 0].tolist() == [40, 41, 42] and not feats.ctx_mask[0, :47].any()
+    sizes = {f: 80 for f in ("user_id", "device_id", "age", "gender", "province", "video_id", "author_id",
+                             "category_level_one", "category_level_two", "upload_type")}
+    torch.manual_seed(0)
+    din, ctx_model = DIN(sizes), DINContext(sizes)
+    ctx_model.load_state_dict(din.state_dict())
+    b = feats.batch(torch.arange(2))
+    b["ctx_mask"] = torch.zeros_like(b["ctx_mask"])  # no context: exactly DIN
+    with torch.no_grad():
+        assert torch.allclose(din(b), ctx_model(b))

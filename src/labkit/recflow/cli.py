@@ -16,9 +16,9 @@ app = typer.Typer(help="RecFlow (Liu et al., ICLR 2025, arXiv:2410.20868): indus
                   "cascade stage kept and dropped per request). Built so far: `generate` (a synthetic funnel in the "
                   "official layout with a hidden truth), `validate` (any folder, generated or downloaded), `train` "
                   "(DSSM or DIN for coarse ranking and ranking with the distribution-shift strategies, DSSM with the "
-                  "auxiliary ranking loss; SASRec "
-                  "retrieval with random or hard negatives) and `experiment` (distribution-shift, "
-                  "auxiliary-ranking); FS-LTR and request-context modelling are not built yet.",
+                  "auxiliary ranking loss, DIN with request-context behaviours; SASRec retrieval with random, hard "
+                  "or FS-LTR negatives) and `experiment` (distribution-shift, auxiliary-ranking, request-context, "
+                  "retrieval-negatives).",
                   no_args_is_help=True)
 SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
     f"{key} = {default!r}: {text}" for key, default, text in describe(RecflowConfig))
@@ -155,13 +155,14 @@ def coarse_table(rows: list[tuple[str, int, dict]]) -> str:
 
 
 @app.command("experiment", epilog=SETTINGS)
-def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shift, auxiliary-ranking or "
-                                                             "retrieval-negatives.")],
+def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shift, auxiliary-ranking, "
+                                                             "request-context or retrieval-negatives.")],
                    data: DataArg, name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None) -> None:
     """One experiment family end to end: every arm x seed (experiment.seeds, 3) trained and evaluated, the
     headline metric's mean ± sd and change against the baseline, a table and a plot. Arms default to the
     family's (distribution-shift: bce, sampling, all on train.task coarse or rank; auxiliary-ranking: bce, aux;
-    retrieval-negatives: random, hard, fsltr); experiment.strategies overrides them."""
+    request-context: bce, context with DIN; retrieval-negatives: random, hard, fsltr); experiment.strategies
+    overrides them."""
     from labkit.core.errors import ConfigError
     from labkit.core.runs import start_run
     from labkit.recflow.experiment import FAMILIES, family_report, run_family
@@ -173,8 +174,8 @@ def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shif
     fam = FAMILIES[family]
     cfg = resolve_config(RecflowConfig, config, list(overrides or []), None)
     arms = list(cfg.experiment.strategies or fam.arms)
-    if fam.task == "retrieval" or cfg.train.task not in ("coarse", "rank") or family == "auxiliary-ranking":
-        cfg.train.task = fam.task
+    if family != "distribution-shift" or cfg.train.task not in ("coarse", "rank"):
+        cfg.train.task = fam.task  # distribution-shift runs on coarse (default) or rank; the others have one task
     run = start_run("recflow", name or family, {**_cfg_dict(cfg), "data": str(data)})
     typer.echo(f"run: {run.dir}", err=True)
 

@@ -3,6 +3,7 @@ the headline metric's mean ± sd per arm and its change against the first arm, a
 
 - ``distribution-shift`` (coarse or rank): bce, sampling, all;
 - ``auxiliary-ranking`` (coarse, DSSM): bce, aux;
+- ``request-context`` (rank, DIN): bce, context;
 - ``retrieval-negatives`` (SASRec): random, hard, fsltr - headline: recall of the hidden truth when the folder has
   one (generated), else Recall@1000.
 """
@@ -27,7 +28,8 @@ class Family:
 
 FAMILIES = {"distribution-shift": Family("coarse", ("bce", "sampling", "all"), "strategy"),
             "auxiliary-ranking": Family("coarse", ("bce", "aux"), "strategy"),
-            "retrieval-negatives": Family("retrieval", ("random", "hard", "fsltr"), "negatives")}
+            "retrieval-negatives": Family("retrieval", ("random", "hard", "fsltr"), "negatives"),
+            "request-context": Family("rank", ("bce", "context"), "strategy")}
 
 
 def headline(m: dict[str, Any]) -> tuple[str, float]:

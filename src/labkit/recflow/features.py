@@ -49,14 +49,40 @@ class Batchable:
     hist: torch.Tensor  # (R, 50, 5)
     hist_mask: torch.Tensor  # (R, 50) bool
     request_id: np.ndarray  # (N,)
+    ctx: torch.Tensor | None = None  # (R, 50, 10, 5): rank_pos items of each behaviour's own request
+    ctx_mask: torch.Tensor | None = None  # (R, 50, 10) bool
 
     def __len__(self) -> int:
         return len(self.label)
 
     def batch(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
         r = self.request_row[idx]
-        return {"user": self.user[idx], "item": self.item[idx], "label": self.label[idx], "hist": self.hist[r],
-                "hist_mask": self.hist_mask[r]}
+        out = {"user": self.user[idx], "item": self.item[idx], "label": self.label[idx], "hist": self.hist[r],
+               "hist_mask": self.hist_mask[r]}
+        if self.ctx is not None and self.ctx_mask is not None:
+            out["ctx"], out["ctx_mask"] = self.ctx[r], self.ctx_mask[r]
+        return out
+
+
+CTX_ITEMS = 10  # paper: up to 10 rank_pos videos of each behaviour's original request
+CTX_COLS = [0, 1, 3, 6, 4]  # stage array columns of video, author, category two, category one, upload type
+
+
+def add_context(feats: Batchable, hist_requests: np.ndarray, hist_valid: np.ndarray,
+                ubm: dict[int, dict[str, np.ndarray]]) -> Batchable:
+    """Attach, to every valid behaviour, up to 10 rank_pos videos of the request it came from (``ubm``: the
+    day's ``ubm_seq_request_id_dict``, IDs shifted); behaviours whose request is unknown get none."""
+    r, n = hist_requests.shape
+    ctx = np.zeros((r, n, CTX_ITEMS, len(CTX_COLS)), dtype=np.int64)
+    mask = np.zeros((r, n, CTX_ITEMS), dtype=bool)
+    for i, j in zip(*np.nonzero(hist_valid), strict=True):
+        arr = ubm.get(int(hist_requests[i, j]), {}).get("rank_pos")
+        if arr is not None and len(arr):
+            arr = arr[:CTX_ITEMS, CTX_COLS]
+            ctx[i, j, :len(arr)] = arr
+            mask[i, j, :len(arr)] = True
+    feats.ctx, feats.ctx_mask = torch.as_tensor(ctx), torch.as_tensor(mask)
+    return feats
 
 
 def build(t: Table, histories: dict[int, np.ndarray], label: np.ndarray) -> Batchable:

@@ -117,10 +117,27 @@ class DIN(nn.Module):
         self.d = d
 
     def forward(self, b: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.head(b, self.items.history(b["hist"], b["hist_mask"]))
+
+    def head(self, b: dict[str, torch.Tensor], hist: torch.Tensor) -> torch.Tensor:
+        """Target attention over behaviour representations ``hist`` (B, 50, 5 d), then the top MLP."""
         target = self.items(b["item"])  # (B, 7 d); its first 5 d are the ID fields the history also has
-        hist = self.items.history(b["hist"], b["hist_mask"])  # (B, 50, 5 d)
         q = target[:, :5 * self.d].unsqueeze(1).expand_as(hist)
         w = self.attention(torch.cat([q, hist], -1)).squeeze(-1).masked_fill(~b["hist_mask"], float("-inf"))
         w = torch.nan_to_num(torch.softmax(w, -1))  # an empty history attends to nothing (all -inf -> 0)
         pooled = (w.unsqueeze(-1) * hist).sum(1)
         return self.top(torch.cat([self.users(b["user"]), target, pooled], -1)).squeeze(-1)
+
+
+class DINContext(DIN):
+    """Request-context behaviour modelling (the paper's family 4): every behaviour first attends over the rank_pos
+    videos of the request it came from (scaled dot product, masked; none -> nothing added), and its
+    representation becomes behaviour + context before DIN's target attention."""
+
+    def forward(self, b: dict[str, torch.Tensor]) -> torch.Tensor:
+        hist = self.items.history(b["hist"], b["hist_mask"])  # (B, 50, 5 d)
+        ctx = torch.cat([e(b["ctx"][..., i]) for i, e in enumerate(self.items.ids)], -1)  # (B, 50, 10, 5 d)
+        w = (ctx @ hist.unsqueeze(-1)).squeeze(-1) / (hist.shape[-1] ** 0.5)
+        w = torch.nan_to_num(torch.softmax(w.masked_fill(~b["ctx_mask"], float("-inf")), -1))
+        hist = hist + (w.unsqueeze(-1) * ctx).sum(-2) * b["hist_mask"].unsqueeze(-1)
+        return self.head(b, hist)

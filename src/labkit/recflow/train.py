@@ -5,7 +5,8 @@ Coarse ranking (DSSM; Adam lr 1e-2, batch 1,024, BCE with effective_view as the 
 distribution-shift strategies: ``bce`` trains on exposures only; ``sampling`` adds one random ``rank_neg`` per
 request (not shown; label 0); ``all`` adds every such ``rank_neg``; and the auxiliary ranking strategy ``aux``:
 BCE on exposures plus 0.1 x BPR of each positive against up to 10 items of each later stage of its request
-(``auxiliary``).
+(``auxiliary``); and request-context behaviour modelling ``context`` (DIN only: the exposure rows of ``bce``,
+each behaviour enriched with the rank_pos videos of its own request from ``ubm_seq_request_id_dict``).
 
 After each day the model, the optimiser and the next day's index are saved (``checkpoint.pt``, written through a
 temporary file and a rename): a killed run resumes at the first unfinished day.
@@ -25,11 +26,11 @@ from labkit.core.errors import ConfigError
 from labkit.recflow import data
 from labkit.recflow.auxiliary import WEIGHT as AUX_WEIGHT
 from labkit.recflow.auxiliary import aux_candidates, bpr
-from labkit.recflow.features import Batchable, build
+from labkit.recflow.features import Batchable, add_context, build
 from labkit.recflow.metrics import auc_logloss, gauc, ranking
-from labkit.recflow.models import DIN, DSSM
+from labkit.recflow.models import DIN, DSSM, DINContext
 
-STRATEGIES = ("bce", "sampling", "all", "aux")
+STRATEGIES = ("bce", "sampling", "all", "aux", "context")
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,16 @@ def coarse_rows(t: data.Table, strategy: str, rng: np.random.Generator) -> tuple
     return np.concatenate(rows), np.concatenate(labels)
 
 
-def day_features(root: Path, day: str, t: data.Table, rows: np.ndarray, labels: np.ndarray) -> Batchable:
+def day_features(root: Path, day: str, t: data.Table, rows: np.ndarray, labels: np.ndarray, *,
+                 context: bool = False) -> Batchable:
     sub = data.select_rows(t, rows)
-    return build(sub, data.load_histories(root, day, np.unique(sub["request_id"])), labels)
+    hist = data.load_histories(root, day, np.unique(sub["request_id"]))
+    feats = build(sub, hist, labels)
+    if context:
+        raw = np.stack([hist[int(r)] for r in np.unique(sub["request_id"])]) if len(rows) else \
+            np.zeros((0, 50, 10), dtype=np.int64)
+        add_context(feats, raw[:, :, 9], data.history_valid(raw), data.load_stage_dict(root, day, "ubm"))
+    return feats
 
 
 def predict(model: torch.nn.Module, feats: Batchable, batch: int = 8192) -> np.ndarray:
@@ -114,7 +122,11 @@ def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] 
         raise ConfigError(f"model must be dssm or din for ranking stages (got {s.model!r})")
     if s.model == "din" and s.strategy == "aux":
         raise ConfigError("the auxiliary loss is built for DSSM only (DIN needs the paper's extra two-tower head)")
-    model = DSSM(data.id_counts(root), s.dim) if s.model == "dssm" else DIN(data.id_counts(root), s.dim)
+    if s.model == "dssm" and s.strategy == "context":
+        raise ConfigError("request-context modelling needs a sequence model: use --model din")
+    sizes = data.id_counts(root)
+    model = DSSM(sizes, s.dim) if s.model == "dssm" else DINContext(sizes, s.dim) if s.strategy == "context" else \
+        DIN(sizes, s.dim)
     opt = torch.optim.Adam(model.parameters(), lr=s.lr)
     ckpt, start = resume(folder, model, opt)
     loss_fn = torch.nn.BCEWithLogitsLoss()
@@ -123,7 +135,7 @@ def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] 
         rng = np.random.default_rng([s.seed, i])
         (_, t), = data.iter_days(root, days=[day], users=s.users, seed=s.seed)
         rows, labels = coarse_rows(t, s.strategy, rng)
-        feats = day_features(root, day, t, rows, labels)
+        feats = day_features(root, day, t, rows, labels, context=s.strategy == "context")
         if s.strategy == "aux":
             aux_items, aux_valid = aux_candidates(data.load_stage_dict(root, day), t["request_id"][rows],
                                                   t["video_id"][rows], t["request_timestamp"][rows], labels == 1, rng)
@@ -155,7 +167,7 @@ def evaluate_coarse(root: Path, model: torch.nn.Module, *, users: float = 1.0, s
     test_day = data.day_names(root)[-1]
     (_, t), = data.iter_days(root, days=[test_day], users=users, seed=seed)
     label = (t["realshow"] * t["effective_view"]).astype(np.int64)
-    feats = day_features(root, test_day, t, np.arange(len(label)), label)
+    feats = day_features(root, test_day, t, np.arange(len(label)), label, context=isinstance(model, DINContext))
     score = predict(model, feats)
     shown = t["realshow"] == 1
     out: dict[str, Any] = {"test_day": test_day, **auc_logloss(label[shown], 1 / (1 + np.exp(-score[shown]))),
