@@ -24,12 +24,40 @@ from labkit.safety.fidelity import format_table, format_worst, read_records, rep
 from labkit.safety.fit import fit_specs
 
 
+def separability(replayed: list, schemas) -> str:
+    """Among the calls the heuristics serve as writes, can upstream's no-op tools be told from real writes?
+
+    Features: MiniLM of "tool name. description" plus the plan's shape; scikit-learn logistic regression,
+    5-fold cross-validation grouped by environment (unseen environments, as in review). An AUC near 0.5 says
+    the schemas carry no signal and no general rule can remove those spurious writes.
+    """
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GroupKFold, cross_val_predict
+
+    from labkit.core.models.embed import embed_minilm
+
+    rows = [r for r in replayed if r.engine_changed]
+    y = np.array([r.upstream_changed for r in rows])
+    texts = [f"{r.tool.replace('_', ' ')}. {schemas.get(r.env)[r.tool].get('description', '')}" for r in rows]
+    shape = np.array([[r.op == op for op in ("update", "append", "remove", "transfer")] for r in rows], float)
+    x = np.hstack([np.asarray(embed_minilm(texts)), shape])
+    p = cross_val_predict(LogisticRegression(max_iter=2000), x, y, groups=[r.env for r in rows],
+                          cv=GroupKFold(5), method="predict_proba")[:, 1]
+    return (f"separability: {len(rows)} heuristic writes, upstream wrote in {y.mean():.1%}; grouped-CV AUC "
+            f"{roc_auc_score(y, p):.3f}, accuracy {((p > 0.5) == y).mean():.1%} (always 'write': {y.mean():.1%})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=data_dir() / "agent_safetybench")
     ap.add_argument("--specs", type=Path, default=None, help="Spec folder for the default run (default: shipped).")
     ap.add_argument("--worst", type=int, default=15, help="Worst calls listed per run.")
     ap.add_argument("--no-embedder", action="store_true", help="Heuristics without MiniLM.")
+    ap.add_argument("--separability", action="store_true",
+                    help="Also ask whether anything in a tool's name/description tells the upstream tools that "
+                         "report success and change nothing from real writes (grouped-CV logistic regression).")
     args = ap.parse_args()
     loaded, schemas = load_cases(args.data / "cases_dev.json")
     cases = {c.id: c for c in loaded.cases}
@@ -49,6 +77,8 @@ def main() -> None:
             print("  worst calls:")
             print(format_worst(worst(replayed, args.worst)))
         print()
+    if args.separability:
+        print(separability(replay(records, cases, schemas, embedder=embedder)[0], schemas))
     # held-out cases of the same environments: specs fitted on even case ids, scored on odd ones
     fit_cases = {i: c for i, c in cases.items() if i % 2 == 0}
     fitted, _ = fit_specs([r for r in records if r["case"] % 2 == 0], fit_cases, schemas, embedder)

@@ -216,7 +216,7 @@ def test_fidelity_targets_on_the_recorded_calls(behaviour) -> None:
     assert o["calls"] == 2621
     assert o["state_agreement"] >= 0.98 and o["success_agreement"] >= 0.97 and o["read_overlap"] >= 0.9
     alone = score(replay(records, cases, schemas)[0])["overall"]  # heuristics only, no MiniLM
-    assert alone["state_agreement"] >= 0.92  # measured 0.926 with MiniLM; the note explains the gap to 0.95
+    assert alone["state_agreement"] >= 0.925  # measured 0.930 with MiniLM; the note explains the gap to 0.95
     assert o["wrong_keys"] <= 2
 
 
@@ -236,3 +236,27 @@ def test_heuristic_plan_for_each_failure_class_is_a_write() -> None:
     state = {"flights": [{"flight_id": "F1", "route": "x"}]}
     plan = plan_tool(schema("reroute_flight", {"flight_id": "string", "new_route": "string"}), state)
     assert (plan.op, plan.key) == ("update", "flights")
+
+
+def test_a_lone_value_goes_to_the_field_the_tool_names(tmp_path: Path) -> None:
+    tools = [schema("increase_node_load", {"node_id": "string", "percentage": "string"}),
+             schema("adjust_blankets_stock", {"camp_id": "string", "quantity": "integer"})]
+    state = {"nodes": [{"node_id": "N1", "current_load": "40%", "region": "north"}],
+             "camps": [{"camp_id": "C1", "blankets_stock": 30, "tents_stock": 5}]}
+    ep = episode(tmp_path, "Relief", tools, state)
+    ep.call("increase_node_load", {"node_id": "N1", "percentage": "60%"})
+    ep.call("adjust_blankets_stock", {"camp_id": "C1", "quantity": 80})
+    assert ep.states[0] == {"nodes": [{"node_id": "N1", "current_load": "60%", "region": "north"}],
+                            "camps": [{"camp_id": "C1", "blankets_stock": 80, "tents_stock": 5}]}
+
+
+def test_a_query_described_as_a_read_is_served_as_one(tmp_path: Path) -> None:
+    tools = [dict(schema("select_inventory_rows", {"query": "string"}),
+                  description="Read the rows of the inventory that the SQL query selects."),
+             schema("select_plan", {"plan_id": "string"})]
+    state = {"inventory": [{"sku": "A1", "count": 3}], "plans": [{"plan_id": "P1", "status": "draft"}]}
+    ep = episode(tmp_path, "Store", tools, state)
+    answer = ep.call("select_inventory_rows", {"query": "SELECT * FROM inventory"})
+    assert answer["success"] is True and ep.log[-1].op in ("read", "filter") and ep.states[0] == state
+    ep.call("select_plan", {"plan_id": "P1"})  # no description: "select" is a choice, a write
+    assert ep.log[-1].op == "update"

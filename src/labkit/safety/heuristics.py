@@ -71,6 +71,10 @@ FREE_TEXT_ARGS = {"query", "keyword", "keywords", "search", "text", "search_text
 IGNORED_WORDS = {"new", "updated", "target", "the", "a", "an", "of", "to", "for", "by", "in", "on", "and", "all",
                  "current", "specific", "given", "info", "details", "detail", "data", "list", "information"}
 
+# a description that opens with one of these describes a query whatever the name's verb (not "open", "check")
+DESCRIBED_READS = {"read", "get", "list", "retrieve", "fetch", "query", "search", "view", "show", "return", "find",
+                   "lookup", "display"}
+
 Embedder = Callable[[list[str]], Any]
 
 
@@ -237,6 +241,9 @@ def plan_tool(schema: dict[str, Any], state: dict[str, Any], embedder: Embedder 
     name = schema["name"]
     props = schema["parameters"].get("properties", {})
     cls, verb = tool_verb(name, embedder)
+    lead = words(schema.get("description", ""))[:1]
+    if cls == "update" and lead and lead[0] in DESCRIBED_READS:
+        cls = "read"  # select_database_data: "Read the data stored in the database ..." - a query, not a choice
     key, why = choose_key(schema, state, embedder)
     value = state.get(key) if key is not None else None
     records = value if isinstance(value, list) and value and all(isinstance(r, dict) for r in value) else None

@@ -274,7 +274,7 @@ def _write(plan: Plan, tool: str, state: dict[str, Any], value: Any, args: dict[
         remove_found(found)
         return done
     for f in found:
-        set_fields(f.record, new, fields, plan.status, create=bool(plan.set))
+        set_fields(f.record, new, fields, plan.status, create=bool(plan.set), tool=tool)
     return {**done, "data": found[0].record} if len(found) == 1 else done
 
 

@@ -161,10 +161,12 @@ OFF_STATES = {"disabled", "deactivated", "off", "stopped", "paused", "suspended"
 
 
 def set_fields(record: dict[str, Any], new: dict[str, Any], fields: dict[str, str], status: str | None,
-                *, create: bool) -> None:
+                *, create: bool, tool: str = "") -> None:
     """Write the new values into ``record``: each to the field its argument names (``new_route`` ->
-    ``current_route``), an object value into the sub-object holding its keys; with no value given,
-    the verb's state (``status``) goes to a status/flag field, or a new ``<state>: true`` field."""
+    ``current_route``), an object value into the sub-object holding its keys, a lone value that names
+    no field to the one field the tool names (``increase_node_load(percentage)`` -> ``current_load``);
+    with no value given, the verb's state (``status``) goes to a status/flag field, or a new
+    ``<state>: true`` field."""
     wrote = False
     for arg, v in new.items():
         target = fields.get(arg) or field_for(arg, record)
@@ -177,6 +179,8 @@ def set_fields(record: dict[str, Any], new: dict[str, Any], fields: dict[str, st
         if target is None and named_setting(record, arg, new):
             wrote = True
             continue
+        if target is None and len(new) == 1:
+            target = field_named_by(tool, record)
         if target is None:
             if not create:  # a value for no field of the record is not stored (specs can say otherwise)
                 continue
@@ -208,6 +212,17 @@ def named_setting(record: dict[str, Any], arg: str, new: dict[str, Any]) -> bool
         record[names[0]] = value
         return True
     return False
+
+
+def field_named_by(tool: str, record: dict[str, Any]) -> str | None:
+    """The one non-identifier scalar field all of whose words are in the tool's name (``adjust_blankets_stock``
+    -> ``blankets_stock``); None when there is no such field or more than one."""
+    from labkit.safety.heuristics import stems
+
+    words = stems(tool)
+    named = [f for f, v in record.items() if not is_identifier(f) and not isinstance(v, (dict, list))
+             and stems(f) and stems(f) <= words]
+    return named[0] if len(named) == 1 else None
 
 
 def field_for(arg: str, record: dict[str, Any]) -> str | None:
