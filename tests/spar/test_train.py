@@ -112,3 +112,38 @@ def test_one_iteration_end_to_end_and_resume(tmp_path, monkeypatch, capsys) -> N
         assert trees[p["prompt"]]["success"]
     assert main_with_errors(app, ["spar", "iterate", "--resume", str(run)]) == 0
     assert len((run / "results.jsonl").read_text().splitlines()) == len(lines)  # nothing recomputed
+
+
+RFT_ROWS = [
+    {"messages": [{"role": "user", "content": f"Rewrite so that it has no commas: {s}"},
+                  {"role": "assistant", "content": s.replace(",", "")}], "kind": "refinement", "prompt": str(i)}
+    for i, s in enumerate(["Red, green, blue.", "Cats, dogs, birds.", "One, two, three.", "Rain, snow, hail."])
+]
+
+
+def test_refiner_training_is_decided_per_iteration(tmp_path) -> None:
+    from labkit.spar.config import SparConfig
+    from labkit.spar.iterate import refiner_step
+
+    cfg = SparConfig()
+    cfg.iterate.iterations = 2
+    assert refiner_step(cfg, None, RFT_ROWS, tmp_path, 1) == (None, None)  # auto: the last iteration's R is unused
+    cfg.rft.train = "never"
+    assert refiner_step(cfg, None, RFT_ROWS, tmp_path, 0) == (None, None)
+    cfg.rft.train = "auto"
+    assert refiner_step(cfg, None, [], tmp_path, 0) == (None, {"note": "no RFT rows: refiner unchanged"})
+    cfg.refiner = "openai:some-8b@http://localhost:8000/v1"
+    spec, why = refiner_step(cfg, None, RFT_ROWS, tmp_path, 0)
+    assert spec is None and why["note"].startswith("refiner not trained")
+
+
+@pytest.mark.slow
+def test_refiner_rft_lowers_the_completion_loss_and_merges(tmp_path) -> None:
+    pytest.importorskip("trl")
+    from labkit.spar.train import RftSettings, as_completion_rows, merged_folder, rft_train
+
+    assert as_completion_rows(RFT_ROWS[:1])[0]["completion"] == [RFT_ROWS[0]["messages"][1]]
+    out = rft_train("smollm2", RFT_ROWS, tmp_path / "adapter", RftSettings(lr=2e-4, epochs=3, batch=4))
+    assert out["rows"] == 4 and out["loss_after"] < out["loss_before"]
+    merged = merged_folder(tmp_path / "adapter", Path(out["base"]), tmp_path / "refiner")
+    assert (merged / "config.json").exists()

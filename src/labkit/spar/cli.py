@@ -273,8 +273,17 @@ def iterate_report(summaries: list[dict[str, Any]]) -> str:
                      f"{s['pairs']} {s['pair_source']} pairs (similarity {s['pair_similarity']:.2f}); DPO loss "
                      f"{tr['before']['loss']:.3f} -> {tr['after']['loss']:.3f}, margin {tr['before']['margin']:.3f} "
                      f"-> {tr['after']['margin']:.3f} ({tr['seconds']:.0f} s); refiner RFT rows "
-                     f"{s.get('rft_rows') or 'none'}")
+                     f"{s.get('rft_rows') or 'none'}" + _refiner_line(s.get("refiner_train")))
     return "\n".join(lines) + "\n"
+
+
+def _refiner_line(rec: dict | None) -> str:
+    if not rec:
+        return " (refiner not trained: no later iteration uses it)"
+    if "note" in rec:
+        return f" ({rec['note']})"
+    return (f"; refiner RFT on {rec['rows']} rows, completion loss {rec['loss_before']:.3f} -> "
+            f"{rec['loss_after']:.3f} ({rec['seconds']:.0f} s)")
 
 
 def demo(folder: Path) -> str:

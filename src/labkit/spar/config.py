@@ -59,6 +59,17 @@ class DpoConfig:
 
 
 @dataclass
+class RftConfig:
+    train: Literal["auto", "always", "never"] = option(
+        "auto", "Train the refiner on its RFT data (R_{t+1} from R_t, paper: every iteration): auto = when another "
+        "iteration follows (the only one that uses R_{t+1}), always, or never")
+    lr: float = option(5e-5, "Learning rate (paper 2e-6 for 8B full fine-tuning; LoRA on small models needs more)")
+    epochs: int = option(5, "Epochs over the rows (paper 5)")
+    batch: int = option(8, "Rows per step (paper: 2 x 4 accumulation x 8 GPUs)")
+    lora_rank: int = option(16, "LoRA rank on q/k/v/o; 0 = full fine-tuning (paper: full)")
+
+
+@dataclass
 class IterateConfig:
     prompts: int = option(40, "Generated training prompts with verifiable constraints (paper: 10,000 per iteration "
                           "from a 43K pool)")
@@ -88,5 +99,6 @@ class SparConfig:
     search: SearchConfig = field(default_factory=SearchConfig)
     iterate: IterateConfig = field(default_factory=IterateConfig)
     dpo: DpoConfig = field(default_factory=DpoConfig)
+    rft: RftConfig = field(default_factory=RftConfig)
     actor: str = option("smollm2", "Actor spec: sampled through any backend, trained when local (smollm2, hf:<dir>)")
     refiner: str = option("smollm2", "Refiner spec that writes refinements (usually the judge's model)")

@@ -7,6 +7,8 @@
 4. pairs: TRL-ready DPO pairs (``pairs.jsonl`` in the iteration's folder) with their string similarity, and the
    refiner's RFT data with the paper's caps (``rft.jsonl``, TRL SFT rows; see ``rft``);
 5. train: TRL DPO (beta 0.1 + SFT term 0.1) on the actor, LoRA merged into a model folder for the next step;
+   the refiner is fine-tuned on its RFT rows (TRL SFT) when another iteration will use it (``rft.train``), and
+   R_{t+1} refines and judges in iteration t+1 (the judge follows the refiner when they were the same model);
 6. evaluate: greedy answers of M_t and M_{t+1} on held-out generated prompts (pass rate by code) and on IFEval
    (strict and loose).
 
@@ -16,6 +18,7 @@ it stopped; each record is keyed by iteration, step and prompt.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import random
@@ -24,6 +27,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from labkit.core.errors import ConfigError
 from labkit.core.models import Sampling, load_model
 from labkit.core.models.batching import for_concurrent_callers
 from labkit.core.runs import Run, run_items
@@ -34,7 +38,7 @@ from labkit.spar.method import check_constraints, model_judge, model_refiner, pr
 from labkit.spar.pairs import independent_pair, refinement_pair
 from labkit.spar.prompts import programmatic_prompts
 from labkit.spar.rft import rft_rows
-from labkit.spar.train import DpoSettings, dpo_train, merged_folder
+from labkit.spar.train import DpoSettings, RftSettings, dpo_train, merged_folder, model_path, rft_train
 from labkit.spar.tree import search
 
 
@@ -122,6 +126,32 @@ def evaluate(cfg: SparConfig, run: Run, spec: str, tag: str, held_out: list[Ifev
             "failed_answers": len(both) - len(done)}
 
 
+def refiner_step(cfg: SparConfig, run: Run, rows: list[dict[str, Any]], folder: Path, t: int
+                 ) -> tuple[str | None, dict[str, Any] | None]:
+    """R_{t+1} from R_t on the RFT rows (resumable step ``it<t>-rft``): the new refiner spec and the training
+    record, or (None, why not) when it is not trained."""
+    r, last = cfg.rft, t == cfg.iterate.iterations - 1
+    if r.train == "never" or (r.train == "auto" and last):
+        return None, None
+    if not rows:
+        return None, {"note": "no RFT rows: refiner unchanged"}
+    try:
+        model_path(cfg.refiner)
+    except ConfigError as exc:  # an endpoint refiner: trained with the GPU recipe, not here
+        if r.train == "always":
+            raise
+        return None, {"note": f"refiner not trained: {exc}"}
+    settings = RftSettings(lr=r.lr, epochs=r.epochs, batch=r.batch, lora_rank=r.lora_rank, seed=cfg.iterate.seed + t)
+    done = _ok(run_items(run, [(f"it{t}-rft", rows)], functools.partial(
+        rft_train, cfg.refiner, out=folder / "refiner_adapter", s=settings), workers=1,
+        desc=f"iteration {t}: refiner RFT"))
+    if f"it{t}-rft" not in done:
+        raise RuntimeError(f"iteration {t}: refiner training failed (see {run.dir / 'results.jsonl'})")
+    rec = done[f"it{t}-rft"]
+    merged = merged_folder(folder / "refiner_adapter", Path(rec["base"]), folder / "refiner")
+    return f"hf:{merged}", {k: rec[k] for k in ("rows", "loss_before", "loss_after", "seconds")}
+
+
 def iterate(cfg: SparConfig, run: Run, ifeval: list[IfevalItem]) -> list[dict[str, Any]]:
     """``cfg.iterate.iterations`` chained iterations; returns one summary per iteration."""
     it = cfg.iterate
@@ -142,9 +172,13 @@ def iterate(cfg: SparConfig, run: Run, ifeval: list[IfevalItem]) -> list[dict[st
         rft = rft_rows(trees, list(samples.values()), cfg.search.format)  # the refiner's RFT data (TRL SFT rows)
         (folder / "rft.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rft))
         rft_counts = dict(Counter(r["kind"] for r in rft))
+        new_refiner, refiner_train = refiner_step(cfg, run, rft, folder, t)
+        if new_refiner is not None:  # R_{t+1} refines (and judges, when it was the judge) from the next iteration
+            judge = dataclasses.replace(cfg.judge, model=new_refiner) if cfg.judge.model == cfg.refiner else cfg.judge
+            cfg = dataclasses.replace(cfg, refiner=new_refiner, judge=judge)
         if not pairs:  # nothing to learn from: said in the summary, the actor stays as it is
             summaries.append({"iteration": t, "prompts": len(items), "pairs": 0, "pair_source": it.pairs,
-                              "rft_rows": rft_counts,
+                              "rft_rows": rft_counts, "refiner_train": refiner_train,
                               "note": "no pairs (no failing prompt, or no refinement passed): actor unchanged",
                               "before": before, "after": before})
             continue
@@ -165,6 +199,7 @@ def iterate(cfg: SparConfig, run: Run, ifeval: list[IfevalItem]) -> list[dict[st
                           "prompts_with_failure": sum(not all(s["passed"]) for s in samples.values()),
                           "sampling_failed": len(items) - len(samples),
                           "pairs": len(pairs), "pair_source": it.pairs, "rft_rows": rft_counts,
+                          "refiner_train": refiner_train, "next_refiner": cfg.refiner,
                           "pair_similarity": sum(p["similarity"] for p in pairs) / len(pairs) if pairs else None,
                           "train": {k: train[k] for k in ("before", "after", "seconds", "lora_rank")},
                           "before": before, "after": after})

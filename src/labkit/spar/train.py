@@ -3,7 +3,8 @@
 LoRA (default; peft) or full fine-tuning, on the converted embedded SmolLM2 or any local HF model. The pairs
 are TRL's conversational preference format: ``{"prompt": [user turn], "chosen": [assistant turn], "rejected":
 [assistant turn]}``. ``pair_metrics`` measures the DPO loss and the chosen-vs-rejected reward margin on given
-pairs (before training both are at their reference values: loss log 2 + SFT term, margin 0)."""
+pairs (before training both are at their reference values: loss log 2 + SFT term, margin 0). The refiner's
+RFT (``rft_train``) is TRL's SFT on the RFT rows as prompt-completion pairs (loss on the refiner's answer)."""
 
 from __future__ import annotations
 
@@ -47,22 +48,35 @@ def as_trl(pairs: list[dict[str, str]]) -> list[dict[str, Any]]:
              "rejected": [{"role": "assistant", "content": p["rejected"]}]} for p in pairs]
 
 
-def _trainer(folder: Path, pairs: list[dict[str, str]], s: DpoSettings, out: Path) -> Any:
+def _model(folder: Path, lora_rank: int, seed: int) -> tuple[Any, Any, Any]:
+    """Tokenizer, float32 model and the LoRA config (None: full fine-tuning) for a local model folder."""
     torch = require("torch", "hf")
     transformers = require("transformers", "hf")
-    datasets = require("datasets", "rlhf")
-    trl = require("trl", "rlhf")
-    datasets.disable_progress_bars()  # TRL tokenises the pairs; its bars are noise here
-    torch.manual_seed(s.seed)
+    torch.manual_seed(seed)
     tok = transformers.AutoTokenizer.from_pretrained(str(folder))
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     model = transformers.AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)
     peft_config = None
-    if s.lora_rank:
+    if lora_rank:
         peft = require("peft", "train")
-        peft_config = peft.LoraConfig(r=s.lora_rank, lora_alpha=2 * s.lora_rank, lora_dropout=0.0,
+        peft_config = peft.LoraConfig(r=lora_rank, lora_alpha=2 * lora_rank, lora_dropout=0.0,
                                       target_modules=["q_proj", "k_proj", "v_proj", "o_proj"], task_type="CAUSAL_LM")
+    return tok, model, peft_config
+
+
+def _quiet(trainer: Any) -> Any:
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+    return trainer
+
+
+def _trainer(folder: Path, pairs: list[dict[str, str]], s: DpoSettings, out: Path) -> Any:
+    datasets = require("datasets", "rlhf")
+    trl = require("trl", "rlhf")
+    datasets.disable_progress_bars()  # TRL tokenises the pairs; its bars are noise here
+    tok, model, peft_config = _model(folder, s.lora_rank, s.seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         logging.getLogger("transformers").setLevel(logging.ERROR)
@@ -74,10 +88,7 @@ def _trainer(folder: Path, pairs: list[dict[str, str]], s: DpoSettings, out: Pat
         data = datasets.Dataset.from_list(as_trl(pairs))
         trainer = trl.DPOTrainer(model=model, args=args, train_dataset=data, eval_dataset=data,
                                  processing_class=tok, peft_config=peft_config)
-    from transformers.trainer_callback import PrinterCallback
-
-    trainer.remove_callback(PrinterCallback)
-    return trainer
+    return _quiet(trainer)
 
 
 def pair_metrics(trainer: Any, pairs: list[dict[str, str]]) -> dict[str, float]:
@@ -109,6 +120,65 @@ def dpo_train(spec: str, pairs: list[dict[str, str]], out: Path, s: DpoSettings 
     shutil.rmtree(out.with_name(out.name + ".work"), ignore_errors=True)
     return {"pairs": len(pairs), "before": before, "after": after, "seconds": float(result.metrics["train_runtime"]),
             "lora_rank": s.lora_rank, "base": str(model_path(spec)), "greedy_after": greedy}
+
+
+@dataclass(frozen=True)
+class RftSettings:
+    """The refiner's rejection-sampling fine-tuning (paper: LLaMA-Factory SFT, full, lr 2e-6, 5 epochs,
+    constant schedule after 10% warm-up, batch 2 x 4 accumulation x 8 GPUs)."""
+
+    lr: float = 2e-6
+    epochs: int = 5
+    batch: int = 8
+    lora_rank: int = 16  # 0 = full fine-tuning (paper: full)
+    max_length: int = 2048
+    seed: int = 0
+
+
+def as_completion_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """RFT ``{"messages"}`` rows -> TRL's conversational prompt-completion rows, so the loss covers the refiner's
+    answer only (the judge/refine instructions are the prompt)."""
+    return [{"prompt": r["messages"][:-1], "completion": r["messages"][-1:]} for r in rows]
+
+
+def _sft_trainer(folder: Path, rows: list[dict[str, Any]], s: RftSettings, out: Path) -> Any:
+    datasets = require("datasets", "rlhf")
+    trl = require("trl", "rlhf")
+    datasets.disable_progress_bars()
+    tok, model, peft_config = _model(folder, s.lora_rank, s.seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.getLogger("transformers").setLevel(logging.ERROR)
+        args = trl.SFTConfig(output_dir=str(out), learning_rate=s.lr, num_train_epochs=s.epochs,
+                             per_device_train_batch_size=s.batch, per_device_eval_batch_size=s.batch,
+                             max_length=s.max_length, completion_only_loss=True, seed=s.seed, use_cpu=True,
+                             report_to=[], save_strategy="no", logging_steps=10_000, disable_tqdm=True,
+                             lr_scheduler_type="constant_with_warmup", warmup_steps=0.1)
+        data = datasets.Dataset.from_list(as_completion_rows(rows))
+        trainer = trl.SFTTrainer(model=model, args=args, train_dataset=data, eval_dataset=data,
+                                 processing_class=tok, peft_config=peft_config)
+    return _quiet(trainer)
+
+
+def rft_train(spec: str, rows: list[dict[str, Any]], out: Path, s: RftSettings | None = None) -> dict[str, Any]:
+    """Fine-tune the refiner on its RFT rows (R_{t+1} from R_t); save the adapter or model and tokenizer in
+    ``out``. Returns the completion loss on the rows before and after and the training time."""
+    if not rows:
+        raise ConfigError("no RFT rows to train the refiner on")
+    s = s or RftSettings()
+    trainer = _sft_trainer(model_path(spec), rows, s, out.with_name(out.name + ".work"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before = float(trainer.evaluate()["eval_loss"])
+        result = trainer.train()
+        after = float(trainer.evaluate()["eval_loss"])
+    trainer.save_model(str(out))
+    trainer.processing_class.save_pretrained(str(out))
+    import shutil
+
+    shutil.rmtree(out.with_name(out.name + ".work"), ignore_errors=True)
+    return {"rows": len(rows), "loss_before": before, "loss_after": after,
+            "seconds": float(result.metrics["train_runtime"]), "lora_rank": s.lora_rank, "base": str(model_path(spec))}
 
 
 def greedy_answers(model: Any, tok: Any, prompts: list[str], max_new_tokens: int = 24) -> list[str]:
