@@ -1,5 +1,5 @@
 """`labkit recflow generate` then `validate`: a clean folder passes; a broken one prints its problems and exits
-with a one-line error (no traceback)."""
+with a one-line error (no traceback). `train` -> `--resume` -> `eval` of a coarse and a rank run as a cascade."""
 
 from __future__ import annotations
 
@@ -19,3 +19,35 @@ def test_generate_then_validate(tmp_path, capsys) -> None:
     assert "id_cnt.pkl: missing" in captured.out and "Traceback" not in captured.err
     errors = [line for line in captured.err.splitlines() if line.startswith("error:")]  # (a cache summary may follow)
     assert errors == [f"error: 1 problem(s) in {out}"]
+
+
+def _run_dir(err: str):
+    from pathlib import Path
+
+    return Path(err.split("run: ")[1].split()[0])
+
+
+def test_train_resume_and_cascade_eval(tmp_path, capsys, monkeypatch) -> None:
+    import json
+
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
+    data = tmp_path / "funnel"
+    assert main_with_errors(app, ["recflow", "generate", "--out", str(data), "--users", "60", "--days", "3",
+                                  "--set", "generate.videos=600"]) == 0
+    runs = []
+    for task in ("coarse", "rank"):
+        assert main_with_errors(app, ["recflow", "train", "--data", str(data), "--task", task]) == 0
+        runs.append(_run_dir(capsys.readouterr().err))
+    before = (runs[0] / "checkpoint.pt").read_bytes()
+    assert main_with_errors(app, ["recflow", "train", "--data", str(data), "--resume", str(runs[0])]) == 0
+    assert "loss" not in capsys.readouterr().err.replace("logloss", "")  # every day was done: nothing retrained
+    assert (runs[0] / "checkpoint.pt").read_bytes() == before
+    assert main_with_errors(app, ["recflow", "eval", str(runs[0]), str(runs[1]), "--data", str(data)]) == 0
+    captured = capsys.readouterr()
+    assert "Cascade Recall@k@m" in captured.out
+    metrics = json.loads((_run_dir(captured.err) / "metrics.json").read_text())
+    c = metrics["cascade"]
+    assert c["m1"] == 60 and c["candidates_per_request"] == 120 and c["requests"] > 0
+    assert 0 <= c["cascade"]["recall@10@10"] <= c["cascade"]["recall@10@20"] <= 1
+    assert main_with_errors(app, ["recflow", "eval", str(tmp_path), "--data", str(data)]) != 0
+    assert "not a trained RecFlow run" in capsys.readouterr().err

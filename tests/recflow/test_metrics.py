@@ -1,5 +1,6 @@
 """Metrics against hand-computed values: Recall@K, the original (unnormalised) and normalised NDCG@K with the
-skipped requests counted, GAUC, Recall@k@m; AUC equals scikit-learn's; faiss top-K equals brute force."""
+skipped requests counted, GAUC, Recall@k@m and its cascade form; AUC equals scikit-learn's; faiss top-K equals
+brute force."""
 
 from __future__ import annotations
 
@@ -45,6 +46,22 @@ def test_recall_k_m_by_hand() -> None:
     s = np.array([0.9, 0.1, 0.2, 0.8, 0.3, 0.5, 0.4, 0.6, 0.7])
     out = recall_k_m(req, truth, s, k=3, m=2)  # request 0: 1 of 3 in the top 2; request 1: 0 of 1; request 2 none
     assert out["recall"] == pytest.approx((1 / 3 + 0) / 2) and (out["requests"], out["skipped"]) == (2, 1)
+
+
+def test_cascade_recall_k_m_by_hand() -> None:
+    from labkit.recflow.eval import cascade_scores
+
+    req = np.array([0, 0, 0, 0, 1, 1, 1])
+    truth = np.array([1, 0, 1, 0, 0, 1, 0])
+    first = np.array([0.9, 0.8, 0.1, 0.7, 0.3, 0.2, 0.1])  # keeps the top 2 per request
+    second = np.array([0.1, 0.9, 0.8, 0.5, 0.9, 0.1, 0.8])
+    joint = cascade_scores(req, first, second, m1=2)
+    assert np.isneginf(joint[[2, 3, 6]]).all() and joint[[0, 1, 4, 5]].tolist() == [0.1, 0.9, 0.9, 0.1]
+    # request 0: the first stage dropped item 2 (a positive), the second ranks item 1 over item 0 -> top 1 misses;
+    # request 1: item 5 survives but ranks under item 4
+    assert recall_k_m(req, truth, joint, k=2, m=1)["recall"] == 0.0
+    assert recall_k_m(req, truth, joint, k=2, m=2)["recall"] == pytest.approx((1 / 2 + 1 / 1) / 2)
+    assert recall_k_m(req, truth, second, k=2, m=2)["recall"] == pytest.approx((1 / 2 + 0) / 2)  # rank alone
 
 
 def test_faiss_topk_equals_brute_force() -> None:

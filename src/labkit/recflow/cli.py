@@ -17,8 +17,8 @@ app = typer.Typer(help="RecFlow (Liu et al., ICLR 2025, arXiv:2410.20868): indus
                   "official layout with a hidden truth), `validate` (any folder, generated or downloaded), `train` "
                   "(DSSM or DIN for coarse ranking and ranking with the distribution-shift strategies, DSSM with the "
                   "auxiliary ranking loss, DIN with request-context behaviours; SASRec retrieval with random, hard "
-                  "or FS-LTR negatives) and `experiment` (distribution-shift, auxiliary-ranking, request-context, "
-                  "retrieval-negatives).",
+                  "or FS-LTR negatives), `eval` (trained runs, and a coarse + rank cascade's Recall@k@m) and "
+                  "`experiment` (distribution-shift, auxiliary-ranking, request-context, retrieval-negatives).",
                   no_args_is_help=True)
 SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
     f"{key} = {default!r}: {text}" for key, default, text in describe(RecflowConfig))
@@ -72,20 +72,9 @@ NameOpt = Annotated[str | None, typer.Option(help="Run name (folder suffix).")]
 
 
 def _settings(cfg: RecflowConfig):  # noqa: ANN202 - TrainSettings or RetrievalSettings
-    from labkit.core.errors import ConfigError
-    from labkit.recflow.retrieval import RetrievalSettings
-    from labkit.recflow.train import TrainSettings
+    from labkit.recflow.eval import settings_of
 
-    t = cfg.train
-    model = t.model or {"retrieval": "sasrec", "coarse": "dssm", "rank": "din"}.get(t.task)
-    if t.task == "retrieval" and model == "sasrec":
-        return RetrievalSettings(negatives=t.negatives, n_hard=t.n_hard, lr=t.lr or 0.1, batch=t.batch or 4096,
-                                 dim=t.dim, users=t.users, seed=t.seed)
-    if t.task not in ("coarse", "rank") or model not in ("dssm", "din"):
-        raise ConfigError(f"task {t.task!r} with model {model!r} is not built: retrieval/sasrec, coarse or rank with "
-                          "dssm or din")
-    return TrainSettings(strategy=t.strategy, model=model, lr=t.lr or 1e-2, batch=t.batch or 1024, dim=t.dim,
-                         users=t.users, seed=t.seed)
+    return settings_of(cfg)
 
 
 @app.command("train", epilog=SETTINGS)
@@ -111,7 +100,7 @@ def train_cmd(data: DataArg, task: Annotated[str | None, typer.Option(help="retr
         list(overrides or []), resume)
     arm = cfg.train.negatives if cfg.train.task == "retrieval" else cfg.train.strategy
     run = resume_run(resume) if resume else start_run("recflow", name or f"{cfg.train.task}-{arm}",
-                                                      {**_cfg_dict(cfg), "data": str(data)})
+                                                      _cfg_dict(cfg, data))
     typer.echo(f"run: {run.dir}", err=True)
     s = _settings(cfg)
 
@@ -134,9 +123,61 @@ def train_cmd(data: DataArg, task: Annotated[str | None, typer.Option(help="retr
     typer.echo(text)
 
 
-def _cfg_dict(cfg: RecflowConfig) -> dict:
+@app.command("eval")
+def eval_cmd(runs: Annotated[list[Path], typer.Argument(help="One trained run folder, or two: a coarse-ranking run "
+                                                             "then a ranking run, evaluated as a cascade.")],
+             data: DataArg, m1: Annotated[int, typer.Option(help="Cascade: items the first model keeps per request "
+                                                                 "(a generated funnel's rank stage: 60).")] = 60,
+             name: NameOpt = None) -> None:
+    """Evaluate trained runs on the test day: AUC/GAUC/logloss over exposures and Recall/NDCG@K (original and
+    normalised) over all logged candidates, or retrieval Recall/NDCG@K with faiss over the exposed corpus; with
+    two runs also LCRON's cascade Recall@k@m (the first keeps its top m1 of the coarse-stage candidates, the
+    second picks m of those; truth: the request's effective views)."""
+    from labkit.core.errors import ConfigError
+    from labkit.core.report import markdown_table
+    from labkit.core.runs import start_run
+    from labkit.recflow.eval import evaluate_cascade, load_run
+    from labkit.recflow.retrieval import RetrievalSettings, evaluate_retrieval
+    from labkit.recflow.train import evaluate_coarse
+
+    if len(runs) not in (1, 2):
+        raise ConfigError("give one trained run, or two (coarse then rank) for the cascade")
+    loaded = [load_run(r, data) for r in runs]
+    run = start_run("recflow", name or "eval", {"runs": [str(r) for r in runs], "data": str(data), "m1": m1})
+    typer.echo(f"run: {run.dir}", err=True)
+    metrics: dict = {}
+    parts = []
+    for path, (model, s) in zip(runs, loaded, strict=True):
+        if isinstance(s, RetrievalSettings):
+            m = evaluate_retrieval(data, model, users=s.users, seed=s.seed)
+            parts.append(f"{path} (retrieval, {s.negatives}):\n\n" + markdown_table(
+                ["K", "Recall@K", "NDCG@K (orig.)"], [[k, f"{m['recall'][k]:.4f}", f"{m['ndcg'][k]:.4f}"]
+                                                     for k in m["recall"]]))
+        else:
+            m = evaluate_coarse(data, model, users=s.users, seed=s.seed)
+            parts.append(f"{path} ({s.model}, {s.strategy}):\n\n" + coarse_table([(s.strategy, s.seed, m)]))
+        metrics[str(path)] = m
+    if len(loaded) == 2:
+        (first, s1), (second, s2) = loaded
+        if isinstance(s1, RetrievalSettings) or isinstance(s2, RetrievalSettings) or s1.users != s2.users:
+            raise ConfigError("a cascade needs two ranking runs (coarse then rank) on the same users")
+        c = evaluate_cascade(data, first, second, users=s1.users, seed=s1.seed, m1=m1)
+        metrics["cascade"] = c
+        cols = list(c["cascade"])
+        parts.append(f"Cascade Recall@k@m ({c['requests']} requests with an effective view, "
+                     f"{c['candidates_per_request']:.0f} coarse-stage candidates each; the first keeps {m1}):\n\n" +
+                     markdown_table(["", *cols], [[n, *(f"{c[n][k]:.4f}" for k in cols)]
+                                                  for n in ("cascade", "coarse_alone", "rank_alone")]))
+    text = "\n\n".join(parts)
+    run.write_metrics(metrics)
+    run.write_report(f"# RecFlow evaluation\n\n{text}\n")
+    typer.echo(text)
+
+
+def _cfg_dict(cfg: RecflowConfig, data: Path) -> dict:
     from labkit.core.config import to_dict
 
+    cfg.data = str(data)
     return to_dict(cfg)
 
 
@@ -176,7 +217,7 @@ def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shif
     arms = list(cfg.experiment.strategies or fam.arms)
     if family != "distribution-shift" or cfg.train.task not in ("coarse", "rank"):
         cfg.train.task = fam.task  # distribution-shift runs on coarse (default) or rank; the others have one task
-    run = start_run("recflow", name or family, {**_cfg_dict(cfg), "data": str(data)})
+    run = start_run("recflow", name or family, _cfg_dict(cfg, data))
     typer.echo(f"run: {run.dir}", err=True)
 
     def train_eval(arm: str, seed: int, folder: Path) -> dict:

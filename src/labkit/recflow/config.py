@@ -43,6 +43,7 @@ class ExperimentConfig:
 
 @dataclass
 class RecflowConfig:
+    data: str | None = option(None, "The RecFlow folder a run trained on (set from --data; kept for --resume and eval)")
     generate: GenerateConfig = field(default_factory=GenerateConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)

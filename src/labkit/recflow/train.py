@@ -112,6 +112,13 @@ def resume(folder: Path, model: torch.nn.Module, opt: torch.optim.Optimizer) -> 
     return ckpt, int(state["next_day"])
 
 
+def ranking_model(sizes: dict[str, int], s: TrainSettings) -> torch.nn.Module:
+    """The untrained DSSM, DIN or DIN with request context that ``s`` asks for."""
+    if s.model == "dssm":
+        return DSSM(sizes, s.dim)
+    return DINContext(sizes, s.dim) if s.strategy == "context" else DIN(sizes, s.dim)
+
+
 def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] | None = None,
                  log: Any = None) -> torch.nn.Module:
     """One epoch over ``days`` (default: all but the last) in order; resumes from ``folder/checkpoint.pt``.
@@ -124,9 +131,7 @@ def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] 
         raise ConfigError("the auxiliary loss is built for DSSM only (DIN needs the paper's extra two-tower head)")
     if s.model == "dssm" and s.strategy == "context":
         raise ConfigError("request-context modelling needs a sequence model: use --model din")
-    sizes = data.id_counts(root)
-    model = DSSM(sizes, s.dim) if s.model == "dssm" else DINContext(sizes, s.dim) if s.strategy == "context" else \
-        DIN(sizes, s.dim)
+    model = ranking_model(data.id_counts(root), s)
     opt = torch.optim.Adam(model.parameters(), lr=s.lr)
     ckpt, start = resume(folder, model, opt)
     loss_fn = torch.nn.BCEWithLogitsLoss()
