@@ -14,7 +14,8 @@ from labkit.recflow.config import RecflowConfig
 
 app = typer.Typer(help="RecFlow (Liu et al., ICLR 2025, arXiv:2410.20868): industrial funnel data (the items each "
                   "cascade stage kept and dropped per request). Built so far: `generate` (a synthetic funnel in the "
-                  "official layout with a hidden truth), `validate` (any folder, generated or downloaded), `train` "
+                  "official layout with a hidden truth), `validate` (any folder, generated or downloaded), "
+                  "`subsample` (a share of users in the same layout, per day, processes or Ray Data), `train` "
                   "(DSSM or DIN for coarse ranking and ranking with the distribution-shift strategies, DSSM with the "
                   "auxiliary ranking loss, DIN with request-context behaviours; SASRec retrieval with random, hard "
                   "or FS-LTR negatives), `eval` (trained runs, and a coarse + rank cascade's Recall@k@m) and "
@@ -68,6 +69,33 @@ def validate_cmd(root: Annotated[Path, typer.Argument(help="A RecFlow folder (ge
 
 
 DataArg = Annotated[Path, typer.Option("--data", help="A RecFlow folder (official layout).")]
+
+
+@app.command("subsample")
+def subsample_cmd(data: Annotated[Path, typer.Option("--data", help="A RecFlow folder (official layout).")],
+                  out: Annotated[Path, typer.Option(help="Folder to write (the same layout).")],
+                  users: Annotated[float, typer.Option(help="Share of users kept (a hash of the user ID, as the "
+                                                            "loaders' train.users).")],
+                  seed: Annotated[int, typer.Option(help="Hash seed (the loaders' train.seed).")] = 0,
+                  workers: Annotated[int, typer.Option(help="Days processed at once (processes, or Ray tasks with "
+                                                            "--ray).")] = 2,
+                  ray: Annotated[bool, typer.Option("--ray", help="Run the days as a Ray Data pipeline (a local Ray, "
+                                                                  "or LABKIT_RAY_ADDRESS).")] = False) -> None:
+    """The per-day preprocessing pass for the full release: keep a share of users and write the folder again in the
+    official layout (rows, histories and stage dictionaries of their requests; test tables filtered; id_cnt and
+    video info copied). Loading the result equals loading the original with train.users=SHARE. A killed pass
+    resumes: finished days are skipped."""
+    import os
+    import time
+
+    from labkit.recflow.subsample import subsample
+
+    t0 = time.perf_counter()
+    counts = subsample(data, out, users, seed=seed, workers=workers,
+                       ray=ray or os.environ.get("LABKIT_RAY", "") not in ("", "0"))
+    done = [c for c in counts if not c.get("skipped")]
+    typer.echo(f"{len(done)} day(s) written, {len(counts) - len(done)} already done, "
+               f"{sum(c.get('requests', 0) for c in done):,} requests kept in {time.perf_counter() - t0:.1f} s: {out}")
 NameOpt = Annotated[str | None, typer.Option(help="Run name (folder suffix).")]
 
 
