@@ -1,9 +1,12 @@
 """RecFlow costs in one run:
 
-1. generator rows/s, and how time and peak memory grow from 1K to 20K users (fresh processes, 2 days);
+1. how time and peak memory grow from 1K to 20K users (a fresh process per size, 2 days, the first trained on):
+   generating, loading a day, training DSSM one day;
 2. loader rows/s reading one day: polars against pandas (pyarrow -> pandas);
-3. DSSM training samples/s (coarse ranking, bce and sampling);
-4. exact top-K retrieval: faiss IndexFlatIP against a NumPy brute force.
+3. training samples/s per model (DSSM bce and sampling, DIN, DIN with request context, SASRec random and hard
+   negatives), feature building included;
+4. the per-day subsample pass: one process against worker processes;
+5. exact top-K retrieval: faiss IndexFlatIP against a NumPy brute force.
 
     .venv/bin/python benchmarks/bench_recflow.py [--users 1000,5000,20000]
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import resource
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -21,14 +25,27 @@ from typing import Any
 import numpy as np
 
 
-def _generate(job: tuple[str, int, int]) -> dict[str, Any]:
+def _peak() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _grow(job: tuple[str, int, int]) -> dict[str, Any]:
+    from labkit.recflow import data
     from labkit.recflow.generate import generate
+    from labkit.recflow.train import TrainSettings, train_coarse
 
     out, users, days = job
     t0 = time.perf_counter()
     counts = generate(Path(out), users=users, days=days, requests_per_day=1.0)
-    return {"seconds": time.perf_counter() - t0, "rows": counts["rows"],
-            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    r = {"generate_s": time.perf_counter() - t0, "rows": counts["rows"], "generate_mib": _peak()}
+    t0 = time.perf_counter()
+    (_, t), = data.iter_days(Path(out), days=data.day_names(Path(out))[:1])
+    r["load_s"], r["day_rows"] = time.perf_counter() - t0, len(t["user_id"])
+    samples: list[int] = []
+    t0 = time.perf_counter()
+    train_coarse(Path(out), TrainSettings(), Path(out) / "ck", log=lambda x: samples.append(x["rows"]))
+    r.update(train_s=time.perf_counter() - t0, samples=sum(samples), peak_mib=_peak())
+    return r
 
 
 def fresh(fn: Any, job: Any) -> dict[str, Any]:
@@ -41,11 +58,15 @@ def main() -> None:
     ap.add_argument("--users", default="1000,5000,20000")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        print("1. generator (2 days, 1 request per user and day, 180 logged items per request)")
+        print("1. growth (2 days, 1 request per user and day, 180 logged items per request; DSSM bce on day 1)")
         for n in [int(x) for x in a.users.split(",")]:
-            r = fresh(_generate, (f"{tmp}/g{n}", n, 2))
-            print(f"   {n:>6} users: {r['rows']:>9} rows in {r['seconds']:6.1f} s ({r['rows'] / r['seconds']:>9,.0f} "
-                  f"rows/s), peak {r['peak_mib']:7.0f} MiB")
+            r = fresh(_grow, (f"{tmp}/g{n}", n, 2))
+            print(f"   {n:>6} users: generate {r['rows']:>9} rows {r['generate_s']:6.1f} s "
+                  f"({r['rows'] / r['generate_s']:>9,.0f} rows/s, peak {r['generate_mib']:6.0f} MiB); load a day "
+                  f"{r['day_rows'] / r['load_s']:>11,.0f} rows/s; train {r['samples']:>7} samples "
+                  f"{r['train_s']:6.1f} s "
+                  f"({r['samples'] / r['train_s']:>7,.0f}/s); peak {r['peak_mib']:6.0f} MiB")
+            shutil.rmtree(f"{tmp}/g{n}", ignore_errors=True)
         root = Path(f"{tmp}/main")
         from labkit.recflow.generate import generate
 
@@ -63,17 +84,33 @@ def main() -> None:
         print(f"\n2. loading one day ({len(df)} rows): polars {len(df) / t_pl:,.0f} rows/s, pandas "
               f"{len(pdf) / t_pd:,.0f} rows/s (x{t_pd / t_pl:.1f})")
 
+        from labkit.recflow.retrieval import RetrievalSettings, train_retrieval
         from labkit.recflow.train import TrainSettings, train_coarse
 
-        print("\n3. DSSM training (coarse ranking, 2 train days, 1,000 users)")
-        for strategy in ("bce", "sampling"):
+        print("\n3. training throughput (2 train days, 1,000 users; feature building included)")
+        arms = [("DSSM bce", train_coarse, TrainSettings(), "rows"),
+                ("DSSM sampling", train_coarse, TrainSettings(strategy="sampling"), "rows"),
+                ("DIN bce", train_coarse, TrainSettings(model="din"), "rows"),
+                ("DIN context", train_coarse, TrainSettings(model="din", strategy="context"), "rows"),
+                ("SASRec random", train_retrieval, RetrievalSettings(batch=256, lr=1e-2), "positives"),
+                ("SASRec hard", train_retrieval, RetrievalSettings(negatives="hard", batch=256, lr=1e-2),
+                 "positives")]
+        for i, (label, train, settings, field) in enumerate(arms):
             rows = []
             t0 = time.perf_counter()
-            train_coarse(root, TrainSettings(strategy=strategy), Path(tmp) / f"ck-{strategy}",
-                         log=lambda r, rows=rows: rows.append(r["rows"]))
+            train(root, settings, Path(tmp) / f"ck-{i}", log=lambda r, rows=rows, field=field: rows.append(r[field]))
             sec = time.perf_counter() - t0
-            print(f"   {strategy:<9} {sum(rows):>7} samples in {sec:5.1f} s: {sum(rows) / sec:,.0f} samples/s "
-                  "(feature building included)")
+            print(f"   {label:<14} {sum(rows):>7} samples in {sec:5.1f} s: {sum(rows) / sec:>8,.0f} samples/s")
+
+        from labkit.recflow.subsample import subsample
+
+        times = {}
+        for workers in (1, 2):
+            t0 = time.perf_counter()
+            subsample(root, Path(tmp) / f"sub{workers}", 0.2, workers=workers)
+            times[workers] = time.perf_counter() - t0
+        print(f"\n4. subsample pass (3 days, 1,000 users -> 20%): 1 process {times[1]:.1f} s, 2 processes "
+              f"{times[2]:.1f} s (x{times[1] / times[2]:.2f})")
 
     from labkit.recflow.metrics import topk
 
@@ -85,7 +122,7 @@ def main() -> None:
         for start in range(0, len(queries), 500):
             topk(queries[start:start + 500], items, 1000, backend=backend)
         times[backend] = time.perf_counter() - t0
-    print(f"\n4. exact top-1,000 of 200,000 items for 2,000 users: faiss {times['faiss']:.2f} s, NumPy "
+    print(f"\n5. exact top-1,000 of 200,000 items for 2,000 users: faiss {times['faiss']:.2f} s, NumPy "
           f"{times['numpy']:.2f} s (x{times['numpy'] / times['faiss']:.1f})")
 
 
