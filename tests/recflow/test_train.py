@@ -78,8 +78,22 @@ def test_din_ranks_with_empty_histories_and_the_rank_metrics(small, tmp_path) ->
     model = train_coarse(small, TrainSettings(model="din", strategy="sampling"), tmp_path / "din")
     m = evaluate_coarse(small, model)
     assert m["rank"]["requests"] > 0 and 0 <= m["rank"]["recall"][50] <= 1 and np.isfinite(m["logloss"])
-    with pytest.raises(Exception, match="auxiliary loss is built for DSSM only"):
-        train_coarse(small, TrainSettings(model="din", strategy="aux"), tmp_path / "x")
+
+
+
+def test_din_auxiliary_head_trains_and_din_still_ranks(small, tmp_path) -> None:
+    from labkit.recflow.models import DINAux
+
+    torch.manual_seed(0)
+    sizes = data.id_counts(small)
+    fresh = DINAux(sizes, 8)
+    start = {k: v.clone() for k, v in fresh.state_dict().items()}
+    model = train_coarse(small, TrainSettings(model="din", strategy="aux"), tmp_path / "din-aux")
+    assert isinstance(model, DINAux)
+    moved = {k for k, v in model.state_dict().items() if not torch.equal(v, start[k])}
+    assert any(k.startswith("user_tower") for k in moved) and any(k.startswith("top") for k in moved)
+    m = evaluate_coarse(small, model)  # ranked by DIN's own logit
+    assert m["rank"]["requests"] > 0 and np.isfinite(m["auc"])
 
 
 def test_list_loss_by_hand() -> None:

@@ -3,6 +3,8 @@
 - ``DSSM`` (coarse ranking): a user tower on 13 d (weekday, hour, minute, 5 user fields, the mean of the valid
   history rows' 5 item fields) and an item tower on 7 d (5 item IDs, duration and upload-age buckets), MLPs
   [128, 64, 32], the logit is their dot product.
+- ``DIN`` (ranking): target attention, ``DINContext`` with request-context behaviours, ``DINAux`` with the
+  auxiliary two-tower head; ``SASRec`` (retrieval).
 """
 
 from __future__ import annotations
@@ -49,12 +51,14 @@ class UserEmbeddings(nn.Module):
         return torch.cat([e(user[:, i]) for i, e in enumerate([*self.time, *self.fields])], -1)
 
 
-class DSSM(nn.Module):
-    def __init__(self, sizes: dict[str, int], d: int = 8, hidden: tuple[int, ...] = (128, 64, 32)) -> None:
-        super().__init__()
-        self.items, self.users = ItemEmbeddings(sizes, d), UserEmbeddings(sizes, d)
-        self.user_tower = mlp([13 * d, *hidden])
-        self.item_tower = mlp([7 * d, *hidden])
+class TwoTower:
+    """User and item vectors from towers over the model's own embeddings (``items``, ``users``,
+    ``user_tower``, ``item_tower``): DSSM's logit, DIN's auxiliary head."""
+
+    items: ItemEmbeddings
+    users: UserEmbeddings
+    user_tower: nn.Sequential
+    item_tower: nn.Sequential
 
     def user_vector(self, b: dict[str, torch.Tensor]) -> torch.Tensor:
         hist = self.items.history(b["hist"], b["hist_mask"])
@@ -64,6 +68,15 @@ class DSSM(nn.Module):
     def item_vector(self, item: torch.Tensor) -> torch.Tensor:  # (..., 7) -> (..., 32)
         shape = item.shape[:-1]
         return self.item_tower(self.items(item.reshape(-1, item.shape[-1]))).reshape(*shape, -1)
+
+
+
+class DSSM(TwoTower, nn.Module):
+    def __init__(self, sizes: dict[str, int], d: int = 8, hidden: tuple[int, ...] = (128, 64, 32)) -> None:
+        super().__init__()
+        self.items, self.users = ItemEmbeddings(sizes, d), UserEmbeddings(sizes, d)
+        self.user_tower = mlp([13 * d, *hidden])
+        self.item_tower = mlp([7 * d, *hidden])
 
     def forward(self, b: dict[str, torch.Tensor]) -> torch.Tensor:
         return (self.user_vector(b) * self.item_vector(b["item"])).sum(-1)
@@ -141,3 +154,14 @@ class DINContext(DIN):
         w = torch.nan_to_num(torch.softmax(w.masked_fill(~b["ctx_mask"], float("-inf")), -1))
         hist = hist + (w.unsqueeze(-1) * ctx).sum(-2) * b["hist_mask"].unsqueeze(-1)
         return self.head(b, hist)
+
+
+class DINAux(TwoTower, DIN):
+    """DIN with the paper's auxiliary two-tower head for the auxiliary ranking loss (DIN scores one (user, item)
+    pair per forward, too costly for 40 stage items per positive): DSSM-shaped towers over DIN's own embeddings;
+    the head only trains (BPR), DIN's logit still ranks."""
+
+    def __init__(self, sizes: dict[str, int], d: int = 8, hidden: tuple[int, ...] = (128, 64, 32)) -> None:
+        DIN.__init__(self, sizes, d)
+        self.user_tower = mlp([13 * d, *hidden])
+        self.item_tower = mlp([7 * d, *hidden])

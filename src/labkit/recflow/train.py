@@ -5,8 +5,9 @@ Coarse ranking (DSSM; Adam lr 1e-2, batch 1,024, BCE with effective_view as the 
 distribution-shift strategies: ``bce`` trains on exposures only; ``sampling`` adds one random ``rank_neg`` per
 request (not shown; label 0); ``all`` adds every such ``rank_neg``; and the auxiliary ranking strategy ``aux``:
 BCE on exposures plus 0.1 x BPR of each positive against up to 10 items of each later stage of its request
-(``auxiliary``); and request-context behaviour modelling ``context`` (DIN only: the exposure rows of ``bce``,
-each behaviour enriched with the rank_pos videos of its own request from ``ubm_seq_request_id_dict``).
+(``auxiliary``; DIN through its extra two-tower head, ``models.DINAux``); and request-context behaviour
+modelling ``context`` (DIN only: the exposure rows of ``bce``, each behaviour enriched with the rank_pos videos
+of its own request from ``ubm_seq_request_id_dict``).
 
 After each day the model, the optimiser and the next day's index are saved (``checkpoint.pt``, written through a
 temporary file and a rename): a killed run resumes at the first unfinished day.
@@ -28,7 +29,7 @@ from labkit.recflow.auxiliary import WEIGHT as AUX_WEIGHT
 from labkit.recflow.auxiliary import aux_candidates, bpr
 from labkit.recflow.features import Batchable, add_context, build
 from labkit.recflow.metrics import auc_logloss, gauc, ranking
-from labkit.recflow.models import DIN, DSSM, DINContext
+from labkit.recflow.models import DIN, DSSM, DINAux, DINContext
 
 STRATEGIES = ("bce", "sampling", "all", "aux", "context")
 
@@ -116,6 +117,8 @@ def ranking_model(sizes: dict[str, int], s: TrainSettings) -> torch.nn.Module:
     """The untrained DSSM, DIN or DIN with request context that ``s`` asks for."""
     if s.model == "dssm":
         return DSSM(sizes, s.dim)
+    if s.strategy == "aux":
+        return DINAux(sizes, s.dim)  # + the auxiliary two-tower head
     return DINContext(sizes, s.dim) if s.strategy == "context" else DIN(sizes, s.dim)
 
 
@@ -127,8 +130,6 @@ def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] 
     torch.manual_seed(s.seed)
     if s.model not in ("dssm", "din"):
         raise ConfigError(f"model must be dssm or din for ranking stages (got {s.model!r})")
-    if s.model == "din" and s.strategy == "aux":
-        raise ConfigError("the auxiliary loss is built for DSSM only (DIN needs the paper's extra two-tower head)")
     if s.model == "dssm" and s.strategy == "context":
         raise ConfigError("request-context modelling needs a sequence model: use --model din")
     model = ranking_model(data.id_counts(root), s)
@@ -148,11 +149,12 @@ def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] 
         total, n = 0.0, 0
         for idx in torch.randperm(len(feats), generator=g).split(s.batch):
             b = feats.batch(idx)
-            if s.strategy == "aux":
+            if s.strategy == "aux":  # DSSM reuses its logit; DIN's auxiliary head scores the BPR pairs
                 u = model.user_vector(b)
-                logit = (u * model.item_vector(b["item"])).sum(-1)
+                pair = (u * model.item_vector(b["item"])).sum(-1)
                 cand = torch.einsum("bd,bkd->bk", u, model.item_vector(aux_items[idx]))
-                loss = loss_fn(logit, b["label"]) + AUX_WEIGHT * bpr(logit, cand, aux_valid[idx])
+                logit = pair if isinstance(model, DSSM) else model(b)
+                loss = loss_fn(logit, b["label"]) + AUX_WEIGHT * bpr(pair, cand, aux_valid[idx])
             else:
                 loss = loss_fn(model(b), b["label"])
             opt.zero_grad()
