@@ -108,8 +108,9 @@ def _settings(cfg: RecflowConfig):  # noqa: ANN202 - TrainSettings or RetrievalS
 @app.command("train", epilog=SETTINGS)
 def train_cmd(data: DataArg, task: Annotated[str | None, typer.Option(help="retrieval, coarse or rank.")] = None,
               model: Annotated[str | None, typer.Option(help="sasrec, dssm or din (default: the task's).")] = None,
-              strategy: Annotated[str | None, typer.Option(help="Coarse: bce, sampling or all.")] = None,
-              negatives: Annotated[str | None, typer.Option(help="Retrieval: random or hard.")] = None,
+              strategy: Annotated[str | None, typer.Option(help="Coarse/rank: bce, sampling, all, aux, fsltr; "
+                                                                         "rank (DIN) also context.")] = None,
+              negatives: Annotated[str | None, typer.Option(help="Retrieval: random, hard or fsltr.")] = None,
               seed: Annotated[int | None, typer.Option(help="Seed.")] = None, name: NameOpt = None,
               config: ConfigOpt = None, overrides: SetOpt = None,
               resume: Annotated[Path | None, typer.Option(help="Continue a killed run at its first unfinished "
@@ -224,14 +225,14 @@ def coarse_table(rows: list[tuple[str, int, dict]]) -> str:
 
 
 @app.command("experiment", epilog=SETTINGS)
-def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shift, auxiliary-ranking, "
+def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shift, auxiliary-ranking, fs-ltr, "
                                                              "request-context or retrieval-negatives.")],
                    data: DataArg, name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None) -> None:
     """One experiment family end to end: every arm x seed (experiment.seeds, 3) trained and evaluated, the
     headline metric's mean ± sd and change against the baseline, a table and a plot. Arms default to the
-    family's (distribution-shift: bce, sampling, all on train.task coarse or rank; auxiliary-ranking: bce, aux;
-    request-context: bce, context with DIN; retrieval-negatives: random, hard, fsltr); experiment.strategies
-    overrides them."""
+    family's (distribution-shift: bce, sampling, all; auxiliary-ranking: bce, aux; fs-ltr: bce, fsltr - these three
+    on train.task coarse (DSSM) or rank (DIN); request-context: bce, context with DIN; retrieval-negatives: random,
+    hard, fsltr); experiment.strategies overrides them."""
     from labkit.core.errors import ConfigError
     from labkit.core.runs import start_run
     from labkit.recflow.experiment import FAMILIES, family_report, run_family
@@ -243,8 +244,8 @@ def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shif
     fam = FAMILIES[family]
     cfg = resolve_config(RecflowConfig, config, list(overrides or []), None)
     arms = list(cfg.experiment.strategies or fam.arms)
-    if family != "distribution-shift" or cfg.train.task not in ("coarse", "rank"):
-        cfg.train.task = fam.task  # distribution-shift runs on coarse (default) or rank; the others have one task
+    if not fam.either_stage or cfg.train.task not in ("coarse", "rank"):
+        cfg.train.task = fam.task  # ranking-stage families run on coarse (default) or rank; the others have one
     run = start_run("recflow", name or family, _cfg_dict(cfg, data))
     typer.echo(f"run: {run.dir}", err=True)
 

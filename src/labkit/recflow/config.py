@@ -22,7 +22,9 @@ class TrainConfig:
     model: str | None = option(None, "sasrec, dssm or din (None: the task's paper model)")
     strategy: str = option("bce", "bce: exposures only; sampling: + one random rank_neg per request (label 0); all: + "
                            "every rank_neg (distribution shift); aux: + 0.1 x BPR of each positive against up to 10 "
-                           "items of each of rerank_pos/neg, rank_pos/neg of its request (auxiliary ranking)")
+                           "items of each of rerank_pos/neg, rank_pos/neg of its request (auxiliary ranking; DIN "
+                           "through a two-tower head); context: request-context behaviours (DIN); fsltr: a list of "
+                           "up to 62 logged items per request with stage priorities, pairwise loss (FS-LTR)")
     negatives: str = option("random", "Retrieval negatives: random (200 from the exposed corpus) or hard (n_hard of "
                             "them same-request prerank_neg)")
     n_hard: int = option(1, "Hard negatives among the 200 (paper: 1)")
@@ -37,7 +39,8 @@ class TrainConfig:
 class ExperimentConfig:
     strategies: list[str] | None = option(None, "Arms compared, the first the baseline (None: the family's - "
                                           "distribution-shift: bce, sampling, all; auxiliary-ranking: bce, aux; "
-                                          "retrieval-negatives: random, hard, fsltr)")
+                                          "fs-ltr: bce, fsltr; request-context: bce, context; retrieval-negatives: "
+                                          "random, hard, fsltr)")
     seeds: int = option(3, "Training seeds per strategy")
 
 

@@ -2,7 +2,8 @@
 the headline metric's mean ± sd per arm and its change against the first arm, a table and a plot.
 
 - ``distribution-shift`` (coarse or rank): bce, sampling, all;
-- ``auxiliary-ranking`` (coarse, DSSM): bce, aux;
+- ``auxiliary-ranking`` (coarse, or rank with DIN's auxiliary head): bce, aux;
+- ``fs-ltr`` (coarse or rank): bce, fsltr;
 - ``request-context`` (rank, DIN): bce, context;
 - ``retrieval-negatives`` (SASRec): random, hard, fsltr - headline: recall of the hidden truth when the folder has
   one (generated), else Recall@1000.
@@ -24,10 +25,12 @@ class Family:
     task: str
     arms: tuple[str, ...]
     field: str  # the train setting the arm sets: strategy or negatives
+    either_stage: bool = False  # runs on train.task coarse (DSSM, the default) or rank (DIN)
 
 
-FAMILIES = {"distribution-shift": Family("coarse", ("bce", "sampling", "all"), "strategy"),
-            "auxiliary-ranking": Family("coarse", ("bce", "aux"), "strategy"),
+FAMILIES = {"distribution-shift": Family("coarse", ("bce", "sampling", "all"), "strategy", True),
+            "auxiliary-ranking": Family("coarse", ("bce", "aux"), "strategy", True),
+            "fs-ltr": Family("coarse", ("bce", "fsltr"), "strategy", True),
             "retrieval-negatives": Family("retrieval", ("random", "hard", "fsltr"), "negatives"),
             "request-context": Family("rank", ("bce", "context"), "strategy")}
 

@@ -7,7 +7,8 @@ request (not shown; label 0); ``all`` adds every such ``rank_neg``; and the auxi
 BCE on exposures plus 0.1 x BPR of each positive against up to 10 items of each later stage of its request
 (``auxiliary``; DIN through its extra two-tower head, ``models.DINAux``); and request-context behaviour
 modelling ``context`` (DIN only: the exposure rows of ``bce``, each behaviour enriched with the rank_pos videos
-of its own request from ``ubm_seq_request_id_dict``).
+of its own request from ``ubm_seq_request_id_dict``); and FS-LTR ``fsltr`` (DSSM and DIN): a list of up to 62
+logged items per request with stage priorities and a pairwise loss (``fsltr``).
 
 After each day the model, the optimiser and the next day's index are saved (``checkpoint.pt``, written through a
 temporary file and a rename): a killed run resumes at the first unfinished day.
@@ -28,10 +29,11 @@ from labkit.recflow import data
 from labkit.recflow.auxiliary import WEIGHT as AUX_WEIGHT
 from labkit.recflow.auxiliary import aux_candidates, bpr
 from labkit.recflow.features import Batchable, add_context, build
+from labkit.recflow.fsltr import priority_loss, request_lists
 from labkit.recflow.metrics import auc_logloss, gauc, ranking
 from labkit.recflow.models import DIN, DSSM, DINAux, DINContext
 
-STRATEGIES = ("bce", "sampling", "all", "aux", "context")
+STRATEGIES = ("bce", "sampling", "all", "aux", "context", "fsltr")
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,9 @@ class TrainSettings:
 
 def coarse_rows(t: data.Table, strategy: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(row indices, labels) for one day: exposures (label effective_view) plus the strategy's rank_neg rows."""
-    if strategy not in STRATEGIES:
-        raise ConfigError(f"strategy must be one of {', '.join(STRATEGIES)} for coarse ranking (got {strategy!r})")
+    if strategy not in STRATEGIES or strategy == "fsltr":
+        raise ConfigError(f"strategy must be one of {', '.join(STRATEGIES)} for coarse ranking (got {strategy!r}; "
+                          "fsltr trains lists, not rows)")
     shown = np.flatnonzero(t["realshow"] == 1)
     rows, labels = [shown], [t["effective_view"][shown]]
     neg = np.flatnonzero((t["rank_neg"] == 1) & (t["realshow"] == 0))
@@ -140,6 +143,12 @@ def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] 
         day = train_days[i]
         rng = np.random.default_rng([s.seed, i])
         (_, t), = data.iter_days(root, days=[day], users=s.users, seed=s.seed)
+        if s.strategy == "fsltr":
+            total, n = _train_lists(model, opt, root, day, t, s, rng, torch.Generator().manual_seed(s.seed * 1000 + i))
+            _save(ckpt, {"model": model.state_dict(), "opt": opt.state_dict(), "next_day": i + 1})
+            if log:
+                log({"day": day, "rows": n, "loss": total / max(n, 1)})
+            continue
         rows, labels = coarse_rows(t, s.strategy, rng)
         feats = day_features(root, day, t, rows, labels, context=s.strategy == "context")
         if s.strategy == "aux":
@@ -165,6 +174,31 @@ def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] 
         if log:
             log({"day": day, "rows": len(feats), "loss": total / max(n, 1)})
     return model
+
+
+def _train_lists(model: torch.nn.Module, opt: torch.optim.Optimizer, root: Path, day: str, t: data.Table,
+                 s: TrainSettings, rng: np.random.Generator, g: torch.Generator) -> tuple[float, int]:
+    """One day of FS-LTR (``fsltr``): a list per request, batches of ``batch // 16`` requests; returns the loss
+    summed over lists and the number of lists."""
+    rows, prio = request_lists(t, rng)
+    flat = np.unique(rows[rows >= 0])
+    feats = day_features(root, day, t, flat, np.zeros(len(flat), dtype=np.int64))
+    slots = torch.as_tensor(np.searchsorted(flat, np.maximum(rows, 0)))  # padded slots point at row 0, prio 0
+    prio_t = torch.as_tensor(prio)
+    total = 0.0
+    for idx in torch.randperm(len(rows), generator=g).split(max(s.batch // 16, 1)):
+        sl = slots[idx]
+        if isinstance(model, DSSM):
+            u = model.user_vector(feats.batch(sl[:, 0]))
+            scores = torch.einsum("bd,bld->bl", u, model.item_vector(feats.item[sl]))
+        else:
+            scores = model(feats.batch(sl.reshape(-1))).reshape(sl.shape)
+        loss = priority_loss(scores, prio_t[idx], s.model)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(idx)
+    return total, len(rows)
 
 
 def evaluate_coarse(root: Path, model: torch.nn.Module, *, users: float = 1.0, seed: int = 0,
