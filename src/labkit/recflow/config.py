@@ -33,6 +33,8 @@ class TrainConfig:
     dim: int = option(8, "Embedding dimension (paper: 8)")
     users: float = option(1.0, "Share of users kept (a hash of the user ID: the same users every day)")
     seed: int = option(0, "Seed of initialisation, sampling and batch order")
+    device: str = option("cpu", "Torch device for training: cpu, or cuda on a GPU box (features are built on the CPU "
+                         "and moved per batch; evaluation follows the model's device)")
 
 
 @dataclass

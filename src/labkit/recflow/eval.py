@@ -30,12 +30,12 @@ def settings_of(cfg: RecflowConfig) -> TrainSettings | RetrievalSettings:
     model = t.model or {"retrieval": "sasrec", "coarse": "dssm", "rank": "din"}.get(t.task)
     if t.task == "retrieval" and model == "sasrec":
         return RetrievalSettings(negatives=t.negatives, n_hard=t.n_hard, lr=t.lr or 0.1, batch=t.batch or 4096,
-                                 dim=t.dim, users=t.users, seed=t.seed)
+                                 dim=t.dim, users=t.users, seed=t.seed, device=t.device)
     if t.task not in ("coarse", "rank") or model not in ("dssm", "din"):
         raise ConfigError(f"task {t.task!r} with model {model!r} is not built: retrieval/sasrec, coarse or rank with "
                           "dssm or din")
     return TrainSettings(strategy=t.strategy, model=model, lr=t.lr or 1e-2, batch=t.batch or 1024, dim=t.dim,
-                         users=t.users, seed=t.seed)
+                         users=t.users, seed=t.seed, device=t.device)
 
 
 def load_run(run: Path, root: Path) -> tuple[torch.nn.Module, TrainSettings | RetrievalSettings]:
@@ -46,7 +46,7 @@ def load_run(run: Path, root: Path) -> tuple[torch.nn.Module, TrainSettings | Re
     s = settings_of(load_config(RecflowConfig, cfg_path, []))
     sizes = data.id_counts(root)
     model = SASRec(sizes, s.dim) if isinstance(s, RetrievalSettings) else ranking_model(sizes, s)
-    state = torch.load(ckpt)
+    state = torch.load(ckpt, map_location="cpu")  # evaluated on the CPU
     days = len(data.day_names(root)) - 1
     if int(state["next_day"]) < days:
         raise ConfigError(f"{run}: trained on {state['next_day']} of {days} days; finish it with "

@@ -64,6 +64,11 @@ class Batchable:
         return out
 
 
+def on(b: dict[str, torch.Tensor], device: torch.device | str) -> dict[str, torch.Tensor]:
+    """A batch on the model's device (features are built and indexed on the CPU)."""
+    return {k: v.to(device, non_blocking=True) for k, v in b.items()}
+
+
 CTX_ITEMS = 10  # paper: up to 10 rank_pos videos of each behaviour's original request
 CTX_COLS = [0, 1, 3, 6, 4]  # stage array columns of video, author, category two, category one, upload type
 

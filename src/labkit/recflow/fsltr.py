@@ -72,7 +72,7 @@ def pair_weights(prio: torch.Tensor, model: str) -> torch.Tensor:
     higher = (prio.unsqueeze(-1) > prio.unsqueeze(1)) & valid.unsqueeze(-1) & valid.unsqueeze(1)
     w = higher.float()
     if model == "din":
-        table = torch.zeros(int(prio.max()) + 1 if prio.numel() else 1)
+        table = torch.zeros(int(prio.max()) + 1 if prio.numel() else 1, device=prio.device)
         for p, v in DIN_WEIGHTS.items():
             if p < len(table):
                 table[p] = v

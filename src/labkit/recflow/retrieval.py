@@ -23,6 +23,7 @@ import torch
 
 from labkit.core.errors import ConfigError
 from labkit.recflow import data
+from labkit.recflow.features import on
 from labkit.recflow.metrics import topk
 from labkit.recflow.models import SASRec
 from labkit.recflow.schema import DIRS
@@ -45,6 +46,7 @@ class RetrievalSettings:
     dim: int = 8  # paper
     users: float = 1.0
     seed: int = 0
+    device: str = "cpu"  # torch device for training (cuda on a GPU box)
 
 
 def corpus(root: Path, day: str | None = None) -> np.ndarray:
@@ -119,7 +121,7 @@ def train_retrieval(root: Path, s: RetrievalSettings, folder: Path, *, days: lis
                     log: Any = None) -> SASRec:
     train_days = days if days is not None else data.day_names(root)[:-1]
     torch.manual_seed(s.seed)
-    model = SASRec(data.id_counts(root), s.dim)
+    model = SASRec(data.id_counts(root), s.dim).to(s.device)
     opt = torch.optim.Adam(model.parameters(), lr=s.lr)
     ckpt, start = resume(folder, model, opt)
     for i in range(start, len(train_days)):
@@ -130,10 +132,12 @@ def train_retrieval(root: Path, s: RetrievalSettings, folder: Path, *, days: lis
         total, n = 0.0, 0
         for idx in torch.randperm(len(ex["pos"]), generator=g).split(s.batch):
             r = ex["row"][idx]
-            u = model.user_vector(ex["hist"][r], ex["mask"][r])
-            sp = (u * model.item_vector(ex["pos"][idx])).sum(-1, keepdim=True)
-            sn = torch.einsum("bd,bnd->bn", u, model.item_vector(ex["neg"][idx]))
-            loss = list_loss(sp, sn, ex["prio"][idx])  # = mean -log sigmoid(s+ - s-) without stage slots
+            b = on({"hist": ex["hist"][r], "mask": ex["mask"][r], "pos": ex["pos"][idx], "neg": ex["neg"][idx],
+                    "prio": ex["prio"][idx]}, s.device)
+            u = model.user_vector(b["hist"], b["mask"])
+            sp = (u * model.item_vector(b["pos"])).sum(-1, keepdim=True)
+            sn = torch.einsum("bd,bnd->bn", u, model.item_vector(b["neg"]))
+            loss = list_loss(sp, sn, b["prio"])  # = mean -log sigmoid(s+ - s-) without stage slots
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -150,11 +154,12 @@ def evaluate_retrieval(root: Path, model: SASRec, *, users: float = 1.0, seed: i
     test_day = data.day_names(root)[-1]
     reqs, inv = np.unique(test["request_id"], return_inverse=True)
     items = corpus(root)
+    dev = next(model.parameters()).device
     model.eval()
     with torch.no_grad():
         hist, mask = _histories(root, test_day, reqs)
-        u = model.user_vector(hist, mask).numpy()
-        v = model.item_vector(torch.as_tensor(items)).numpy()
+        u = model.user_vector(hist.to(dev), mask.to(dev)).cpu().numpy()
+        v = model.item_vector(torch.as_tensor(items).to(dev)).cpu().numpy()
     model.train()
     truth_k = min(truth_k, len(items))
     k_max = min(max(max(ks), truth_k), len(items))

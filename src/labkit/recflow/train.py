@@ -28,7 +28,7 @@ from labkit.core.errors import ConfigError
 from labkit.recflow import data
 from labkit.recflow.auxiliary import WEIGHT as AUX_WEIGHT
 from labkit.recflow.auxiliary import aux_candidates, bpr
-from labkit.recflow.features import Batchable, add_context, build
+from labkit.recflow.features import Batchable, add_context, build, on
 from labkit.recflow.fsltr import priority_loss, request_lists
 from labkit.recflow.metrics import auc_logloss, gauc, ranking
 from labkit.recflow.models import DIN, DSSM, DINAux, DINContext
@@ -45,6 +45,7 @@ class TrainSettings:
     dim: int = 8  # paper
     users: float = 1.0  # share of users kept
     seed: int = 0
+    device: str = "cpu"  # torch device for training (cuda on a GPU box)
 
 
 def coarse_rows(t: data.Table, strategy: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -83,17 +84,19 @@ def predict(model: torch.nn.Module, feats: Batchable, batch: int = 8192) -> np.n
     request, the item vector once per row; DIN: one forward per row."""
     if not len(feats):
         return np.zeros(0, dtype=np.float32)
+    dev = next(model.parameters()).device
     model.eval()
     if not isinstance(model, DSSM):
         with torch.no_grad():
-            out = torch.cat([model(feats.batch(idx)) for idx in torch.arange(len(feats)).split(batch)])
+            out = torch.cat([model(on(feats.batch(idx), dev)).cpu() for idx in torch.arange(len(feats)).split(batch)])
         model.train()
         return out.numpy()
     first = torch.as_tensor(np.unique(feats.request_row.numpy(), return_index=True)[1])  # a row of each request
     with torch.no_grad():
-        users = torch.cat([model.user_vector(feats.batch(first[idx])) for idx in
+        users = torch.cat([model.user_vector(on(feats.batch(first[idx]), dev)).cpu() for idx in
                            torch.arange(len(first)).split(batch)])
-        items = torch.cat([model.item_vector(feats.item[idx]) for idx in torch.arange(len(feats)).split(batch)])
+        items = torch.cat([model.item_vector(feats.item[idx].to(dev)).cpu() for idx in
+                           torch.arange(len(feats)).split(batch)])
     model.train()
     return (users[feats.request_row] * items).sum(-1).numpy()
 
@@ -110,7 +113,7 @@ def resume(folder: Path, model: torch.nn.Module, opt: torch.optim.Optimizer) -> 
     ckpt = folder / "checkpoint.pt"
     if not ckpt.exists():
         return ckpt, 0
-    state = torch.load(ckpt)
+    state = torch.load(ckpt, map_location="cpu")
     model.load_state_dict(state["model"])
     opt.load_state_dict(state["opt"])
     return ckpt, int(state["next_day"])
@@ -135,7 +138,7 @@ def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] 
         raise ConfigError(f"model must be dssm or din for ranking stages (got {s.model!r})")
     if s.model == "dssm" and s.strategy == "context":
         raise ConfigError("request-context modelling needs a sequence model: use --model din")
-    model = ranking_model(data.id_counts(root), s)
+    model = ranking_model(data.id_counts(root), s).to(s.device)
     opt = torch.optim.Adam(model.parameters(), lr=s.lr)
     ckpt, start = resume(folder, model, opt)
     loss_fn = torch.nn.BCEWithLogitsLoss()
@@ -157,13 +160,13 @@ def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] 
         g = torch.Generator().manual_seed(s.seed * 1000 + i)
         total, n = 0.0, 0
         for idx in torch.randperm(len(feats), generator=g).split(s.batch):
-            b = feats.batch(idx)
+            b = on(feats.batch(idx), s.device)
             if s.strategy == "aux":  # DSSM reuses its logit; DIN's auxiliary head scores the BPR pairs
                 u = model.user_vector(b)
                 pair = (u * model.item_vector(b["item"])).sum(-1)
-                cand = torch.einsum("bd,bkd->bk", u, model.item_vector(aux_items[idx]))
+                cand = torch.einsum("bd,bkd->bk", u, model.item_vector(aux_items[idx].to(s.device)))
                 logit = pair if isinstance(model, DSSM) else model(b)
-                loss = loss_fn(logit, b["label"]) + AUX_WEIGHT * bpr(pair, cand, aux_valid[idx])
+                loss = loss_fn(logit, b["label"]) + AUX_WEIGHT * bpr(pair, cand, aux_valid[idx].to(s.device))
             else:
                 loss = loss_fn(model(b), b["label"])
             opt.zero_grad()
@@ -189,11 +192,11 @@ def _train_lists(model: torch.nn.Module, opt: torch.optim.Optimizer, root: Path,
     for idx in torch.randperm(len(rows), generator=g).split(max(s.batch // 16, 1)):
         sl = slots[idx]
         if isinstance(model, DSSM):
-            u = model.user_vector(feats.batch(sl[:, 0]))
-            scores = torch.einsum("bd,bld->bl", u, model.item_vector(feats.item[sl]))
+            u = model.user_vector(on(feats.batch(sl[:, 0]), s.device))
+            scores = torch.einsum("bd,bld->bl", u, model.item_vector(feats.item[sl].to(s.device)))
         else:
-            scores = model(feats.batch(sl.reshape(-1))).reshape(sl.shape)
-        loss = priority_loss(scores, prio_t[idx], s.model)
+            scores = model(on(feats.batch(sl.reshape(-1)), s.device)).reshape(sl.shape)
+        loss = priority_loss(scores, prio_t[idx].to(s.device), s.model)
         opt.zero_grad()
         loss.backward()
         opt.step()
