@@ -147,3 +147,28 @@ def test_refiner_rft_lowers_the_completion_loss_and_merges(tmp_path) -> None:
     assert out["rows"] == 4 and out["loss_after"] < out["loss_before"]
     merged = merged_folder(tmp_path / "adapter", Path(out["base"]), tmp_path / "refiner")
     assert (merged / "config.json").exists()
+
+
+def test_real_refinement_pairs_are_closer_than_independent_pairs_and_verified() -> None:
+    """SmolLM2-135M's own pairs from the ablation run (seeds 0 and 1, the 12 prompts both arms paired; recorded in
+    tests/spar/data): every chosen passes and every rejected fails the prompt's IFEval checks, and the refinement
+    pairs are more similar (rapidfuzz ratio) than the independently sampled pass/fail pairs of the same prompts -
+    measured 0.464 vs 0.386 (seed 0) and 0.566 vs 0.377 (seed 1); the paper reports 0.90 vs 0.85 for 8B models."""
+    import json
+    import statistics
+
+    from labkit.spar.data import IfevalItem
+    from labkit.spar.method import check_constraints
+
+    rows = [json.loads(x) for x in (Path(__file__).parent / "data" / "ablation_pairs.jsonl").read_text().splitlines()]
+    assert len(rows) == 12
+    by_arm: dict[tuple[int, str], list[float]] = {}
+    for r in rows:
+        item = IfevalItem(0, r["prompt"], tuple(r["instruction_ids"]), tuple(r["kwargs"]))
+        for arm in ("refine", "independent"):
+            pair = r[arm]
+            assert all(check_constraints(item, pair["chosen"])) and not all(check_constraints(item, pair["rejected"]))
+            by_arm.setdefault((r["seed"], arm), []).append(similarity(pair["chosen"], pair["rejected"]))
+    for seed in (0, 1):
+        refine, independent = (statistics.mean(by_arm[(seed, a)]) for a in ("refine", "independent"))
+        assert refine > independent + 0.05, (seed, refine, independent)
