@@ -42,7 +42,7 @@ def test_train_resume_and_cascade_eval(tmp_path, capsys, monkeypatch) -> None:
     assert main_with_errors(app, ["recflow", "train", "--data", str(data), "--resume", str(runs[0])]) == 0
     assert "loss" not in capsys.readouterr().err.replace("logloss", "")  # every day was done: nothing retrained
     assert (runs[0] / "checkpoint.pt").read_bytes() == before
-    assert main_with_errors(app, ["recflow", "eval", str(runs[0]), str(runs[1]), "--data", str(data)]) == 0
+    assert main_with_errors(app, ["recflow", "eval", str(runs[0]), str(runs[1])]) == 0  # data: as trained
     captured = capsys.readouterr()
     assert "Cascade Recall@k@m" in captured.out
     metrics = json.loads((_run_dir(captured.err) / "metrics.json").read_text())

@@ -155,7 +155,9 @@ def train_cmd(data: DataArg, task: Annotated[str | None, typer.Option(help="retr
 @app.command("eval")
 def eval_cmd(runs: Annotated[list[Path], typer.Argument(help="One trained run folder, or two: a coarse-ranking run "
                                                              "then a ranking run, evaluated as a cascade.")],
-             data: DataArg, m1: Annotated[int, typer.Option(help="Cascade: items the first model keeps per request "
+             data: Annotated[Path | None, typer.Option("--data", help="The RecFlow folder (default: the one the first "
+                                                                      "run trained on).")] = None,
+             m1: Annotated[int, typer.Option(help="Cascade: items the first model keeps per request "
                                                                  "(a generated funnel's rank stage: 60).")] = 60,
              name: NameOpt = None) -> None:
     """Evaluate trained runs on the test day: AUC/GAUC/logloss over exposures and Recall/NDCG@K (original and
@@ -165,12 +167,13 @@ def eval_cmd(runs: Annotated[list[Path], typer.Argument(help="One trained run fo
     from labkit.core.errors import ConfigError
     from labkit.core.report import markdown_table
     from labkit.core.runs import start_run
-    from labkit.recflow.eval import evaluate_cascade, load_run
+    from labkit.recflow.eval import evaluate_cascade, load_run, trained_on
     from labkit.recflow.retrieval import RetrievalSettings, evaluate_retrieval
     from labkit.recflow.train import evaluate_coarse
 
     if len(runs) not in (1, 2):
         raise ConfigError("give one trained run, or two (coarse then rank) for the cascade")
+    data = data or trained_on(runs[0])
     loaded = [load_run(r, data) for r in runs]
     run = start_run("recflow", name or "eval", {"runs": [str(r) for r in runs], "data": str(data), "m1": m1})
     typer.echo(f"run: {run.dir}", err=True)

@@ -38,6 +38,15 @@ def settings_of(cfg: RecflowConfig) -> TrainSettings | RetrievalSettings:
                          users=t.users, seed=t.seed, device=t.device)
 
 
+def trained_on(run: Path) -> Path:
+    """The data folder a run recorded (``data`` in its config.yaml)."""
+    path = Path(run) / "config.yaml"
+    folder = load_config(RecflowConfig, path, []).data if path.exists() else None
+    if not folder:
+        raise ConfigError(f"{run}: no data folder recorded; pass --data")
+    return Path(folder)
+
+
 def load_run(run: Path, root: Path) -> tuple[torch.nn.Module, TrainSettings | RetrievalSettings]:
     """The trained model of a ``labkit recflow train`` run folder, and its settings."""
     cfg_path, ckpt = Path(run) / "config.yaml", Path(run) / "checkpoint.pt"
