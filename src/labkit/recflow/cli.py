@@ -13,7 +13,7 @@ from labkit.core.config import describe
 from labkit.recflow.config import RecflowConfig
 
 app = typer.Typer(help="RecFlow (Liu et al., ICLR 2025, arXiv:2410.20868): industrial funnel data (the items each "
-                  "cascade stage kept and dropped per request). Built so far: `generate` (a synthetic funnel in the "
+                  "cascade stage kept and dropped per request): `generate` (a synthetic funnel in the "
                   "official layout with a hidden truth), `validate` (any folder, generated or downloaded), "
                   "`subsample` (a share of users in the same layout, per day, processes or Ray Data), `train` "
                   "(DSSM or DIN for coarse ranking and ranking with the distribution-shift strategies, DSSM with the "
@@ -243,7 +243,7 @@ def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shif
     from labkit.recflow.train import evaluate_coarse, train_coarse
 
     if family not in FAMILIES:
-        raise ConfigError(f"experiment family {family!r} is not built yet (built: {', '.join(FAMILIES)})")
+        raise ConfigError(f"unknown experiment family {family!r} (families: {', '.join(FAMILIES)})")
     fam = FAMILIES[family]
     cfg = resolve_config(RecflowConfig, config, list(overrides or []), None)
     arms = list(cfg.experiment.strategies or fam.arms)
