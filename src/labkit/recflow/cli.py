@@ -16,10 +16,11 @@ app = typer.Typer(help="RecFlow (Liu et al., ICLR 2025, arXiv:2410.20868): indus
                   "cascade stage kept and dropped per request): `generate` (a synthetic funnel in the "
                   "official layout with a hidden truth), `validate` (any folder, generated or downloaded), "
                   "`subsample` (a share of users in the same layout, per day, processes or Ray Data), `train` "
-                  "(DSSM or DIN for coarse ranking and ranking with the distribution-shift strategies, DSSM with the "
-                  "auxiliary ranking loss, DIN with request-context behaviours; SASRec retrieval with random, hard "
-                  "or FS-LTR negatives), `eval` (trained runs, and a coarse + rank cascade's Recall@k@m) and "
-                  "`experiment` (distribution-shift, auxiliary-ranking, request-context, retrieval-negatives).",
+                  "(DSSM or DIN for coarse ranking and ranking with the distribution-shift, auxiliary-ranking and "
+                  "FS-LTR strategies, DIN with request-context behaviours; SASRec retrieval with random, hard or "
+                  "FS-LTR negatives), `eval` (trained runs, and a coarse + rank cascade's Recall@k@m) and "
+                  "`experiment` (distribution-shift, auxiliary-ranking, fs-ltr, request-context, "
+                  "retrieval-negatives).",
                   no_args_is_help=True)
 SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
     f"{key} = {default!r}: {text}" for key, default, text in describe(RecflowConfig))
