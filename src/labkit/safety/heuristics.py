@@ -85,7 +85,9 @@ def words(name: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """Plural to singular, enough for names: policies -> policy, boxes -> box, valves -> valve."""
+    """Plural to singular, enough for names: policies -> policy, boxes -> box, valves -> valve, ids -> id."""
+    if word == "ids":
+        return "id"
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes", "zes")):
@@ -299,6 +301,9 @@ def plan_tool(schema: dict[str, Any], state: dict[str, Any], embedder: Embedder 
                 return Plan("append", noun, why=f"append verb; the name names '{noun}'")
         return Plan("const", why="append verb; no list named by the tool that it adds to: fixed success message")
     status = VERB_STATUS.get(verb or "")
+    if cls == "remove" and key is not None and isinstance(value, list) and props and value and not any(
+            isinstance(v, (dict, list)) for v in value):
+        return Plan("remove", key, why=f"remove verb; {why}: the list item an argument names")
     if cls == "remove" and key is not None and isinstance(value, (list, dict)) and (
             mapping or any(is_identifier(a) for a in props)):
         return Plan("remove", key, match=mapping, why=f"remove verb; {why}")
