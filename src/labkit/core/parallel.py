@@ -56,8 +56,7 @@ def parallel_map(fn: Callable[[Any], Any], items: Iterable[Any], *, workers: int
     a run's results). ``backend`` is ``"thread"`` (default) or ``"ray"``.
     """
     items = list(items)
-    use_ray = os.environ.get("LABKIT_RAY_ADDRESS") or os.environ.get("LABKIT_RAY", "") not in ("", "0")
-    backend = backend or ("ray" if use_ray else "thread")
+    backend = backend or ("ray" if ray_requested() else "thread")
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(items), desc=desc, disable=(not progress) if progress is not None else None,
@@ -129,6 +128,11 @@ def _pool_map(pool: Any, fn: Callable[[Any], Any], items: list[Any], window: int
             nxt = next(queue, None)
             if nxt is not None:
                 pending[pool.submit(_call, fn, nxt[1])] = nxt[0]
+
+
+def ray_requested() -> bool:
+    """Whether the user asked for Ray: ``labkit --ray`` (LABKIT_RAY) or a cluster address (LABKIT_RAY_ADDRESS)."""
+    return bool(os.environ.get("LABKIT_RAY_ADDRESS")) or os.environ.get("LABKIT_RAY", "") not in ("", "0")
 
 
 def ray_init(address: str | None = None) -> Any:

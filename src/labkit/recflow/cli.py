@@ -73,7 +73,7 @@ DataArg = Annotated[Path, typer.Option("--data", help="A RecFlow folder (officia
 
 
 @app.command("subsample")
-def subsample_cmd(data: Annotated[Path, typer.Option("--data", help="A RecFlow folder (official layout).")],
+def subsample_cmd(data: DataArg,
                   out: Annotated[Path, typer.Option(help="Folder to write (the same layout).")],
                   users: Annotated[float, typer.Option(help="Share of users kept (a hash of the user ID, as the "
                                                             "loaders' train.users).")],
@@ -86,24 +86,17 @@ def subsample_cmd(data: Annotated[Path, typer.Option("--data", help="A RecFlow f
     official layout (rows, histories and stage dictionaries of their requests; test tables filtered; id_cnt and
     video info copied). Loading the result equals loading the original with train.users=SHARE. A killed pass
     resumes: finished days are skipped."""
-    import os
     import time
 
+    from labkit.core.parallel import ray_requested
     from labkit.recflow.subsample import subsample
 
     t0 = time.perf_counter()
-    counts = subsample(data, out, users, seed=seed, workers=workers,
-                       ray=ray or os.environ.get("LABKIT_RAY", "") not in ("", "0"))
+    counts = subsample(data, out, users, seed=seed, workers=workers, ray=ray or ray_requested())
     done = [c for c in counts if not c.get("skipped")]
     typer.echo(f"{len(done)} day(s) written, {len(counts) - len(done)} already done, "
                f"{sum(c.get('requests', 0) for c in done):,} requests kept in {time.perf_counter() - t0:.1f} s: {out}")
 NameOpt = Annotated[str | None, typer.Option(help="Run name (folder suffix).")]
-
-
-def _settings(cfg: RecflowConfig):  # noqa: ANN202 - TrainSettings or RetrievalSettings
-    from labkit.recflow.eval import settings_of
-
-    return settings_of(cfg)
 
 
 @app.command("train", epilog=SETTINGS)
@@ -120,6 +113,7 @@ def train_cmd(data: DataArg, task: Annotated[str | None, typer.Option(help="retr
     retrieval); evaluate on the last day. Resumable by day (--resume RUN)."""
     from labkit.core.report import markdown_table
     from labkit.core.runs import resume_run, start_run
+    from labkit.recflow.eval import settings_of
     from labkit.recflow.retrieval import evaluate_retrieval, train_retrieval
     from labkit.recflow.train import evaluate_coarse, train_coarse
 
@@ -132,7 +126,7 @@ def train_cmd(data: DataArg, task: Annotated[str | None, typer.Option(help="retr
     run = resume_run(resume) if resume else start_run("recflow", name or f"{cfg.train.task}-{arm}",
                                                       _cfg_dict(cfg, data))
     typer.echo(f"run: {run.dir}", err=True)
-    s = _settings(cfg)
+    s = settings_of(cfg)
 
     def log(r: dict) -> None:
         run.append({"key": f"day-{r['day']}", **r})
@@ -239,6 +233,7 @@ def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shif
     hard, fsltr); experiment.strategies overrides them."""
     from labkit.core.errors import ConfigError
     from labkit.core.runs import start_run
+    from labkit.recflow.eval import settings_of
     from labkit.recflow.experiment import FAMILIES, family_report, run_family
     from labkit.recflow.retrieval import evaluate_retrieval, train_retrieval
     from labkit.recflow.train import evaluate_coarse, train_coarse
@@ -256,7 +251,7 @@ def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shif
     def train_eval(arm: str, seed: int, folder: Path) -> dict:
         setattr(cfg.train, fam.field, arm)
         cfg.train.seed = seed
-        s = _settings(cfg)
+        s = settings_of(cfg)
         if fam.task == "retrieval":
             m = evaluate_retrieval(data, train_retrieval(data, s, folder), users=s.users, seed=seed)
         else:

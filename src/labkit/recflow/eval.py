@@ -19,9 +19,8 @@ from labkit.core.errors import ConfigError
 from labkit.recflow import data
 from labkit.recflow.config import RecflowConfig
 from labkit.recflow.metrics import recall_k_m
-from labkit.recflow.models import DINContext
 from labkit.recflow.retrieval import RetrievalSettings, SASRec
-from labkit.recflow.train import TrainSettings, day_features, predict, ranking_model
+from labkit.recflow.train import TrainSettings, ranking_model, score_rows
 
 
 def settings_of(cfg: RecflowConfig) -> TrainSettings | RetrievalSettings:
@@ -76,12 +75,6 @@ def cascade_scores(requests: np.ndarray, first: np.ndarray, second: np.ndarray, 
     return np.where(kept, np.asarray(second, dtype=np.float64), -np.inf)
 
 
-def test_scores(root: Path, model: torch.nn.Module, t: data.Table, test_day: str) -> np.ndarray:
-    label = (t["realshow"] * t["effective_view"]).astype(np.int64)
-    feats = day_features(root, test_day, t, np.arange(len(label)), label, context=isinstance(model, DINContext))
-    return predict(model, feats)
-
-
 def evaluate_cascade(root: Path, coarse: torch.nn.Module, rank: torch.nn.Module, *, users: float = 1.0,
                      seed: int = 0, m1: int = 60, ks: tuple[int, ...] = (10,), ms: tuple[int, ...] = (10, 20)
                      ) -> dict[str, Any]:
@@ -90,10 +83,10 @@ def evaluate_cascade(root: Path, coarse: torch.nn.Module, rank: torch.nn.Module,
     cascade (coarse keeps m1, rank picks m) and for each model alone over all the candidates."""
     test_day = data.day_names(root)[-1]
     (_, t), = data.iter_days(root, days=[test_day], users=users, seed=seed)
-    keep = t["prerank_neg"] == 0
+    keep = np.flatnonzero(t["prerank_neg"] == 0)
     req = t["request_id"][keep]
     truth = ((t["realshow"] * t["effective_view"]) == 1)[keep]
-    s1, s2 = test_scores(root, coarse, t, test_day)[keep], test_scores(root, rank, t, test_day)[keep]
+    s1, s2 = score_rows(root, coarse, t, test_day, keep), score_rows(root, rank, t, test_day, keep)
     joint = cascade_scores(req, s1, s2, m1)
     out: dict[str, Any] = {"test_day": test_day, "m1": m1, "candidates_per_request": float(len(req) / max(
         len(np.unique(req)), 1))}

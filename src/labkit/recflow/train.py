@@ -141,42 +141,44 @@ def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] 
     model = ranking_model(data.id_counts(root), s).to(s.device)
     opt = torch.optim.Adam(model.parameters(), lr=s.lr)
     ckpt, start = resume(folder, model, opt)
-    loss_fn = torch.nn.BCEWithLogitsLoss()
+    train_day = _train_lists if s.strategy == "fsltr" else _train_rows
     for i in range(start, len(train_days)):
         day = train_days[i]
-        rng = np.random.default_rng([s.seed, i])
         (_, t), = data.iter_days(root, days=[day], users=s.users, seed=s.seed)
-        if s.strategy == "fsltr":
-            total, n = _train_lists(model, opt, root, day, t, s, rng, torch.Generator().manual_seed(s.seed * 1000 + i))
-            _save(ckpt, {"model": model.state_dict(), "opt": opt.state_dict(), "next_day": i + 1})
-            if log:
-                log({"day": day, "rows": n, "loss": total / max(n, 1)})
-            continue
-        rows, labels = coarse_rows(t, s.strategy, rng)
-        feats = day_features(root, day, t, rows, labels, context=s.strategy == "context")
-        if s.strategy == "aux":
-            aux_items, aux_valid = aux_candidates(data.load_stage_dict(root, day), t["request_id"][rows],
-                                                  t["video_id"][rows], t["request_timestamp"][rows], labels == 1, rng)
-        g = torch.Generator().manual_seed(s.seed * 1000 + i)
-        total, n = 0.0, 0
-        for idx in torch.randperm(len(feats), generator=g).split(s.batch):
-            b = on(feats.batch(idx), s.device)
-            if s.strategy == "aux":  # DSSM reuses its logit; DIN's auxiliary head scores the BPR pairs
-                u = model.user_vector(b)
-                pair = (u * model.item_vector(b["item"])).sum(-1)
-                cand = torch.einsum("bd,bkd->bk", u, model.item_vector(aux_items[idx].to(s.device)))
-                logit = pair if isinstance(model, DSSM) else model(b)
-                loss = loss_fn(logit, b["label"]) + AUX_WEIGHT * bpr(pair, cand, aux_valid[idx].to(s.device))
-            else:
-                loss = loss_fn(model(b), b["label"])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total, n = total + loss.item() * len(idx), n + len(idx)
+        total, n = train_day(model, opt, root, day, t, s, np.random.default_rng([s.seed, i]),
+                             torch.Generator().manual_seed(s.seed * 1000 + i))
         _save(ckpt, {"model": model.state_dict(), "opt": opt.state_dict(), "next_day": i + 1})
         if log:
-            log({"day": day, "rows": len(feats), "loss": total / max(n, 1)})
+            log({"day": day, "rows": n, "loss": total / max(n, 1)})
     return model
+
+
+def _train_rows(model: torch.nn.Module, opt: torch.optim.Optimizer, root: Path, day: str, t: data.Table,
+                s: TrainSettings, rng: np.random.Generator, g: torch.Generator) -> tuple[float, int]:
+    """One day of BCE on rows (exposures plus the strategy's stage rows; ``aux`` adds the BPR term); returns the
+    loss summed over rows and the number of rows."""
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    rows, labels = coarse_rows(t, s.strategy, rng)
+    feats = day_features(root, day, t, rows, labels, context=s.strategy == "context")
+    if s.strategy == "aux":
+        aux_items, aux_valid = aux_candidates(data.load_stage_dict(root, day), t["request_id"][rows],
+                                              t["video_id"][rows], t["request_timestamp"][rows], labels == 1, rng)
+    total = 0.0
+    for idx in torch.randperm(len(feats), generator=g).split(s.batch):
+        b = on(feats.batch(idx), s.device)
+        if s.strategy == "aux":  # DSSM reuses its logit; DIN's auxiliary head scores the BPR pairs
+            u = model.user_vector(b)
+            pair = (u * model.item_vector(b["item"])).sum(-1)
+            cand = torch.einsum("bd,bkd->bk", u, model.item_vector(aux_items[idx].to(s.device)))
+            logit = pair if isinstance(model, DSSM) else model(b)
+            loss = loss_fn(logit, b["label"]) + AUX_WEIGHT * bpr(pair, cand, aux_valid[idx].to(s.device))
+        else:
+            loss = loss_fn(model(b), b["label"])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(idx)
+    return total, len(feats)
 
 
 def _train_lists(model: torch.nn.Module, opt: torch.optim.Optimizer, root: Path, day: str, t: data.Table,
@@ -204,6 +206,13 @@ def _train_lists(model: torch.nn.Module, opt: torch.optim.Optimizer, root: Path,
     return total, len(rows)
 
 
+def score_rows(root: Path, model: torch.nn.Module, t: data.Table, day: str, rows: np.ndarray) -> np.ndarray:
+    """The model's score of each of ``rows`` of day ``day``'s table (request context when the model uses it)."""
+    feats = day_features(root, day, t, rows, np.zeros(len(rows), dtype=np.int64),
+                         context=isinstance(model, DINContext))
+    return predict(model, feats)
+
+
 def evaluate_coarse(root: Path, model: torch.nn.Module, *, users: float = 1.0, seed: int = 0,
                     ks: tuple[int, ...] = (50, 100, 200)) -> dict[str, Any]:
     """On the test day: AUC/GAUC/logloss over exposures; Recall/NDCG@K within each request over all its logged
@@ -211,8 +220,7 @@ def evaluate_coarse(root: Path, model: torch.nn.Module, *, users: float = 1.0, s
     test_day = data.day_names(root)[-1]
     (_, t), = data.iter_days(root, days=[test_day], users=users, seed=seed)
     label = (t["realshow"] * t["effective_view"]).astype(np.int64)
-    feats = day_features(root, test_day, t, np.arange(len(label)), label, context=isinstance(model, DINContext))
-    score = predict(model, feats)
+    score = score_rows(root, model, t, test_day, np.arange(len(label)))
     shown = t["realshow"] == 1
     out: dict[str, Any] = {"test_day": test_day, **auc_logloss(label[shown], 1 / (1 + np.exp(-score[shown]))),
                            **gauc(t["user_id"][shown], label[shown], score[shown])}
