@@ -116,11 +116,9 @@ def score_corpus(corpus: Path, scorer: Path, out: Path, *, shard_size: int = 100
 
 
 def _ray_score(batch: list[tuple[int, list[str]]], scorer: Path, out: Path, workers: int) -> None:
-    import ray
+    from labkit.core.parallel import ray_init
 
-    if not ray.is_initialized():
-        ray.init(address=os.environ.get("LABKIT_RAY_ADDRESS") or None, include_dashboard=False,
-                 log_to_driver=False)
+    ray = ray_init()
     ds = ray.data.from_items([{"shard": k, "texts": t} for k, t in batch])
     ds.map_batches(_RayScorer, fn_constructor_kwargs={"scorer_dir": str(scorer), "out": str(out)}, batch_size=1,
                    concurrency=max(1, workers)).materialize()
