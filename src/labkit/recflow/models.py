@@ -70,7 +70,6 @@ class TwoTower:
         return self.item_tower(self.items(item.reshape(-1, item.shape[-1]))).reshape(*shape, -1)
 
 
-
 class DSSM(TwoTower, nn.Module):
     def __init__(self, sizes: dict[str, int], d: int = 8, hidden: tuple[int, ...] = (128, 64, 32)) -> None:
         super().__init__()

@@ -65,6 +65,19 @@ def _model(folder: Path, lora_rank: int, seed: int) -> tuple[Any, Any, Any]:
     return tok, model, peft_config
 
 
+def _work_dir(out: Path) -> Path:
+    return out.with_name(out.name + ".work")
+
+
+def _save(trainer: Any, out: Path) -> None:
+    """The adapter (LoRA) or model and the tokenizer in ``out``; TRL's scratch folder removed."""
+    import shutil
+
+    trainer.save_model(str(out))
+    trainer.processing_class.save_pretrained(str(out))
+    shutil.rmtree(_work_dir(out), ignore_errors=True)
+
+
 def _quiet(trainer: Any) -> Any:
     from transformers.trainer_callback import PrinterCallback
 
@@ -106,18 +119,14 @@ def dpo_train(spec: str, pairs: list[dict[str, str]], out: Path, s: DpoSettings 
     if not pairs:
         raise ConfigError("no preference pairs to train on")
     s = s or DpoSettings()
-    trainer = _trainer(model_path(spec), pairs, s, out.with_name(out.name + ".work"))
+    trainer = _trainer(model_path(spec), pairs, s, _work_dir(out))
     before = pair_metrics(trainer, pairs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = trainer.train()
     after = pair_metrics(trainer, pairs)
     greedy = greedy_answers(trainer.model, trainer.processing_class, [p["prompt"] for p in pairs])
-    trainer.save_model(str(out))
-    trainer.processing_class.save_pretrained(str(out))
-    import shutil
-
-    shutil.rmtree(out.with_name(out.name + ".work"), ignore_errors=True)
+    _save(trainer, out)
     return {"pairs": len(pairs), "before": before, "after": after, "seconds": float(result.metrics["train_runtime"]),
             "lora_rank": s.lora_rank, "base": str(model_path(spec)), "greedy_after": greedy}
 
@@ -166,17 +175,13 @@ def rft_train(spec: str, rows: list[dict[str, Any]], out: Path, s: RftSettings |
     if not rows:
         raise ConfigError("no RFT rows to train the refiner on")
     s = s or RftSettings()
-    trainer = _sft_trainer(model_path(spec), rows, s, out.with_name(out.name + ".work"))
+    trainer = _sft_trainer(model_path(spec), rows, s, _work_dir(out))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         before = float(trainer.evaluate()["eval_loss"])
         result = trainer.train()
         after = float(trainer.evaluate()["eval_loss"])
-    trainer.save_model(str(out))
-    trainer.processing_class.save_pretrained(str(out))
-    import shutil
-
-    shutil.rmtree(out.with_name(out.name + ".work"), ignore_errors=True)
+    _save(trainer, out)
     return {"rows": len(rows), "loss_before": before, "loss_after": after,
             "seconds": float(result.metrics["train_runtime"]), "lora_rank": s.lora_rank, "base": str(model_path(spec))}
 
