@@ -81,7 +81,8 @@ def test_table(root: Path, kind: str, *, users: float = 1.0, seed: int = 0) -> T
     raise DataError(f"{others}: no {kind} test table ({' or '.join(dict.fromkeys(TEST_FILES[kind]))})")
 
 
-def _load(path: Path) -> Any:
+def load_pickle(path: Path) -> Any:
+    """A pickled dictionary of the layout; a missing file is a DataError naming it."""
     if not path.exists():
         raise DataError(f"{path}: missing")
     with open(path, "rb") as f:
@@ -103,7 +104,7 @@ def history_valid(arr: np.ndarray) -> np.ndarray:
 
 def load_histories(root: Path, day: str, request_ids: np.ndarray | None = None) -> dict[int, np.ndarray]:
     """request_id -> shifted (50, 10) history for ``day`` (only ``request_ids`` when given)."""
-    raw = _load(Path(root) / DIRS["seq"] / f"{day}.pkl")
+    raw = load_pickle(Path(root) / DIRS["seq"] / f"{day}.pkl")
     keys = raw.keys() if request_ids is None else (int(r) for r in request_ids)
     return {int(k): shift_history(raw[k]) for k in keys}
 
@@ -120,12 +121,12 @@ def shift_stages(stages: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def load_stage_dict(root: Path, day: str, which: str = "requests") -> dict[int, dict[str, np.ndarray]]:
     """request_id -> {stage: shifted (k, 8) array} from ``request_id_dict`` or ``ubm_seq_request_id_dict``."""
-    raw = _load(Path(root) / DIRS[which] / f"{day}.pkl")
+    raw = load_pickle(Path(root) / DIRS[which] / f"{day}.pkl")
     return {int(k): shift_stages(v) for k, v in raw.items()}
 
 
 def id_counts(root: Path) -> dict[str, int]:
     """Embedding sizes: cardinality + 1 for shifted fields (0 = padding); ``category_level_one`` is not shifted
     (its 0 is a real category: padded history rows are told apart by ``history_valid``, not by an ID)."""
-    cnt = _load(Path(root) / DIRS["others"] / "id_cnt.pkl")
+    cnt = load_pickle(Path(root) / DIRS["others"] / "id_cnt.pkl")
     return {k: int(v) + (1 if k in ID_FIELDS or k == "photo_id" else 0) for k, v in cnt.items()}

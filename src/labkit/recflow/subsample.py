@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from labkit.recflow.data import day_names, history_valid, keep_users
+from labkit.recflow.data import day_names, history_valid, keep_users, load_pickle
 from labkit.recflow.schema import DIRS, SEQ_COLS, TEST_FILES
 
 REQUEST_COL = SEQ_COLS.index("request_id")
@@ -37,21 +37,14 @@ def _atomic(path: Path, write: Any) -> None:
     os.replace(tmp, path)
 
 
-def _filter_feather(src: Path, dst: Path, share: float, seed: int) -> np.ndarray:
-    """Rows of kept users, columns and dtypes as they were; returns the kept request IDs."""
-    import pyarrow.compute as pc
+def _filter_feather(src: Path, dst: Path, share: float, seed: int) -> Any:
+    """Rows of kept users, columns and dtypes as they were; returns the kept table (pyarrow)."""
     import pyarrow.feather as feather
 
     t = feather.read_table(src)
     kept = t.filter(keep_users(t.column("user_id").to_numpy(), share, seed))
     _atomic(dst, lambda p: feather.write_feather(kept, p, compression="zstd"))
-    return np.unique(pc.unique(kept.column("request_id")).to_numpy()) if "request_id" in t.column_names else \
-        np.zeros(0, dtype=np.int64)
-
-
-def _load(path: Path) -> dict:
-    with open(path, "rb") as f:
-        return pickle.load(f)
+    return kept
 
 
 def _dump(obj: Any, path: Path) -> None:
@@ -69,18 +62,18 @@ def day_files(root: Path, day: str) -> list[Path]:
             root / DIRS["ubm"] / f"{day}.pkl"]
 
 
-def subsample_day(day: str, *, root: Path, out: Path, share: float, seed: int) -> dict[str, int]:
+def subsample_day(day: str, *, root: Path, out: Path, share: float, seed: int) -> dict[str, Any]:
     """One day of ``root`` into ``out``; returns row and request counts (or ``skipped`` when already done)."""
     src, dst = day_files(root, day), day_files(out, day)
     if all(p.exists() for p in dst):
         return {"day": day, "skipped": 1}
-    requests = _filter_feather(src[0], dst[0], share, seed)
+    requests = np.unique(_filter_feather(src[0], dst[0], share, seed).column("request_id").to_numpy())
     _filter_feather(src[1], dst[1], share, seed)
     wanted = {int(r) for r in requests}
-    seq = {k: v for k, v in _load(src[2]).items() if int(k) in wanted}
+    seq = {k: v for k, v in load_pickle(src[2]).items() if int(k) in wanted}
     pointed = {int(r) for h in seq.values() for r in np.asarray(h)[history_valid(np.asarray(h)), REQUEST_COL]}
-    stages = {k: v for k, v in _load(src[3]).items() if int(k) in wanted}
-    ubm = {k: v for k, v in _load(src[4]).items() if int(k) in pointed}
+    stages = {k: v for k, v in load_pickle(src[3]).items() if int(k) in wanted}
+    ubm = {k: v for k, v in load_pickle(src[4]).items() if int(k) in pointed}
     _dump(seq, dst[2])
     _dump(stages, dst[3])
     _dump(ubm, dst[4])
