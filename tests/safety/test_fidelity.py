@@ -271,3 +271,5 @@ def test_remove_from_a_list_of_names_and_plural_identifier_arguments(tmp_path: P
     ep.call("remove_member", {"member": "Ben"})
     ep.call("delete_parcels", {"parcel_ids": ["p2"]})  # ids -> the parcel_id field, not parcel_name
     assert ep.states[0] == {"members": ["Ana", "Cleo"], "parcels": [{"parcel_id": "p1", "parcel_name": "books"}]}
+    missing = ep.call("remove_member", {"member": "Zoe"})
+    assert missing["success"] is False and "zoe" in missing["message"] and ep.states[0]["members"] == ["Ana", "Cleo"]

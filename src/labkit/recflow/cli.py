@@ -192,6 +192,7 @@ def eval_cmd(runs: Annotated[list[Path], typer.Argument(help="One trained run fo
         metrics["cascade"] = c
         cols = list(c["cascade"])
         parts.append(f"Cascade Recall@k@m ({c['requests']} requests with an effective view, "
+                     f"{c['skipped_no_positive']} without one skipped, "
                      f"{c['candidates_per_request']:.0f} coarse-stage candidates each; the first keeps {m1}):\n\n" +
                      markdown_table(["", *cols], [[n, *(f"{c[n][k]:.4f}" for k in cols)]
                                                   for n in ("cascade", "coarse_alone", "rank_alone")]))

@@ -242,7 +242,10 @@ def _write(plan: Plan, tool: str, state: dict[str, Any], value: Any, args: dict[
     if plan.op == "remove" and isinstance(value, list) and _records(value) is None and args:
         names = {norm(v) for v in args.values() if isinstance(v, (str, int, float))} | {
             norm(x) for v in args.values() if isinstance(v, list) for x in v if isinstance(x, (str, int, float))}
-        value[:] = [x for x in value if isinstance(x, (dict, list)) or norm(x) not in names]  # users: ["Alice", ...]
+        kept = [x for x in value if isinstance(x, (dict, list)) or norm(x) not in names]  # users: ["Alice", ...]
+        if len(kept) == len(value):
+            return not_found(f"{tool}: none of {sorted(names)} is in {plan.key or 'the state'}.")
+        value[:] = kept
         return done
     if not ids:
         if isinstance(value, dict):  # a settings-like object: set the named keys, or the one an argument names
