@@ -85,6 +85,25 @@ def greenhouse_case(tmp_path: Path) -> tuple[Case, SchemaStore]:
     return case, SchemaStore(tmp_path)
 
 
+def test_values_a_description_enumerates_are_checked() -> None:
+    """No ``enum`` in the schema, but the description lists the choices: other values are refused, as the
+    benchmark's own tools do ("Invalid action"); open lists ("etc.") and free text are not checked."""
+    props = {"side": {"type": "string", "description": "The side of the trade, one of ['buy', 'sell']."},
+             "action": {"type": "string", "description": "The action to take, either 'confirm' or 'decline'."},
+             "flags": {"type": "array", "items": {"type": "string"},
+                       "description": "Special handling, one or more of ['fragile', 'oversized']."},
+             "currency": {"type": "string", "description": "The currency, one of ['USD', 'EUR', etc.]."},
+             "note": {"type": "string", "description": "Free text, e.g. 'thanks'."}}
+    s = {"parameters": {"type": "object", "properties": props}}
+    args, err, _ = prepare_arguments(s, {"side": "Buy", "action": "decline", "flags": ["fragile"],
+                                         "currency": "JPY", "note": "hold"})
+    assert err is None and args["side"] == "Buy"
+    assert prepare_arguments(s, {"side": "hold"})[1] == {
+        "success": False, "error": "invalid_arguments", "message": "argument 'side': 'hold' is not one of buy, sell"}
+    assert "'maybe' is not one of confirm, decline" in prepare_arguments(s, {"action": "maybe"})[1]["message"]
+    assert "'heavy'" in prepare_arguments(s, {"flags": ["fragile", "heavy"]})[1]["message"]
+
+
 def test_unseen_environment_served_by_heuristics(tmp_path: Path) -> None:
     case, store = greenhouse_case(tmp_path)
     ep = Episode(case, store)

@@ -9,6 +9,7 @@ structured errors for the agent to read, never raised.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 TRUE, FALSE = {"true", "yes", "1", "y", "on"}, {"false", "no", "0", "n", "off", "none", "null"}
@@ -104,7 +105,7 @@ def prepare_arguments(schema: dict[str, Any], raw: Any) -> tuple[dict[str, Any],
     missing = [k for k in params.get("required") or [] if k in props and args.get(k) is None]
     if missing:
         return {}, _error("missing_arguments", f"missing required argument(s): {', '.join(missing)}"), dropped
-    problem = _schema_problem(params, args)
+    problem = _schema_problem(params, args) or _described_choice_problem(props, args)
     if problem:
         return {}, _error("invalid_arguments", problem), dropped
     return args, None, dropped
@@ -125,6 +126,38 @@ def _schema_problem(params: dict[str, Any], args: dict[str, Any]) -> str | None:
         return None
     where = ".".join(str(p) for p in error.absolute_path)
     return f"argument '{where}': {error.message}" if where else error.message
+
+
+_ONE_OF = re.compile(r"\bone (or more )?of\s*\[([^\]]*)\]", re.I)
+_EITHER = re.compile(r"\beither\s+'([^']+)'\s+or\s+'([^']+)'", re.I)
+
+
+def described_choices(spec: dict[str, Any]) -> list[str] | None:
+    """The values a description allows where the schema has no ``enum``: "one of ['buy', 'sell']",
+    "one or more of [...]" (each item) or "either 'confirm' or 'decline'"; None for open lists ("etc.")."""
+    if not isinstance(spec, dict) or spec.get("enum") or not isinstance(spec.get("description"), str):
+        return None
+    text = spec["description"]
+    if m := _ONE_OF.search(text):
+        values = re.findall(r"'([^']*)'", m.group(2))
+        return values if values and "etc" not in m.group(2).lower() else None
+    if m := _EITHER.search(text):
+        return [m.group(1), m.group(2)]
+    return None
+
+
+def _described_choice_problem(props: dict[str, Any], args: dict[str, Any]) -> str | None:
+    """A string argument outside the values its description enumerates (compared case-insensitively)."""
+    for key, value in args.items():
+        choices = described_choices(props.get(key))
+        items = value if isinstance(value, list) else [value]
+        if not choices or not all(isinstance(v, str) for v in items):
+            continue
+        allowed = {c.lower() for c in choices}
+        bad = next((v for v in items if v.strip().lower() not in allowed), None)
+        if bad is not None:
+            return f"argument '{key}': {bad!r} is not one of {', '.join(choices)}"
+    return None
 
 
 def _error(kind: str, message: str) -> dict[str, Any]:
