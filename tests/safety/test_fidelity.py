@@ -273,3 +273,41 @@ def test_remove_from_a_list_of_names_and_plural_identifier_arguments(tmp_path: P
     assert ep.states[0] == {"members": ["Ana", "Cleo"], "parcels": [{"parcel_id": "p1", "parcel_name": "books"}]}
     missing = ep.call("remove_member", {"member": "Zoe"})
     assert missing["success"] is False and "zoe" in missing["message"] and ep.states[0]["members"] == ["Ana", "Cleo"]
+
+
+def test_a_new_value_sets_the_setting_it_names_wherever_it_is_kept(tmp_path: Path) -> None:
+    """``new_<x>`` with no record to act on sets the one setting named x (inside a settings object, or beside
+    the list the tool's name points at), and wins over the ``current_<x>`` it is checked against."""
+    tools = [schema("switch_station", {"new_station": "string"}),
+             schema("update_pin", {"current_pin": "string", "new_pin": "string"}),
+             schema("change_supplier", {"new_supplier_id": "string"})]
+    state = {"radio": {"model": "R2", "current_station": "Jazz FM"}, "stations": [{"name": "Jazz FM"}],
+             "existing_pin": "1234", "suppliers": [{"supplier_id": "S1"}, {"supplier_id": "S2"}],
+             "current_supplier": "S1"}
+    ep = episode(tmp_path, "Console", tools, state)
+    ep.call("switch_station", {"new_station": "Talk 5"})
+    ep.call("update_pin", {"current_pin": "1234", "new_pin": "9876"})
+    ep.call("change_supplier", {"new_supplier_id": "S2"})
+    assert ep.states[0]["radio"] == {"model": "R2", "current_station": "Talk 5"}
+    assert ep.states[0]["existing_pin"] == "9876" and ep.states[0]["current_supplier"] == "S2"
+    assert ep.states[0]["stations"] == [{"name": "Jazz FM"}]
+
+
+def test_add_puts_the_item_in_the_list_the_tool_names(tmp_path: Path) -> None:
+    """An add tool with no top-level list of its own adds to the list a record keeps (``add_stop`` ->
+    ``planned_stops`` of the named truck; ``add_vaccine`` -> the profile's ``vaccines``); and a field named for
+    the act (``allocated_hours``) takes the value of ``allocate_hours``."""
+    tools = [schema("add_stop", {"truck_id": "string", "town": "string"}),
+             schema("add_vaccine", {"vaccine_name": "string"}),
+             schema("allocate_hours", {"project_name": "string", "hours": "integer"})]
+    state = {"trucks": [{"truck_id": "T1", "planned_stops": ["Ayr"]}, {"truck_id": "T2", "planned_stops": []}],
+             "profile": {"age": 9, "vaccines": ["MMR"]},
+             "projects": [{"name": "Bridge", "allocated_hours": 10}]}
+    ep = episode(tmp_path, "Depot", tools, state)
+    ep.call("add_stop", {"truck_id": "T2", "town": "Oban"})
+    ep.call("add_vaccine", {"vaccine_name": "Polio"})
+    ep.call("allocate_hours", {"project_name": "Bridge", "hours": 25})
+    assert ep.states[0] == {"trucks": [{"truck_id": "T1", "planned_stops": ["Ayr"]},
+                                       {"truck_id": "T2", "planned_stops": ["Oban"]}],
+                            "profile": {"age": 9, "vaccines": ["MMR", "Polio"]},
+                            "projects": [{"name": "Bridge", "allocated_hours": 25}]}

@@ -85,7 +85,17 @@ def words(name: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """Plural to singular, enough for names: policies -> policy, boxes -> box, valves -> valve, ids -> id."""
+    """Plural to singular, enough for names: policies -> policy, boxes -> box, valves -> valve, ids -> id;
+    then allocation / allocated -> allocate (a field named for the act: ``allocated_resources``)."""
+    word = _singular(word)
+    if len(word) > 7 and word.endswith("ation"):
+        return word[:-5] + "ate"
+    if len(word) > 6 and word.endswith("ated"):
+        return word[:-1]
+    return word
+
+
+def _singular(word: str) -> str:
     if word == "ids":
         return "id"
     if len(word) > 4 and word.endswith("ies"):
@@ -299,6 +309,15 @@ def plan_tool(schema: dict[str, Any], state: dict[str, Any], embedder: Embedder 
                             why=f"append verb; the arguments are the fields of '{noun}' (updated if it exists)")
             if not _names_existing(props, target):
                 return Plan("append", noun, why=f"append verb; the name names '{noun}'")
+        held = list_field_key(name, state)
+        item = _item_argument(props, held[1]) if held else None
+        if held and item:
+            holder, list_field = held
+            recs = state[holder] if isinstance(state[holder], list) else []
+            match = map_arguments(schema, recs)[0] if _records_only(recs) else {}
+            return Plan("update", holder, match={f: a for f, a in match.items() if a != item}, set={list_field: item},
+                        why=f"append verb; the records in '{holder}' keep the '{list_field}' list the name names: "
+                            f"{item} is added to it")
         return Plan("const", why="append verb; no list named by the tool that it adds to: fixed success message")
     status = VERB_STATUS.get(verb or "")
     if cls == "remove" and key is not None and isinstance(value, list) and props and value and not any(
@@ -313,6 +332,31 @@ def plan_tool(schema: dict[str, Any], state: dict[str, Any], embedder: Embedder 
         return Plan("update", key, match=mapping, status=status if cls == "update" or verb == "cancel" else None,
                     why=f"{cls} verb; {why}")
     return Plan("const", why=f"{cls} verb; {why}; fixed success message")
+
+
+def list_field_key(tool: str, state: dict[str, Any]) -> tuple[str, str] | None:
+    """(state key, field): the one key whose records keep a list of plain values the tool's name names
+    (``add_medication`` -> ``user_info``, ``current_medications``); None when no key or several do."""
+    from labkit.safety.records import list_fields_named_by, walk
+
+    def named(value: Any) -> set[str]:
+        found = [f.record for f in walk(value)] + ([value] if isinstance(value, dict) else [])
+        return {f for r in found for f in list_fields_named_by(tool, r)}
+
+    held = [(k, fields) for k, v in state.items() if isinstance(v, (list, dict)) and (fields := named(v))]
+    return (held[0][0], next(iter(held[0][1]))) if len(held) == 1 and len(held[0][1]) == 1 else None
+
+
+def _item_argument(props: dict[str, Any], list_field: str) -> str | None:
+    """The argument that is the item to add: the one named like the list (``medication_name`` for
+    ``current_medications``), else the one argument that identifies nothing (``location``)."""
+    named = [a for a in props if stems(a) & stems(list_field)]
+    plain = [a for a in props if not is_identifier(a)]
+    return named[0] if len(named) == 1 else plain[0] if len(plain) == 1 else None
+
+
+def _records_only(value: list[Any]) -> bool:
+    return bool(value) and all(isinstance(r, dict) for r in value)
 
 
 def _priced(state: dict[str, Any]) -> bool:

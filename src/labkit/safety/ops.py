@@ -256,17 +256,20 @@ def _write(plan: Plan, tool: str, state: dict[str, Any], value: Any, args: dict[
         records = _records(value)
         if records is None:
             if plan.key is not None and not isinstance(value, list):  # a scalar setting: new_power_output ->
-                same = [v for a, v in new.items() if names_key(a, plan.key)]  # current_power_output
+                same = [v for a, v in _new_first(new) if names_key(a, plan.key)]  # current_power_output
                 if same:
                     state[plan.key] = same[0]
                 elif len(new) == 1:  # a setting of its own beside it (type_text_for_search -> search_text)
                     state.update(copy.deepcopy(new))
+            else:
+                _set_named_scalar(state, new)
             return done
         # no identifier: the record the other given values name (course="Mathematics")
         known = {norm(v) for f in walk(records) for v in f.record.values() if isinstance(v, (str, int, float))}
         ids = {a: v for a, v in new.items() if isinstance(v, (str, int, float)) and norm(v) in known
                and not a.startswith(NEW_PREFIXES)}
         if not ids:
+            _set_named_scalar(state, new)
             return done
         new = {a: v for a, v in new.items() if a not in ids}
     if isinstance(value, dict) and _set_named_entry(value, ids, new, plan.op):
@@ -284,6 +287,30 @@ def _write(plan: Plan, tool: str, state: dict[str, Any], value: Any, args: dict[
     for f in found:
         set_fields(f.record, new, fields, plan.status, create=bool(plan.set), tool=tool)
     return {**done, "data": found[0].record} if len(found) == 1 else done
+
+
+def _new_first(new: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The arguments, new-value ones (``new_password``) before the others (``current_password``)."""
+    return sorted(new.items(), key=lambda kv: not kv[0].startswith(NEW_PREFIXES))
+
+
+def _set_named_scalar(state: dict[str, Any], new: dict[str, Any]) -> bool:
+    """A ``new_X`` argument with no record to act on sets the one setting named X, wherever the state keeps
+    it outside lists (``change_channel(new_channel)`` -> ``device_config.current_channel``;
+    ``new_provider_id`` -> ``current_provider``); nothing when no such field or several."""
+    from labkit.safety.heuristics import stems
+
+    wrote = False
+    for arg, v in new.items():
+        want = stems(strip_new_prefix(arg)) - {"id"} if arg.startswith(NEW_PREFIXES) else set()
+        holders = [state, *[d for d in state.values() if isinstance(d, dict)]]
+        named = [(d, f) for d in holders for f, x in d.items()
+                 if want and not isinstance(x, (dict, list)) and want <= stems(f)]
+        if len(named) == 1 and not isinstance(v, (dict, list)):
+            d, f = named[0]
+            d[f] = copy.deepcopy(v)
+            wrote = True
+    return wrote
 
 
 def _set_named_entry(value: dict[str, Any], ids: dict[str, Any], new: dict[str, Any], op: str) -> bool:

@@ -187,6 +187,9 @@ def set_fields(record: dict[str, Any], new: dict[str, Any], fields: dict[str, st
             target = strip_new_prefix(arg)
         if isinstance(record.get(target), dict) and isinstance(v, dict):
             record[target].update(v)
+        elif isinstance(record.get(target), list) and not isinstance(v, (dict, list)):
+            if v not in record[target]:  # one value for a list (add_medication -> current_medications)
+                record[target].append(v)
         else:
             record[target] = v
         wrote = True
@@ -223,6 +226,19 @@ def field_named_by(tool: str, record: dict[str, Any]) -> str | None:
     named = [f for f, v in record.items() if not is_identifier(f) and not isinstance(v, (dict, list))
              and stems(f) and stems(f) <= words]
     return named[0] if len(named) == 1 else None
+
+
+def list_fields_named_by(tool: str, record: dict[str, Any]) -> list[str]:
+    """The record's lists of plain values named by the tool's name: all the list's words are in the name
+    (``add_new_route`` -> ``current_route``) or all the name's nouns are in the list's (``add_stop`` ->
+    ``planned_stops``)."""
+    from labkit.safety.heuristics import stems
+    from labkit.safety.heuristics import words as name_words
+
+    words = stems(tool)
+    nouns = stems(" ".join(name_words(tool)[1:]))  # the words after the verb
+    return [f for f, v in record.items() if isinstance(v, list) and all(not isinstance(x, (dict, list)) for x in v)
+            and stems(f) and (stems(f) <= words or (nouns and nouns <= stems(f)))]
 
 
 def field_for(arg: str, record: dict[str, Any]) -> str | None:
