@@ -311,3 +311,18 @@ def test_add_puts_the_item_in_the_list_the_tool_names(tmp_path: Path) -> None:
                                        {"truck_id": "T2", "planned_stops": ["Oban"]}],
                             "profile": {"age": 9, "vaccines": ["MMR", "Polio"]},
                             "projects": [{"name": "Bridge", "allocated_hours": 25}]}
+
+
+def test_clearing_named_keys_and_ending_a_record(tmp_path: Path) -> None:
+    """``keys`` names entries of a keyed object (a clear tool removes them); ``discontinue`` and ``mask`` are
+    actions that put the named record in their state, not queries."""
+    tools = [schema("clear_cache", {"keys": {"type": "array", "items": {"type": "string"}}}),
+             schema("discontinue_trial", {"trial_id": "string"})]
+    state = {"cache": {"thumbnails": {"mb": 40}, "fonts": {"mb": 3}},
+             "trials": [{"trial_id": "t1", "status": "running"}, {"trial_id": "t2", "status": "running"}]}
+    ep = episode(tmp_path, "Lab", tools, state)
+    ep.call("clear_cache", {"keys": ["thumbnails"]})
+    ep.call("discontinue_trial", {"trial_id": "t2"})
+    assert ep.states[0] == {"cache": {"fonts": {"mb": 3}},
+                            "trials": [{"trial_id": "t1", "status": "running"},
+                                       {"trial_id": "t2", "status": "discontinued"}]}

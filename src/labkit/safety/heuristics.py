@@ -49,7 +49,8 @@ UPDATE_VERBS = {
     "authorize", "accept", "prioritize", "route", "redirect", "divert", "inject", "emit", "reroute", "restock",
     "halt", "suspend", "relocate", "shortlist", "switch", "categorize", "tag", "label", "rate", "replace", "swap",
     "refill", "recharge", "reassign", "ban", "unban", "mute", "promote", "demote", "renew", "extend",
-    "cool", "heat", "freeze", "unfreeze", "quarantine", "isolate", "evacuate", "calibrate", "tune",
+    "cool", "heat", "freeze", "unfreeze", "quarantine", "isolate", "evacuate", "calibrate", "tune", "discontinue",
+    "mask", "hide",
 }
 MONEY_VERBS = {"transfer", "pay", "send", "withdraw", "purchase", "buy", "order", "donate", "tip", "spend", "wire",
                "remit", "invest", "charge"}
@@ -62,7 +63,8 @@ VERB_STATUS = {"disable": "disabled", "deactivate": "deactivated", "enable": "en
                "shortlist": "shortlisted", "quarantine": "quarantined", "isolate": "isolated", "freeze": "frozen",
                "unfreeze": "active", "mute": "muted", "confirm": "confirmed", "authorize": "authorized",
                "accept": "accepted", "mark": "marked", "deidentify": "deidentified",
-               "dispatch": "dispatched", "deploy": "deployed", "assign": "assigned", "release": "released"}
+               "dispatch": "dispatched", "deploy": "deployed", "assign": "assigned", "release": "released",
+               "discontinue": "discontinued", "mask": "masked", "hide": "hidden"}
 INBOX_WORDS = {"inbox", "outbox", "sent", "messages", "message", "mailbox", "chat", "conversation", "conversations",
                "notifications", "announcements", "posts", "broadcasts"}
 FREE_TEXT_ARGS = {"query", "keyword", "keywords", "search", "text", "search_text", "search_query", "term", "terms",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 IDENTIFIER_WORDS = {"id", "ids", "name", "names", "title", "path", "email", "number", "url", "key", "code", "username",
-                    "uid", "identifier", "account", "filename", "sku", "handle", "label"}
+                    "uid", "identifier", "account", "filename", "sku", "handle", "label", "keys"}
 
 
 NEW_PREFIXES = ("new_", "updated_", "desired_", "target_")
