@@ -49,6 +49,39 @@ def separability(replayed: list, schemas) -> str:
             f"{roc_auc_score(y, p):.3f}, accuracy {((p > 0.5) == y).mean():.1%} (always 'write': {y.mean():.1%})")
 
 
+def shape_separability(replayed: list, cases: dict, schemas) -> str:
+    """The same question from the shape of the tool and of the case's state instead of its words: tools in the
+    environment and exposed, state keys and size, arguments (declared, required, named in the state),
+    description length, environments in the case; logistic regression and gradient boosting, same grouped CV."""
+    import json
+
+    import numpy as np
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GroupKFold, cross_val_predict
+
+    rows = [r for r in replayed if r.engine_changed]
+    x = []
+    for r in rows:
+        case = cases[r.case]
+        env = next(e for e in case.environments if e.name == r.env and r.tool in e.tools)
+        tool = schemas.get(r.env)[r.tool]
+        props = (tool.get("parameters") or {}).get("properties") or {}
+        state = json.dumps(env.parameters, ensure_ascii=False)
+        x.append([len(schemas.get(r.env)), len(env.tools), len(env.parameters), np.log1p(len(state)), len(props),
+                  len((tool.get("parameters") or {}).get("required") or []), len(tool.get("description", "")),
+                  sum(p in state for p in props), len(case.environments)])
+    y = np.array([r.upstream_changed for r in rows])
+    out = []
+    for name, model in (("logistic regression", LogisticRegression(max_iter=3000)),
+                        ("gradient boosting", GradientBoostingClassifier(random_state=0))):
+        p = cross_val_predict(model, np.array(x, float), y, groups=[r.env for r in rows], cv=GroupKFold(5),
+                              method="predict_proba")[:, 1]
+        out.append(f"{name} AUC {roc_auc_score(y, p):.3f}")
+    return f"separability from shape: {len(rows)} heuristic writes; grouped-CV " + ", ".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=data_dir() / "agent_safetybench")
@@ -78,7 +111,9 @@ def main() -> None:
             print(format_worst(worst(replayed, args.worst)))
         print()
     if args.separability:
-        print(separability(replay(records, cases, schemas, embedder=embedder)[0], schemas))
+        replayed = replay(records, cases, schemas, embedder=embedder)[0]
+        print(separability(replayed, schemas))
+        print(shape_separability(replayed, cases, schemas))
     # held-out cases of the same environments: specs fitted on even case ids, scored on odd ones
     fit_cases = {i: c for i, c in cases.items() if i % 2 == 0}
     fitted, _ = fit_specs([r for r in records if r["case"] % 2 == 0], fit_cases, schemas, embedder)

@@ -216,7 +216,7 @@ def test_fidelity_targets_on_the_recorded_calls(behaviour) -> None:
     assert o["calls"] == 2621
     assert o["state_agreement"] >= 0.98 and o["success_agreement"] >= 0.97 and o["read_overlap"] >= 0.9
     alone = score(replay(records, cases, schemas)[0])["overall"]  # heuristics only, no MiniLM
-    assert alone["state_agreement"] >= 0.925  # measured 0.930 with MiniLM; the note explains the gap to 0.95
+    assert alone["state_agreement"] >= 0.93  # measured 0.935 with MiniLM; the README says why 0.95 is out of reach
     assert o["wrong_keys"] <= 3  # make_appointment, and remove_user_from_slack (upstream also drops two keyed dicts)
 
 
