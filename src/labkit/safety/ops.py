@@ -294,23 +294,20 @@ def _new_first(new: dict[str, Any]) -> list[tuple[str, Any]]:
     return sorted(new.items(), key=lambda kv: not kv[0].startswith(NEW_PREFIXES))
 
 
-def _set_named_scalar(state: dict[str, Any], new: dict[str, Any]) -> bool:
+def _set_named_scalar(state: dict[str, Any], new: dict[str, Any]) -> None:
     """A ``new_X`` argument with no record to act on sets the one setting named X, wherever the state keeps
     it outside lists (``change_channel(new_channel)`` -> ``device_config.current_channel``;
     ``new_provider_id`` -> ``current_provider``); nothing when no such field or several."""
     from labkit.safety.heuristics import stems
 
-    wrote = False
+    holders = [state, *[d for d in state.values() if isinstance(d, dict)]]
     for arg, v in new.items():
         want = stems(strip_new_prefix(arg)) - {"id"} if arg.startswith(NEW_PREFIXES) else set()
-        holders = [state, *[d for d in state.values() if isinstance(d, dict)]]
         named = [(d, f) for d in holders for f, x in d.items()
                  if want and not isinstance(x, (dict, list)) and want <= stems(f)]
         if len(named) == 1 and not isinstance(v, (dict, list)):
             d, f = named[0]
             d[f] = copy.deepcopy(v)
-            wrote = True
-    return wrote
 
 
 def _set_named_entry(value: dict[str, Any], ids: dict[str, Any], new: dict[str, Any], op: str) -> bool:
