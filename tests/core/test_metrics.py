@@ -82,3 +82,10 @@ def test_em_f1() -> None:
     assert token_f1("Barack Obama", "Obama") == pytest.approx(2 / 3)
     assert token_f1("x", ["y", "x"]) == 1.0
     assert token_f1("", "") == 1.0 and token_f1("cat", "") == 0.0
+
+
+def test_an_undefined_estimate_prints_as_undefined() -> None:
+    from labkit.core.metrics import Interval
+
+    assert str(Interval(float("nan"), float("nan"), float("nan"))) == "undefined"
+    assert str(Interval(0.25, 0.1, 0.4)) == "0.2500 [0.1000, 0.4000]"

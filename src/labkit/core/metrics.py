@@ -95,6 +95,8 @@ class Interval:
     high: float
 
     def __str__(self) -> str:
+        if self.value != self.value:  # NaN: e.g. a correlation of constant ratings
+            return "undefined"
         return f"{self.value:.4f} [{self.low:.4f}, {self.high:.4f}]"
 
 

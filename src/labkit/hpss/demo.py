@@ -68,8 +68,8 @@ def run_demo(folder: Path) -> str:
         f"{len(prepared.valid.items)} validation / {len(prepared.test.items)} test capital-city answers whose "
         "quality is known by construction.", "",
         f"Best strategy `{'|'.join(str(v) for v in m['best_strategy'].values())}`: validation Spearman "
-        f"{m['valid_best_spearman']:.3f} (default {m['valid_default_spearman']:.3f}); test "
-        f"{m['test_best_spearman']:.3f} (default {m['test_default_spearman']:.3f}); "
+        f"{_rho(m['valid_best_spearman'])} (default {_rho(m['valid_default_spearman'])}); test "
+        f"{_rho(m['test_best_spearman'])} (default {_rho(m['test_default_spearman'])}); "
         f"{m['judge_calls']} judge calls, unparsed {m['unparsed_fraction']:.0%}.", "",
         "**Read these numbers as plumbing, not results:** a 135M-parameter judge's correlations with humans "
         "are not meaningful, and with this few items the confidence intervals are wide "
@@ -80,3 +80,8 @@ def run_demo(folder: Path) -> str:
         "labkit hpss search --data topical_chat --aspect coherence --budget 50 \\\n"
         "  --judge openai:Qwen/Qwen2.5-14B-Instruct@http://localhost:8000/v1\n```", "",
     ])
+
+
+def _rho(x: float) -> str:
+    """A correlation for the demo page; undefined when the judge gave every item the same rating."""
+    return "undefined (constant ratings)" if x != x else f"{x:.3f}"
