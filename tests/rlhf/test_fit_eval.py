@@ -10,7 +10,7 @@ import pytest
 
 from labkit.core.errors import ConfigError
 from labkit.rlhf.eval import algorithm_for, best_of_n_accuracy, group_advantages, pairwise_accuracy
-from labkit.rlhf.fit import fit_curve, gain_per_doubling, plateau
+from labkit.rlhf.fit import fit_curve, gain_per_doubling, plateau, plateau_text
 
 GRID = np.array([1, 2, 4, 8, 16, 32, 64, 128], dtype=float)
 
@@ -88,3 +88,7 @@ def test_group_advantages_and_grpo_at_n_1() -> None:
     for bad, n in (("ppo", 4), ("reinforce", 4)):
         with pytest.raises(ConfigError):
             algorithm_for(bad, n)
+
+
+def test_plateau_text() -> None:
+    assert plateau_text(None) == "not reached on the grid" and plateau_text(4.0) == "4"

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from labkit.core.report import figure, markdown_table, save_figure
-from labkit.rlhf.fit import fit_curve, plateau
+from labkit.rlhf.fit import fit_curve, plateau, plateau_text
 
 NUMERIC_AXES = ("n", "prompts", "rm_prompts", "task_size", "kl", "lr", "epochs")
 
@@ -48,8 +48,9 @@ def analyse(records: list[dict[str, Any]], *, epsilon: float = 0.01, n_boot: int
         out[axis] = row
         lines = [[f"{k:g}", f"{v:+.3f}", row["seeds_per_x"][k]] for k, v in mean.items()]
         text += [f"### Gain over SFT vs {axis}", "", markdown_table([axis, "mean gain", "seeds"], lines), "",
-                 f"Plateau (first {axis} from which a doubling gains < {epsilon}): {row['plateau_fit']} on the fitted "
-                 f"saturating curve, {row['plateau']} on the means", ""]
+                 f"Plateau (first {axis} from which a doubling gains < {epsilon}): "
+                 f"{plateau_text(row['plateau_fit'])} on the fitted saturating curve, "
+                 f"{plateau_text(row['plateau'])} on the means", ""]
         for form, fit in row["fits"].items():
             if "error" in fit:
                 text.append(f"- {form}: not fitted ({fit['error']})")

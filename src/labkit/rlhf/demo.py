@@ -19,6 +19,7 @@ DEMO = ["base.task_size=2", "base.prompts=256", "base.n=2", "grid={n: [1, 2, 4, 
 
 def run_demo(folder: Path) -> str:
     from labkit.rlhf.analysis import analyse, findings, findings_markdown
+    from labkit.rlhf.fit import plateau_text
     from labkit.rlhf.method import run_sweep
 
     cfg = load_config(SweepConfig, overrides=DEMO)
@@ -47,8 +48,9 @@ def run_demo(folder: Path) -> str:
         f"axes). Greedy accuracy on {cfg.eval_prompts} held-out prompts; gain with a paired bootstrap 95% CI.", "",
         markdown_table(["n", "algorithm", "SFT acc.", "RL acc.", "gain [95% CI]", "KL to SFT", "gen. tokens", "s"],
                        rows), "",
-        f"{fitted}plateau (first n from which a doubling gains < 0.01): {axes.get('n', {}).get('plateau_fit')} on "
-        f"the fitted curve, {axes.get('n', {}).get('plateau')} on the means. {failed} point(s) failed.", "",
+        f"{fitted}plateau (first n from which a doubling gains < 0.01): "
+        f"{plateau_text(axes.get('n', {}).get('plateau_fit'))} on the fitted curve, "
+        f"{plateau_text(axes.get('n', {}).get('plateau'))} on the means. {failed} point(s) failed.", "",
         findings_markdown(found[:1]), "",
         f"![gain vs n]({folder.name}/gain_vs_n.png)", "",
     ])

@@ -115,3 +115,8 @@ def plateau(grid: Sequence[float], epsilon: float, *, fit: Fit | None = None,
         if gain < epsilon:
             return x
     return None
+
+
+def plateau_text(x: float | None) -> str:
+    """A plateau for reports: the grid value, or that the gains never fell below epsilon on the grid."""
+    return "not reached on the grid" if x is None else f"{x:g}"
