@@ -49,8 +49,9 @@ def run_demo(folder: Path) -> str:
         + ", ".join(f"{k} = {v:.4g}" for k, v in sim.measurements.items()) + ".", "",
         f"Q: {question['question']} -> MAPS answers {direct.answers} straight from the simulation "
         f"(gold {question['answer']}).", "",
-        f"Q: {ask} -> the embedded SmolLM2-135M reasoner, given netlist and simulation JSON, answered "
-        f"{got!r} ({'right' if right else 'wrong: ' + why}; simulated truth {format_quantity(truth, 'W')}). "
+        f"Q: {ask} -> the embedded SmolLM2-135M reasoner, given netlist and simulation JSON, "
+        + (f"answered {got!r}" if got is not None else "gave no answer that parses")
+        + f" ({'right' if right else 'wrong: ' + why}; simulated truth {format_quantity(truth, 'W')}). "
         "A 135M text model is not a circuit reasoner; point `--reasoner` at a strong model for real numbers.", "",
     ]
     return "\n".join(lines)
