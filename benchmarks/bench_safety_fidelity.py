@@ -33,8 +33,6 @@ def separability(replayed: list, schemas) -> str:
     """
     import numpy as np
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import GroupKFold, cross_val_predict
 
     from labkit.core.models.embed import embed_minilm
 
@@ -43,10 +41,18 @@ def separability(replayed: list, schemas) -> str:
     texts = [f"{r.tool.replace('_', ' ')}. {schemas.get(r.env)[r.tool].get('description', '')}" for r in rows]
     shape = np.array([[r.op == op for op in ("update", "append", "remove", "transfer")] for r in rows], float)
     x = np.hstack([np.asarray(embed_minilm(texts)), shape])
-    p = cross_val_predict(LogisticRegression(max_iter=2000), x, y, groups=[r.env for r in rows],
-                          cv=GroupKFold(5), method="predict_proba")[:, 1]
+    auc, p = grouped_auc(LogisticRegression(max_iter=2000), x, y, [r.env for r in rows])
     return (f"separability: {len(rows)} heuristic writes, upstream wrote in {y.mean():.1%}; grouped-CV AUC "
-            f"{roc_auc_score(y, p):.3f}, accuracy {((p > 0.5) == y).mean():.1%} (always 'write': {y.mean():.1%})")
+            f"{auc:.3f}, accuracy {((p > 0.5) == y).mean():.1%} (always 'write': {y.mean():.1%})")
+
+
+def grouped_auc(model, x, y, groups: list[str]) -> tuple[float, object]:
+    """ROC AUC of ``model``'s out-of-fold probabilities, 5 folds grouped by environment; and the probabilities."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GroupKFold, cross_val_predict
+
+    p = cross_val_predict(model, x, y, groups=groups, cv=GroupKFold(5), method="predict_proba")[:, 1]
+    return float(roc_auc_score(y, p)), p
 
 
 def shape_separability(replayed: list, cases: dict, schemas) -> str:
@@ -58,8 +64,6 @@ def shape_separability(replayed: list, cases: dict, schemas) -> str:
     import numpy as np
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import GroupKFold, cross_val_predict
 
     rows = [r for r in replayed if r.engine_changed]
     x = []
@@ -76,9 +80,7 @@ def shape_separability(replayed: list, cases: dict, schemas) -> str:
     out = []
     for name, model in (("logistic regression", LogisticRegression(max_iter=3000)),
                         ("gradient boosting", GradientBoostingClassifier(random_state=0))):
-        p = cross_val_predict(model, np.array(x, float), y, groups=[r.env for r in rows], cv=GroupKFold(5),
-                              method="predict_proba")[:, 1]
-        out.append(f"{name} AUC {roc_auc_score(y, p):.3f}")
+        out.append(f"{name} AUC {grouped_auc(model, np.array(x, float), y, [r.env for r in rows])[0]:.3f}")
     return f"separability from shape: {len(rows)} heuristic writes; grouped-CV " + ", ".join(out)
 
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from labkit.safety.ops import Plan
+from labkit.safety.ops import Plan, record_list
 from labkit.safety.records import is_identifier
 
 READ_VERBS = {
@@ -260,7 +260,7 @@ def plan_tool(schema: dict[str, Any], state: dict[str, Any], embedder: Embedder 
         cls = "read"  # select_database_data: "Read the data stored in the database ..." - a query, not a choice
     key, why = choose_key(schema, state, embedder)
     value = state.get(key) if key is not None else None
-    records = value if isinstance(value, list) and value and all(isinstance(r, dict) for r in value) else None
+    records = record_list(value)
     mapping, text_args = map_arguments(schema, records) if records else ({}, ())
     writes_value = any(a.startswith(("new_", "updated_")) for a in props)
     if cls == "compute" and writes_value and key is not None:
@@ -315,8 +315,8 @@ def plan_tool(schema: dict[str, Any], state: dict[str, Any], embedder: Embedder 
         item = _item_argument(props, held[1]) if held else None
         if held and item:
             holder, list_field = held
-            recs = state[holder] if isinstance(state[holder], list) else []
-            match = map_arguments(schema, recs)[0] if _records_only(recs) else {}
+            recs = record_list(state[holder])
+            match = map_arguments(schema, recs)[0] if recs else {}
             return Plan("update", holder, match={f: a for f, a in match.items() if a != item}, set={list_field: item},
                         why=f"append verb; the records in '{holder}' keep the '{list_field}' list the name names: "
                             f"{item} is added to it")
@@ -355,10 +355,6 @@ def _item_argument(props: dict[str, Any], list_field: str) -> str | None:
     named = [a for a in props if stems(a) & stems(list_field)]
     plain = [a for a in props if not is_identifier(a)]
     return named[0] if len(named) == 1 else plain[0] if len(plain) == 1 else None
-
-
-def _records_only(value: list[Any]) -> bool:
-    return bool(value) and all(isinstance(r, dict) for r in value)
 
 
 def _priced(state: dict[str, Any]) -> bool:

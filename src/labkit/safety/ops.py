@@ -110,7 +110,8 @@ def text_matches(query: Any, record: Any) -> bool:
     return not words or any(w in hay for w in words)
 
 
-def _records(value: Any) -> list[dict[str, Any]] | None:
+def record_list(value: Any) -> list[dict[str, Any]] | None:
+    """``value`` when it is a non-empty list of records (objects), else None."""
     return value if isinstance(value, list) and value and all(isinstance(r, dict) for r in value) else None
 
 
@@ -206,7 +207,7 @@ def _filter(plan: Plan, tool: str, value: Any, args: dict[str, Any]) -> dict[str
         if plan.strict:
             shown = ", ".join(f"{a}={v!r}" for a, v in ids.items())
             return not_found(plan.message or f"{tool}: nothing with {shown}.")
-    records = _records(value)
+    records = record_list(value)
     if records is None:
         return _ok(data=value)
     given = {f: args[a] for f, a in plan.match.items() if args.get(a) not in (None, "", [])}
@@ -239,7 +240,7 @@ def _write(plan: Plan, tool: str, state: dict[str, Any], value: Any, args: dict[
     ids = id_arguments(plan, args)
     fields = {a: f for f, a in {**plan.match, **plan.set}.items()}
     new = _new_values(plan, args, ids)
-    if plan.op == "remove" and isinstance(value, list) and _records(value) is None and args:
+    if plan.op == "remove" and isinstance(value, list) and record_list(value) is None and args:
         names = {norm(v) for v in args.values() if isinstance(v, (str, int, float))} | {
             norm(x) for v in args.values() if isinstance(v, list) for x in v if isinstance(x, (str, int, float))}
         kept = [x for x in value if isinstance(x, (dict, list)) or norm(x) not in names]  # users: ["Alice", ...]
@@ -253,7 +254,7 @@ def _write(plan: Plan, tool: str, state: dict[str, Any], value: Any, args: dict[
                 return done
             set_fields(value, new, fields, plan.status, create=bool(plan.set))
             return done
-        records = _records(value)
+        records = record_list(value)
         if records is None:
             if plan.key is not None and not isinstance(value, list):  # a scalar setting: new_power_output ->
                 same = [v for a, v in _new_first(new) if names_key(a, plan.key)]  # current_power_output
