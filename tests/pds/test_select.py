@@ -6,13 +6,25 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labkit.pds.select import select, select_streaming, uniform_of
+from labkit.pds.select import keep_count, select, select_streaming, uniform_of
 
 
-@pytest.mark.parametrize(("n", "r"), [(1000, 0.4), (999, 0.4), (7, 0.5), (10, 0.0), (3, 1.0)])
-def test_exactly_floor_rn_in_corpus_order(n: int, r: float) -> None:
+@pytest.mark.parametrize(("n", "r", "k"), [(1000, 0.4, 400), (999, 0.4, 399), (7, 0.5, 3), (3, 1.0, 3),
+                                           (400, 0.29, 116), (90, 0.7, 63), (10, 0.05, 0)])
+def test_exactly_floor_rn_in_corpus_order(n: int, r: float, k: int) -> None:
+    # 0.29 x 400 and 0.7 x 90 are 115.99999999999999 and 62.99999999999999 in floats: floor gave 115 and 62
     got = select(np.random.default_rng(0).normal(size=n), r=r)
-    assert len(got) == int(np.floor(r * n)) and np.all(np.diff(got) > 0)
+    assert len(got) == k == keep_count(r, n) and np.all(np.diff(got) > 0)
+    chunks = [(np.arange(n), np.random.default_rng(0).normal(size=n))]
+    assert np.array_equal(select_streaming(chunks, n, r), got)
+
+
+@pytest.mark.parametrize("r", [0.0, -0.4, 1.5, float("nan")])
+def test_r_outside_0_1_is_refused_in_memory_and_streaming(r: float) -> None:
+    with pytest.raises(ValueError, match=r"r must be in \(0, 1\]"):
+        select(np.zeros(10), r=r)
+    with pytest.raises(ValueError, match=r"r must be in \(0, 1\]"):
+        select_streaming([(np.arange(10), np.zeros(10))], 10, r=r)
 
 
 def test_tends_to_top_k_and_to_uniform() -> None:

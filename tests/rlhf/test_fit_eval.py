@@ -92,3 +92,62 @@ def test_group_advantages_and_grpo_at_n_1() -> None:
 
 def test_plateau_text() -> None:
     assert plateau_text(None) == "not reached on the grid" and plateau_text(4.0) == "4"
+
+
+def test_a_degenerate_fit_is_flagged_and_claims_no_plateau(tmp_path) -> None:
+    from labkit.rlhf.analysis import analyse
+
+    flat = [{"axis": "n", "settings": {"n": n}, "gain": g} for n, g in
+            ((1, -0.03), (2, -0.02), (8, -0.02), (1, -0.05), (2, -0.01), (8, -0.03))]  # noise around a constant
+    text, axes = analyse(flat, n_boot=100)
+    sat = axes["n"]["fits"]["saturating"]
+    assert sat["degenerate"] and axes["n"]["plateau_fit"] is None
+    assert "none claimed (the saturating fit is degenerate" in text and "**degenerate**" in text
+    x, y = noisy(lambda v: 0.80 - 0.50 * v ** -0.7)
+    assert fit_curve(x, y, "saturating", n_boot=50).degenerate == []  # a good fit is not flagged
+
+
+def write_points(path, rows, header="n,seed,accuracy,accuracy_before"):
+    path.write_text(header + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows))
+    return path
+
+
+def test_fit_reads_a_plain_csv_or_jsonl_of_points(tmp_path, capsys, monkeypatch) -> None:
+    import json
+
+    from labkit.cli import app
+    from labkit.core.cli import main_with_errors
+
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
+    rows = [(n, s, round(0.3 + 0.5 - 0.5 * n ** -0.7 + 0.01 * (s - 1), 4), 0.3) for n in GRID for s in range(3)]
+    csv_path = write_points(tmp_path / "verl_sweep.csv", rows)
+    assert main_with_errors(app, ["rlhf", "fit", str(csv_path), "--out", str(tmp_path / "f")]) == 0
+    fit = json.loads((tmp_path / "f" / "fit.json").read_text())
+    sat = fit["axes"]["n"]["fits"]["saturating"]["params"]
+    assert fit["y"] == "accuracy - accuracy_before" and fit["points"] == 24
+    assert sat["y_inf"] == pytest.approx(0.5, abs=0.01) and sat["k"] == pytest.approx(0.7, abs=0.05)
+    assert fit["findings"][0]["verdict"] == "consistent" and (tmp_path / "f" / "gain_vs_n.png").exists()
+    jsonl = tmp_path / "points.jsonl"
+    jsonl.write_text("".join(json.dumps({"n": n, "seed": s, "accuracy": a}) + "\n" for n, s, a, _ in rows))
+    assert main_with_errors(app, ["rlhf", "fit", str(jsonl)]) == 0  # a new run folder under runs/rlhf
+    assert "y = accuracy;" in capsys.readouterr().out and len(list((tmp_path / "runs" / "rlhf").iterdir())) == 1
+
+
+@pytest.mark.parametrize(("rows", "header", "said"), [
+    ([(1, 0, 0.4, 0.3), (2, 0, "", 0.3)], "n,seed,accuracy,accuracy_before",
+     "verl_sweep.csv:3, field 'accuracy': missing"),
+    ([(1, 0, 0.4), (2, "x", 0.5)], "n,seed,gain", "verl_sweep.csv:3, field 'seed': not a number: 'x'"),
+    ([(0, 0, 0.4)], "n,seed,gain", "verl_sweep.csv:2, field 'n': must be > 0"),
+    ([(1, 0, "nan")], "n,seed,gain", "field 'gain': not a finite number"),
+    ([(1, 0, 0.4)], "n,kl,seed,gain", "name the x column with --axis"),
+    ([(1, 0.4)], "n,gain", "verl_sweep.csv:2, field 'seed': missing"),
+])
+def test_a_bad_points_file_is_one_line_before_any_folder(tmp_path, capsys, monkeypatch, rows, header, said) -> None:
+    from labkit.cli import app
+    from labkit.core.cli import main_with_errors
+
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
+    path = write_points(tmp_path / "verl_sweep.csv", rows, header)
+    assert main_with_errors(app, ["rlhf", "fit", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert said in err and len(err.splitlines()) == 1 and not (tmp_path / "runs").exists()

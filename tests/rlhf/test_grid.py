@@ -30,3 +30,24 @@ def test_product_and_errors() -> None:
         expand(load_config(SweepConfig, None, ['grid={"temperature": [1]}']))
     base = expand(load_config(SweepConfig, None, ["seeds=[0]"]))[0]
     assert base.axis is None and base.id == point_id(base.settings) and len(base.id) == 16
+
+
+@pytest.mark.parametrize(("grid", "said"), [
+    ('{"n": [2, -1]}', "grid.n[1]: 'n' must be >= 1, got -1"),
+    ('{"n": [0]}', "grid.n[0]: 'n' must be >= 1, got 0"),
+    ('{"lr": [0.001, 0]}', "grid.lr[1]: 'lr' must be > 0, got 0"),
+    ('{"kl": ["lots"]}', "grid.kl[0]: 'kl' must be float"),
+    ('{"task": ["additon"]}', "grid.task[0]: 'task' must be one of"),
+    ('{"n": []}', "grid.n: must be a non-empty list"),
+])
+def test_every_grid_value_is_checked_before_any_point(grid: str, said: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        expand(load_config(SweepConfig, None, [f"grid={grid}"]))
+    assert said in str(err.value)
+
+
+def test_base_settings_are_checked_when_the_config_is_built() -> None:
+    with pytest.raises(ConfigError, match="'base.task' must be one of"):
+        load_config(SweepConfig, None, ["base.task=additon"])
+    with pytest.raises(ConfigError, match=r"'base.n' must be >= 1, got -1"):
+        load_config(SweepConfig, None, ["base.n=-1"])

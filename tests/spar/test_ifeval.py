@@ -125,3 +125,34 @@ def test_bad_files_are_one_line(tmp_path, capsys) -> None:
         load_ifeval(data)
     assert main_with_errors(app, ["spar", "ifeval", "--responses", str(bad)]) == 2
     assert "field 'response'" in capsys.readouterr().err
+
+
+# Written as a capable model answers these two prompts (GPT-4's published responses read much the same): whole
+# tweets and pitches with plenty of every common letter, unlike the generated responses above.
+REAL = {1122: "new year, new bunny. the mansion doors are open and the party never sleeps. who's ready for a night to "
+              "remember? #playboy #bunnylife #mansionparty #nightsout #classic",
+        1129: "\n\nIntroducing Sunnis Ice Cream: the first ice cream made to be kind to your stomach! We churn it with "
+              "lactose-free milk and gentle probiotics! No bloating, no regrets, just creamy joy! Every scoop is "
+              "light, smooth and delicious! Perfect for the whole family! Try Sunnis today and taste the difference!"}
+
+
+def test_a_letter_that_is_no_letter_is_drawn_again_for_loose_scoring(raw) -> None:
+    """IFEval keys 1122 ('#') and 1129 ('!'): the checker draws a random letter; the reference builds fresh checkers
+    for the loose pass (a second draw). Reusing the strict pass's checkers gives another loose verdict here."""
+    from labkit.spar.ifeval import checker, follows, registry
+
+    registry()
+    from lm_eval.tasks.ifeval.utils import process_results
+
+    items, docs = {it.key: it for it in load_ifeval()}, {r["key"]: r for r in raw}
+    for key, text in REAL.items():
+        response = docs[key]["kwargs"][1]["prompt_to_repeat"] + text if key == 1129 else text
+        ours = score_item(items[key], response)
+        random.seed(0)
+        ref = process_results(docs[key], [response])
+        assert (ours.strict, ours.loose) == (ref["inst_level_strict_acc"], ref["inst_level_loose_acc"]), key
+        random.seed(0)  # what labkit did before: the strict checkers reused for loose scoring
+        reused = [checker(i, kw, items[key].prompt) for i, kw in zip(items[key].instruction_ids, items[key].kwargs,
+                                                                      strict=True)]
+        old = [any(follows(c, v) for v in loose_variants(response)) for c in reused]
+        assert old != ref["inst_level_loose_acc"], key  # this test tells the two apart

@@ -56,6 +56,18 @@ def overrides_from(given: dict[str, Any], keys: dict[str, str] | None = None,
     return out
 
 
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """click's ClickException and the copy typer >= 0.29 vendors (which does not subclass click's)."""
+    try:
+        from typer._click.exceptions import ClickException as Vendored
+    except ImportError:  # an older typer uses click itself
+        return (click.ClickException,)
+    return (click.ClickException, Vendored)
+
+
+USAGE_ERRORS = _usage_errors()
+
+
 def debug_enabled() -> bool:
     return os.environ.get("LABKIT_DEBUG", "") not in ("", "0")
 
@@ -71,8 +83,9 @@ def main_with_errors(app: typer.Typer, argv: list[str] | None = None) -> Any:
     try:
         result = app(args=args, prog_name="labkit", standalone_mode=False)
         code = result if isinstance(result, int) else 0
-    except click.ClickException as exc:  # usage errors: click's own message
-        exc.show()
+    except USAGE_ERRORS as exc:  # usage errors (a bad option value names the option): one line
+        ctx = getattr(exc, "ctx", None)
+        typer.echo(f"error: {exc.format_message()}" + (f" (see '{ctx.command_path} --help')" if ctx else ""), err=True)
         code = exc.exit_code
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

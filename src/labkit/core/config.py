@@ -20,12 +20,35 @@ from labkit.core.errors import ConfigError
 T = TypeVar("T")
 
 
-def option(default: Any, help: str, **kwargs: Any) -> Any:  # noqa: A002 - mirrors argparse
-    """A dataclass field with a default and a help string (shown by ``--help`` and docs)."""
+BOUNDS = {"ge": (">=", lambda v, b: v >= b), "gt": (">", lambda v, b: v > b),
+          "le": ("<=", lambda v, b: v <= b), "lt": ("<", lambda v, b: v < b)}
+
+
+def option(default: Any, help: str, *, ge: float | None = None, gt: float | None = None,  # noqa: A002
+           le: float | None = None, lt: float | None = None, **kwargs: Any) -> Any:
+    """A dataclass field with a default, a help string (shown by ``--help`` and docs) and an optional range
+    (``ge``/``gt``/``le``/``lt``; for a list, every item) that ``build`` checks before any work."""
+    bounds = {k: v for k, v in (("ge", ge), ("gt", gt), ("le", le), ("lt", lt)) if v is not None}
+    metadata = {"help": help, "bounds": bounds}
     if isinstance(default, (list, dict, set)):
-        return dataclasses.field(default_factory=lambda: type(default)(default),
-                                 metadata={"help": help}, **kwargs)
-    return dataclasses.field(default=default, metadata={"help": help}, **kwargs)
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=metadata, **kwargs)
+    return dataclasses.field(default=default, metadata=metadata, **kwargs)
+
+
+def range_text(bounds: dict[str, float]) -> str:
+    """``{"gt": 0, "le": 1}`` -> ``"> 0 and <= 1"``."""
+    return " and ".join(f"{BOUNDS[k][0]} {v:g}" for k, v in bounds.items())
+
+
+def check_bounds(value: Any, bounds: dict[str, float], where: str, name: str) -> None:
+    """A ConfigError naming the key when ``value`` (or an item of it) is outside ``bounds``; NaN is outside."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    for i, v in enumerate(items):
+        if v is None or isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        if v != v or not all(BOUNDS[k][1](v, b) for k, b in bounds.items()):
+            key = f"{name}[{i}]" if isinstance(value, (list, tuple)) else name
+            raise ConfigError(f"{where}: '{key}' must be {range_text(bounds)}, got {v!r}")
 
 
 def parse_overrides(overrides: list[str]) -> dict[str, Any]:
@@ -86,6 +109,7 @@ def build(cls: type[T], data: dict[str, Any], *, where: str = "config", prefix: 
             close = ", ".join(sorted(fields))
             raise ConfigError(f"{where}: unknown key '{name}' (known: {close})")
         kwargs[key] = _coerce(value, hints[key], where, name)
+        check_bounds(kwargs[key], fields[key].metadata.get("bounds", {}), where, name)
     return cls(**kwargs)
 
 
@@ -172,5 +196,7 @@ def describe(cls: type[Any], prefix: str = "") -> list[tuple[str, Any, str]]:
         if dataclasses.is_dataclass(default):
             rows += describe(type(default), f"{prefix}{f.name}.")
         else:
-            rows.append((f"{prefix}{f.name}", default, f.metadata.get("help", "")))
+            bounds = f.metadata.get("bounds")
+            text = f.metadata.get("help", "") + (f" (must be {range_text(bounds)})" if bounds else "")
+            rows.append((f"{prefix}{f.name}", default, text))
     return rows

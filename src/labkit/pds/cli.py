@@ -28,8 +28,9 @@ TargetOpt = Annotated[Path, typer.Option(help="Target set J: .txt (documents sep
 
 @app.command("make-toy")
 def make_toy_cmd(out: Annotated[Path, typer.Option(help="Folder for corpus.jsonl and target.txt.")],
-                 documents: Annotated[int, typer.Option(help="Corpus documents.")] = 2000,
-                 clean_share: Annotated[float, typer.Option(help="Share of clean documents in the corpus.")] = 0.3,
+                 documents: Annotated[int, typer.Option(help="Corpus documents.", min=1)] = 2000,
+                 clean_share: Annotated[float, typer.Option(help="Share of clean documents in the corpus.", min=0.0,
+                                                            max=1.0)] = 0.3,
                  seed: Annotated[int, typer.Option(help="Seed.")] = 0) -> None:
     """Write the text toy: a corpus mixing a clean style (short grammatical sentences) with three junk styles
     (letter noise, word salad, one word repeated), each document labelled in a 'style' field, and 200 clean
@@ -47,6 +48,9 @@ def solve_cmd(mode: Annotated[str | None, typer.Option(help="paper (one epoch, r
                                                                "sample of it with the proxy LM; without it, the "
                                                                "logistic toy.")] = None,
               target: Annotated[Path | None, typer.Option(help="Target set J for --corpus (.txt or .jsonl).")] = None,
+              seeds: Annotated[int, typer.Option(help="Toy only: also re-draw the toy with this many data seeds "
+                                                      "and report selected vs random (mean +- SD, plain and cosine "
+                                                      "scores); 1 = the one toy.", min=1)] = 1,
               name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None) -> None:
     """PMP scores. With --corpus/--target: a proxy LM (lm.proxy) trained by full-batch gradient steps on a proxy
     sample of the corpus, J = its mean token loss on the target; writes scores.jsonl for `fit-scorer`. Without:
@@ -58,15 +62,28 @@ def solve_cmd(mode: Annotated[str | None, typer.Option(help="paper (one epoch, r
     cfg = resolve_config(PdsConfig, config, ([f"mode={mode}"] if mode else []) + list(overrides or []), None)
     if (corpus is None) != (target is None):
         raise ConfigError("--corpus and --target go together (or neither, for the logistic toy)")
+    if seeds > 1 and corpus is not None:
+        raise ConfigError("--seeds re-draws the logistic toy; it does not apply with --corpus")
+    inputs = None
+    if corpus is not None and target is not None:
+        from labkit.pds.data import read_corpus, read_target
+
+        inputs = read_corpus(corpus), read_target(target)  # checked before a run folder exists
     run = start_run("pds", name or "solve", {**to_dict(cfg), "corpus": str(corpus) if corpus else None,
                                              "target": str(target) if target else None})
     typer.echo(f"run: {run.dir}", err=True)
-    if corpus is not None and target is not None:
-        text = lm_solve(cfg, corpus, target, run)
+    if corpus is not None and target is not None and inputs is not None:
+        text = lm_solve(cfg, corpus, target, run, *inputs)
         typer.echo(text)
         typer.echo(f"report: {run.dir / 'report.md'}")
         return
     text, metrics = toy_report(cfg, run.dir)
+    if seeds > 1:
+        from labkit.pds.eval import seed_study
+
+        typer.echo(f"seed study: {seeds} data seeds x plain and cosine scores", err=True)
+        more, metrics["seed_study"] = seed_study(cfg, seeds)
+        text += "\n## Over data seeds\n\n" + more
     run.write_metrics(metrics)
     run.write_report(f"# PDS on the noisy-label toy\n\n{text}")
     typer.echo(text)
@@ -100,25 +117,27 @@ def toy_report(cfg: PdsConfig, folder: Path) -> tuple[str, dict[str, Any]]:
              markdown_table(["training data", "area"], rows), "", f"![scores]({png})", ""]
     if cfg.mode == "exact":
         lines.insert(2, "Outer loop areas: " + " -> ".join(f"{a:.1f}" for a in out["outer_areas"]) +
-                     f" (gamma sums to {out['gamma_sum']:.12f}, min {out['gamma_min']:.2e}).\n")
+                     f" (gamma sums to {out['gamma_sum']:.12f}, min {out['gamma_min']:.2e}); scores shown and "
+                     f"selected on: {out['score_source']}; AUROC of the final gamma {out['auroc_gamma']:.3f}.\n")
     return "\n".join(lines), out
 
 
-def lm_solve(cfg: PdsConfig, corpus: Path, target: Path, run: Any) -> str:
+def lm_solve(cfg: PdsConfig, corpus: Path, target: Path, run: Any, docs: list[dict[str, Any]],
+             tgt: list[str]) -> str:
     import json
 
     import numpy as np
 
     from labkit.core.report import figure, save_figure
-    from labkit.pds.data import read_corpus, read_target
     from labkit.pds.eval import style_table
     from labkit.pds.method import solve_lm
 
-    docs, tgt = read_corpus(corpus), read_target(target)
     out = solve_lm(cfg, [d["text"] for d in docs], tgt)
     idx, s = out["indices"], np.array(out["scores"])
-    (run.dir / "scores.jsonl").write_text("".join(json.dumps({"index": i, "score": float(v)}) + "\n"
-                                                  for i, v in zip(idx, s, strict=True)))
+    gamma = out.get("gamma") or [None] * len(idx)
+    (run.dir / "scores.jsonl").write_text("".join(
+        json.dumps({"index": i, "score": float(v), **({"gamma": g} if g is not None else {})}) + "\n"
+        for i, v, g in zip(idx, s, gamma, strict=True)))
     run.write_metrics({k: v for k, v in out.items() if k not in ("scores", "indices", "gamma")})
     fig, ax = figure()
     ax.hist(s, bins=40)
@@ -129,8 +148,9 @@ def lm_solve(cfg: PdsConfig, corpus: Path, target: Path, run: Any) -> str:
     text = "\n".join([
         f"PMP scores of {len(idx)} proxy documents of {corpus} ({len(docs)} in all): proxy {cfg.lm.proxy} "
         f"({out['parameters']} trained parameters), {cfg.lm.steps} steps at eta {cfg.lm.eta}, J = mean token loss "
-        f"on {min(cfg.lm.target_n, len(tgt))} documents of {target}; mode {cfg.mode}"
-        f"{', cosine' if cfg.cosine else ''}.", "",
+        f"on {min(cfg.lm.target_n, len(tgt))} documents of {target}; the tiny proxy warmed up for "
+        f"{out['warmup_steps']} plain steps first; mode {cfg.mode}{', cosine' if cfg.cosine else ''}. Scores: "
+        f"{out['score_source']} (raw; `fit-scorer` z-scores and clips them to [-3, 3]).", "",
         style_table([str(x) for x in styles], s) if all(x is not None for x in styles) else "", "",
         f"![scores]({png})", "", f"Next: `labkit pds fit-scorer --scores {run.dir}`.", ""])
     run.write_report(f"# PDS proxy scores\n\n{text}")
@@ -190,12 +210,15 @@ def score_cmd(corpus: CorpusOpt, scorer: Annotated[Path, typer.Option(help="Scor
 @app.command("select")
 def select_cmd(scores: Annotated[Path, typer.Option(help="Score shards folder (from score).")],
                out: Annotated[Path, typer.Option(help="Output JSONL of the kept documents (corpus order).")],
-               r: Annotated[float, typer.Option(help="Share kept (paper 0.4).")] = 0.4,
-               tau: Annotated[float, typer.Option(help="Gumbel temperature (paper 0.1).")] = 0.1,
+               r: Annotated[float, typer.Option(help="Share kept, in (0, 1] (paper 0.4).", min=0.0, max=1.0)] = 0.4,
+               tau: Annotated[float, typer.Option(help="Gumbel temperature, > 0 (paper 0.1).", min=0.0)] = 0.1,
                seed: Annotated[int, typer.Option(help="Seed of the Gumbel noise.")] = 0) -> None:
     """Keep exactly floor(r N) documents by Gumbel-top-k in one streaming pass (no sort of the whole corpus)."""
+    from labkit.core.errors import ConfigError
     from labkit.pds.corpus import select_corpus
 
+    if r <= 0 or tau <= 0:
+        raise ConfigError(f"--r must be in (0, 1] and --tau > 0 (got r {r}, tau {tau})")
     info = select_corpus(scores, out, r=r, tau=tau, seed=seed)
     typer.echo(f"kept {info['kept']} of {info['documents']} documents (r {r}, tau {tau}, seed {seed}): {out}")
 
@@ -210,10 +233,11 @@ def pretrain_cmd(corpus: CorpusOpt, selected: Annotated[Path, typer.Option(help=
     from labkit.pds.eval import compare_pretrain, pretrain_report
 
     cfg = resolve_config(PdsConfig, config, list(overrides or []), None)
+    inputs = read_corpus(corpus), read_corpus(selected), read_target(target)  # before a run folder exists
     run = start_run("pds", name or "pretrain", {**to_dict(cfg), "corpus": str(corpus), "selected": str(selected),
                                                 "target": str(target)})
     typer.echo(f"run: {run.dir}", err=True)
-    res = compare_pretrain(read_corpus(corpus), read_corpus(selected), read_target(target), cfg)
+    res = compare_pretrain(*inputs, cfg)
     run.write_metrics(res)
     text = pretrain_report(res, run.dir)
     run.write_report(f"# PDS: selected vs random pre-training\n\n{text}")

@@ -10,12 +10,12 @@ from labkit.core.config import option
 
 @dataclass
 class ToyConfig:
-    d: int = option(20, "Features of the logistic toy (brief: 20)")
-    n: int = option(400, "Training examples (brief: 400)")
-    dev: int = option(200, "Clean development examples: the target J")
-    flip: float = option(0.245, "Share of training labels flipped (brief: 24.5%)")
-    steps: int = option(200, "Full-batch gradient steps T (brief: 200)")
-    eta: float = option(2.0, "Step size (brief: 2)")
+    d: int = option(20, "Features of the logistic toy (brief: 20)", ge=1)
+    n: int = option(400, "Training examples (brief: 400)", ge=2)
+    dev: int = option(200, "Clean development examples: the target J", ge=1)
+    flip: float = option(0.245, "Share of training labels flipped (brief: 24.5%)", ge=0, le=1)
+    steps: int = option(200, "Full-batch gradient steps T (brief: 200)", ge=1)
+    eta: float = option(2.0, "Step size (brief: 2)", gt=0)
     seed: int = option(0, "Seed of the data")
 
 
@@ -25,12 +25,15 @@ class LmConfig:
                         "hf:<dir> (paper: a 160M model)")
     trainable: str | None = option(None, "Regex of the proxy's trained parameter names (None: all; for smollm2 e.g. "
                                    "'layers\\.29\\.' keeps the co-state to one layer)")
-    proxy_n: int = option(256, "Corpus documents in the proxy set (paper: 160K)")
-    target_n: int = option(64, "Target documents in J (paper: LIMA's 1,030 conversations)")
-    seq_len: int = option(64, "Tokens per proxy document (paper: 1,024)")
-    eta: float = option(0.3, "Proxy learning rate of the full-batch gradient steps")
-    steps: int = option(60, "Proxy gradient steps T (paper: 100)")
-    chunk: int = option(64, "Documents per batched call in the solver (exact sums; bounds activation memory)")
+    proxy_n: int = option(256, "Corpus documents in the proxy set (paper: 160K)", ge=2)
+    target_n: int = option(64, "Target documents in J (paper: LIMA's 1,030 conversations)", ge=1)
+    seq_len: int = option(64, "Tokens per proxy document (paper: 1,024)", ge=2)
+    eta: float = option(0.3, "Proxy learning rate of the full-batch gradient steps", gt=0)
+    warmup: int = option(300, "Plain AdamW steps on corpus text before the PMP window, for the tiny proxies trained "
+                         "from scratch (the paper's proxy is its baseline LM at step 10K of 100K; pretrained proxies "
+                         "are not warmed up); 0 = the random init", ge=0)
+    steps: int = option(60, "Proxy gradient steps T (paper: 100)", ge=1)
+    chunk: int = option(64, "Documents per batched call in the solver (exact sums; bounds activation memory)", ge=1)
     seed: int = option(0, "Seed of the proxy sample and model")
 
 
@@ -39,19 +42,23 @@ class ScorerConfig:
     head: Literal["ridge", "finetune", "auto"] = option(
         "ridge", "ridge: MiniLM embeddings + ridge (scikit-learn); finetune: a MiniLM regression head fine-tuned "
         "(the paper's 125M Fairseq-Dense data scorer, smaller); auto: both, keep the better validation Spearman")
-    val_share: float = option(0.2, "Share of the scored proxy documents held out for the validation Spearman")
+    normalise: Literal["zclip", "raw"] = option(
+        "zclip", "Targets the scorer learns: zclip = the solver's scores z-scored and clipped to [-3, 3] (the "
+        "released pipeline, so tau means the same on every corpus), raw = as the solver gave them")
+    val_share: float = option(0.2, "Share of the scored proxy documents held out for the validation Spearman",
+                              gt=0, lt=1)
     seed: int = option(0, "Seed of the validation split")
 
 
 @dataclass
 class PretrainConfig:
     size: str = option("s", "Tiny Llama trained from scratch on each subset (paper: 160M to 1.7B)")
-    steps: int = option(300, "Optimiser steps; both subsets get the same steps x batch x seq_len tokens")
-    batch: int = option(16, "Blocks per step")
-    seq_len: int = option(64, "Tokens per packed block")
-    lr: float = option(3e-3, "AdamW learning rate")
-    eval_every: int = option(25, "Target loss every N steps")
-    seeds: int = option(1, "Training seeds per subset (same seeds for both)")
+    steps: int = option(300, "Optimiser steps; both subsets get the same steps x batch x seq_len tokens", ge=1)
+    batch: int = option(16, "Blocks per step", ge=1)
+    seq_len: int = option(64, "Tokens per packed block", ge=2)
+    lr: float = option(3e-3, "AdamW learning rate", gt=0)
+    eval_every: int = option(25, "Target loss every N steps", ge=1)
+    seeds: int = option(1, "Training seeds per subset (same seeds for both)", ge=1)
 
 
 @dataclass
@@ -63,11 +70,11 @@ class PdsConfig:
     mode: Literal["exact", "paper"] = option(
         "paper", "exact: T_o outer epochs with the normalised step and simplex projection; paper: one epoch from "
         "uniform weights, raw scores (the released pipeline)")
-    epochs: int = option(8, "Outer epochs T_o in exact mode")
-    step: float = option(0.5, "Normalised outer step: alpha = step * (1/N) / max|s|")
-    interval: int = option(1, "Accumulate the score every k-th step (paper: 10 with T = 100)")
+    epochs: int = option(8, "Outer epochs T_o in exact mode", ge=1)
+    step: float = option(0.5, "Normalised outer step: alpha = step * (1/N) / max|s|", gt=0)
+    interval: int = option(1, "Accumulate the score every k-th step (paper: 10 with T = 100)", ge=1)
     cosine: bool = option(False, "Cosine-normalised scores (magnitude-insensitive; the noisy-label variant)")
-    r: float = option(0.4, "Share kept by the selector (paper 0.4)")
-    tau: float = option(0.1, "Gumbel-top-k temperature (paper 0.1)")
+    r: float = option(0.4, "Share kept by the selector (paper 0.4)", gt=0, le=1)
+    tau: float = option(0.1, "Gumbel-top-k temperature (paper 0.1)", gt=0)
     select_seed: int = option(0, "Seed of the selector's Gumbel noise")
-    random_seeds: int = option(3, "Random subsets of the same size to compare against")
+    random_seeds: int = option(3, "Random subsets of the same size to compare against", ge=1)

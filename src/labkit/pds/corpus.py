@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from labkit.core.errors import DataError
+from labkit.core.errors import ConfigError, DataError
 from labkit.core.parallel import parallel_map
 from labkit.pds.data import iter_corpus
-from labkit.pds.select import select_streaming
+from labkit.pds.select import keep_count, select_streaming
 
 
 def _shards(corpus: Path, size: int) -> Iterator[tuple[int, list[str]]]:
@@ -124,9 +124,22 @@ def _ray_score(batch: list[tuple[int, list[str]]], scorer: Path, out: Path, work
                    concurrency=max(1, workers)).materialize()
 
 
+def read_manifest(out: Path) -> dict[str, Any]:
+    """A score folder's manifest; a folder without one (or a broken one) is a DataError naming it."""
+    path = out / "manifest.json"
+    if not path.is_file():
+        raise DataError(f"{out}: not a score folder (no manifest.json; run `labkit pds score` first)")
+    try:
+        info = json.loads(path.read_text())
+        int(info["documents"]), int(info["shard_size"]), str(info["corpus"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"{path}: broken manifest ({exc})") from None
+    return info
+
+
 def read_scores(out: Path) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(corpus indices, scores) per shard, in order; a missing shard stops with its name."""
-    info = json.loads((out / "manifest.json").read_text())
+    info = read_manifest(out)
     size, total = info["shard_size"], (info["documents"] + info["shard_size"] - 1) // info["shard_size"]
     for k in range(total):
         path = shard_path(out, k)
@@ -139,7 +152,9 @@ def read_scores(out: Path) -> Iterator[tuple[np.ndarray, np.ndarray]]:
 def select_corpus(scores_dir: Path, out: Path, *, r: float = 0.4, tau: float = 0.1, seed: int = 0
                   ) -> dict[str, Any]:
     """Keep floor(r N) documents by streaming Gumbel-top-k; write them (corpus order) to ``out``."""
-    info = json.loads((scores_dir / "manifest.json").read_text())
+    info = read_manifest(scores_dir)
+    if keep_count(r, info["documents"]) == 0:
+        raise ConfigError(f"r {r} of {info['documents']} documents keeps none (floor(r N) = 0)")
     keep = select_streaming(read_scores(scores_dir), info["documents"], r=r, tau=tau, seed=seed)
     kept = set(keep.tolist())
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -20,15 +20,23 @@ from typing import Any
 
 import torch
 
-from labkit.core.errors import DataError
+from labkit.core.errors import ConfigError, DataError
+from labkit.core.records import read_text
 
 BOS, PAD, VOCAB = 256, 257, 258  # byte-level ids: 0..255 the UTF-8 bytes
 
 
 def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
-    """(line number, value) for every non-blank line, streamed; a line that is not JSON stops with file and line."""
-    with open(path, encoding="utf-8") as f:
-        for line_no, line in enumerate(f, 1):
+    """(line number, value) for every non-blank line, streamed; a missing file, a line that is not JSON or not
+    UTF-8 stops with file and line."""
+    if not Path(path).is_file():
+        raise DataError("file not found" if not Path(path).exists() else "is a folder, not a file", path=str(path))
+    with open(path, "rb") as f:  # decoded line by line, so a bad byte is reported on its own line
+        for line_no, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+            except UnicodeDecodeError:
+                raise DataError("not UTF-8 text (binary or another encoding)", path=str(path), line=line_no) from None
             if not line.strip():
                 continue
             try:
@@ -46,7 +54,11 @@ def iter_corpus(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def read_corpus(path: Path) -> list[dict[str, Any]]:
-    return [rec for _, rec in iter_corpus(path)]
+    """Every record of a corpus; an empty one is a DataError naming it."""
+    out = [rec for _, rec in iter_corpus(path)]
+    if not out:
+        raise DataError("no documents", path=str(path))
+    return out
 
 
 def read_target(path: Path) -> list[str]:
@@ -55,7 +67,9 @@ def read_target(path: Path) -> list[str]:
     if not path.exists():
         raise DataError(f"{path}: target file not found")
     if path.suffix != ".jsonl":
-        docs = [d.strip() for d in path.read_text(encoding="utf-8").split("\n\n")]
+        docs = [d.strip() for d in read_text(path).split("\n\n")]
+        if not any(docs):
+            raise DataError("no target documents", path=str(path))
         return [d for d in docs if d]
     out = []
     for line_no, rec in _json_lines(path):
@@ -66,6 +80,8 @@ def read_target(path: Path) -> list[str]:
             out.append(rec["text"])
         else:
             raise DataError(f"{path}:{line_no}: needs 'text' (a string) or 'conversations' (a list of strings)")
+    if not out:
+        raise DataError("no target documents", path=str(path))
     return out
 
 
@@ -121,6 +137,10 @@ class TextToy:
 def make_text_toy(n: int = 2000, target: int = 200, clean_share: float = 0.3, seed: int = 0) -> TextToy:
     """``n`` corpus documents, ``clean_share`` of them clean and the rest split evenly over the junk styles (in a
     seeded order), and ``target`` clean documents as J."""
+    if n < 1 or target < 1:
+        raise ConfigError(f"the toy needs at least one document and one target document (got {n} and {target})")
+    if not 0 <= clean_share <= 1:
+        raise ConfigError(f"clean share must be in [0, 1], got {clean_share!r}")
     rng = random.Random(seed)
     n_clean = round(clean_share * n)
     styles = ["clean"] * n_clean + [STYLES[1 + i % 3] for i in range(n - n_clean)]

@@ -112,14 +112,13 @@ def target_loss(model: Any, target: tuple[torch.Tensor, torch.Tensor]) -> float:
         return float(token_losses(model, dict(model.named_parameters()), *target).mean())
 
 
-def pretrain(blocks: torch.Tensor, target: tuple[torch.Tensor, torch.Tensor], *, size: str = "s", steps: int = 300,
-             batch: int = 16, lr: float = 3e-3, eval_every: int = 25, seed: int = 0) -> Curve:
-    """Train a fresh ``tiny_lm(size, seed)`` on ``steps`` batches of packed blocks (cycling, seeded order)."""
-    model = tiny_lm(size, seed, max_len=max(blocks.shape[1], target[0].shape[1]))
+def train_blocks(model: Any, blocks: torch.Tensor, *, steps: int, batch: int, lr: float, seed: int,
+                 every: int = 0, on_eval: Any = None) -> None:
+    """AdamW on ``steps`` batches of packed blocks (cycling, seeded order); ``on_eval(step)`` every ``every`` steps
+    and after the last."""
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     g = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(blocks), generator=g)
-    curve = Curve([0], [0], [target_loss(model, target)])
     ones = torch.ones_like(blocks[:1])
     at = 0
     for step in range(1, steps + 1):
@@ -131,11 +130,38 @@ def pretrain(blocks: torch.Tensor, target: tuple[torch.Tensor, torch.Tensor], *,
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if step % eval_every == 0 or step == steps:
-            curve.steps.append(step)
-            curve.tokens.append(step * batch * blocks.shape[1])
-            curve.losses.append(target_loss(model, target))
+        if on_eval is not None and (step % every == 0 or step == steps):
+            on_eval(step)
+
+
+def pretrain(blocks: torch.Tensor, target: tuple[torch.Tensor, torch.Tensor], *, size: str = "s", steps: int = 300,
+             batch: int = 16, lr: float = 3e-3, eval_every: int = 25, seed: int = 0) -> Curve:
+    """Train a fresh ``tiny_lm(size, seed)`` on ``steps`` batches of packed blocks (cycling, seeded order)."""
+    model = tiny_lm(size, seed, max_len=max(blocks.shape[1], target[0].shape[1]))
+    curve = Curve([0], [0], [target_loss(model, target)])
+
+    def record(step: int) -> None:
+        curve.steps.append(step)
+        curve.tokens.append(step * batch * blocks.shape[1])
+        curve.losses.append(target_loss(model, target))
+
+    train_blocks(model, blocks, steps=steps, batch=batch, lr=lr, seed=seed, every=eval_every, on_eval=record)
     return curve
+
+
+def warm_start(model: Any, texts: list[str], *, steps: int, seq_len: int, batch: int = 16, lr: float = 3e-3,
+               seed: int = 0) -> int:
+    """A few hundred plain steps on corpus text before the PMP window (the paper's proxy is its baseline LM
+    part-way through pre-training, not a random network); returns the steps taken (0 if the text is too short)."""
+    from labkit.pds.data import packed_blocks
+
+    blocks = packed_blocks(texts, seq_len)
+    if steps <= 0 or len(blocks) == 0:
+        return 0
+    model.train()
+    train_blocks(model, blocks, steps=steps, batch=min(batch, len(blocks)), lr=lr, seed=seed)
+    model.eval()
+    return steps
 
 
 def tokens_to_reach(curve: Curve, level: float) -> int | None:

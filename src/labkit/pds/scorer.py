@@ -118,6 +118,13 @@ def load_scorer(folder: Path) -> Scorer:
     return Scorer("finetune", (tok, enc, head), meta["mean"], meta["std"])
 
 
+def zclip(y: np.ndarray, bound: float = 3.0) -> np.ndarray:
+    """The released pipeline's post-processing of the solver's scores: z-score, then clip to [-bound, bound]
+    (constant scores map to 0)."""
+    std = float(y.std())
+    return np.clip((y - y.mean()) / std, -bound, bound) if std > 0 else np.zeros_like(y)
+
+
 def _fit(head: str, texts: list[str], z: np.ndarray, seed: int) -> Any:
     return _fit_ridge(texts, z) if head == "ridge" else _finetune(texts, z, seed)
 
@@ -129,13 +136,18 @@ def fit_scorer(texts: list[str], scores: np.ndarray, cfg: ScorerConfig) -> tuple
     y = np.asarray(scores, dtype=np.float64)
     if len(y) < 10:
         raise DataError(f"{len(y)} scored documents: the scorer needs at least 10")
+    if not np.all(np.isfinite(y)):
+        raise DataError(f"{int((~np.isfinite(y)).sum())} score(s) are not finite numbers")
+    if cfg.normalise == "zclip":
+        y = zclip(y)
     mean, std = float(y.mean()), float(y.std()) or 1.0
     z = (y - mean) / std
     order = np.random.default_rng(cfg.seed).permutation(len(y))
     n_val = max(2, round(cfg.val_share * len(y)))
     val, train = order[:n_val], order[n_val:]
     heads = ["ridge", "finetune"] if cfg.head == "auto" else [cfg.head]
-    report: dict[str, Any] = {"train": len(train), "validation": len(val), "spearman": {}}
+    report: dict[str, Any] = {"train": len(train), "validation": len(val), "spearman": {},
+                              "targets": cfg.normalise}
     for head in heads:
         s = Scorer(head, _fit(head, [texts[i] for i in train], z[train], cfg.seed), mean, std)
         rho = spearmanr(s.predict([texts[i] for i in val]), y[val]).statistic

@@ -10,8 +10,8 @@ of an item does not depend on how the corpus was chunked.
 from __future__ import annotations
 
 import heapq
-import math
 from collections.abc import Iterable
+from fractions import Fraction
 
 import numpy as np
 
@@ -39,10 +39,18 @@ def keys(scores: np.ndarray, indices: np.ndarray, tau: float, seed: int) -> np.n
     return np.asarray(scores, dtype=np.float64) / tau + gumbel_noise(indices, seed)
 
 
+def keep_count(r: float, n: int) -> int:
+    """floor(r N) in exact arithmetic on the decimal ``r`` as written (0.29 x 400 = 116, where floats give 115);
+    r must be in (0, 1]."""
+    if not 0 < r <= 1:  # NaN fails too
+        raise ValueError(f"r must be in (0, 1], got {r!r}")
+    return int(Fraction(str(r)) * n // 1)
+
+
 def select(scores: np.ndarray, r: float = 0.4, tau: float = 0.1, seed: int = 0) -> np.ndarray:
     """Indices of the kept items (exactly floor(r N)), ascending (corpus order)."""
     n = len(scores)
-    k = math.floor(r * n)
+    k = keep_count(r, n)
     if k == 0:
         return np.array([], dtype=np.int64)
     z = keys(scores, np.arange(n), tau, seed)
@@ -52,7 +60,9 @@ def select(scores: np.ndarray, r: float = 0.4, tau: float = 0.1, seed: int = 0) 
 def select_streaming(chunks: Iterable[tuple[np.ndarray, np.ndarray]], n: int, r: float = 0.4, tau: float = 0.1,
                      seed: int = 0) -> np.ndarray:
     """The same selection from (indices, scores) chunks of a corpus of ``n`` items, in one pass."""
-    k = math.floor(r * n)
+    k = keep_count(r, n)
+    if k == 0:
+        return np.array([], dtype=np.int64)
     heap: list[tuple[float, int]] = []  # (key, -index): the smallest key (ties: the larger index) on top
     for idx, sc in chunks:
         for key, i in zip(keys(sc, idx, tau, seed), idx, strict=True):

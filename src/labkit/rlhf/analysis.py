@@ -42,14 +42,17 @@ def analyse(records: list[dict[str, Any]], *, epsilon: float = 0.01, n_boot: int
             except (ValueError, RuntimeError) as exc:  # too few distinct x, or no convergence: said, not hidden
                 row["fits"][form] = {"error": str(exc)}
                 continue
-            row["fits"][form] = {"params": fit.params, "ci": fit.ci, "r2": fit.r2, "failed_refits": fit.failed_refits}
-            if form == "saturating":  # the fitted curve smooths the seeds' noise out of the plateau
+            row["fits"][form] = {"params": fit.params, "ci": fit.ci, "r2": fit.r2, "failed_refits": fit.failed_refits,
+                                 "degenerate": fit.degenerate}
+            if form == "saturating" and not fit.degenerate:  # the fitted curve smooths the seeds' noise out
                 row["plateau_fit"] = plateau(list(mean), epsilon, fit=fit)
         out[axis] = row
         lines = [[f"{k:g}", f"{v:+.3f}", row["seeds_per_x"][k]] for k, v in mean.items()]
+        sat = row["fits"].get("saturating", {})
+        on_fit = (f"none claimed (the saturating fit is degenerate: {'; '.join(sat['degenerate'])})"
+                  if sat.get("degenerate") else f"{plateau_text(row['plateau_fit'])} on the fitted saturating curve")
         text += [f"### Gain over SFT vs {axis}", "", markdown_table([axis, "mean gain", "seeds"], lines), "",
-                 f"Plateau (first {axis} from which a doubling gains < {epsilon}): "
-                 f"{plateau_text(row['plateau_fit'])} on the fitted saturating curve, "
+                 f"Plateau (first {axis} from which a doubling gains < {epsilon}): {on_fit}, "
                  f"{plateau_text(row['plateau'])} on the means", ""]
         for form, fit in row["fits"].items():
             if "error" in fit:
@@ -57,7 +60,8 @@ def analyse(records: list[dict[str, Any]], *, epsilon: float = 0.01, n_boot: int
                 continue
             params = ", ".join(f"{k} {v:.4g} [{fit['ci'].get(k, (math.nan, math.nan))[0]:.3g}, "
                                f"{fit['ci'].get(k, (math.nan, math.nan))[1]:.3g}]" for k, v in fit["params"].items())
-            text.append(f"- {form}: {params}; R^2 {fit['r2']:.3f}")
+            flag = f" - **degenerate** ({'; '.join(fit['degenerate'])})" if fit["degenerate"] else ""
+            text.append(f"- {form}: {params}; R^2 {fit['r2']:.3f}{flag}")
         text.append("")
         if folder is not None:
             text.append(f"![gain vs {axis}]({plot_axis(folder, axis, x, y, row)})")
@@ -118,38 +122,80 @@ def level_gains(records: list[dict[str, Any]], axis: str) -> dict[Any, list[floa
     return out
 
 
-def _no_worse(better: list[float], worse: list[float]) -> tuple[bool, str]:
-    """mean(better) >= mean(worse) - 1.96 SE of the difference (seeds as samples): 'does not hurt'."""
+def finding(text: str, consistent: bool | None, evidence: str, *, tested: bool = True, **extra: Any) -> dict[str, Any]:
+    """One finding's row: ``verdict`` is consistent / inconsistent / inconclusive (tested, the data cannot tell) /
+    not tested (the run lacks the points)."""
+    verdict = ("not tested" if not tested else "inconclusive" if consistent is None else
+               "consistent" if consistent else "inconsistent")
+    return {"finding": text, "consistent": consistent, "verdict": verdict, "evidence": evidence, **extra}
+
+
+MARGIN = 0.02  # accuracy: a difference smaller than this is "no worse" (non-inferiority margin)
+
+
+def _compare(better: list[float], worse: list[float]) -> tuple[bool | None, str]:
+    """'``better`` is no worse than ``worse``' from the seeds: consistent when the 95% interval of the mean
+    difference (normal, Welch SE) lies above -MARGIN, inconsistent when it lies below 0, inconclusive otherwise
+    or with fewer than two seeds on a side (no spread to judge by)."""
     diff = float(np.mean(better) - np.mean(worse))
-    se = math.sqrt(sum(float(np.var(v, ddof=1)) / len(v) if len(v) > 1 else 0.0 for v in (better, worse)))
-    return diff >= -1.96 * se, f"difference {diff:+.3f} (1.96 SE {1.96 * se:.3f}; {len(better)} vs {len(worse)} seeds)"
+    seeds = f"{len(better)} vs {len(worse)} seeds"
+    if min(len(better), len(worse)) < 2:
+        return None, f"difference {diff:+.3f} ({seeds}: needs >= 2 seeds each)"
+    half = 1.96 * math.sqrt(sum(float(np.var(v, ddof=1)) / len(v) for v in (better, worse)))
+    verdict = True if diff - half > -MARGIN else False if diff + half < 0 else None
+    return verdict, f"difference {diff:+.3f} [{diff - half:+.3f}, {diff + half:+.3f}] ({seeds}; margin {MARGIN})"
+
+
+def concavity(records: list[dict[str, Any]], *, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """Does the gain per doubling of n fall? Within the algorithm most n >= 2 points use (n = 1 runs REINFORCE, so
+    it is left out): the slope per doubling over the first grid interval minus that over the last, with a
+    percentile bootstrap over seeds (resampled within each n). Consistent when the 95% interval is above 0,
+    inconsistent when below, inconclusive otherwise. A pure log curve has a difference of 0."""
+    text = "the gain per doubling of samples per prompt n falls (faster than log)"
+    rows = [r for r in records if r["axis"] in ("n", None)]
+    algorithms = [r.get("algorithm", "") for r in rows if r["settings"]["n"] >= 2]
+    algorithm = max(set(algorithms), key=algorithms.count) if algorithms else None
+    by_n: dict[float, list[float]] = defaultdict(list)
+    for r in rows:
+        if r.get("algorithm", "") == algorithm and r["settings"]["n"] >= 2:
+            by_n[float(r["settings"]["n"])].append(float(r["gain"]))
+    ns = sorted(by_n)
+    if len(ns) < 3:
+        return finding(text, None, f"needs >= 3 values of n >= 2 with one algorithm (run has {ns})", tested=False)
+    if min(len(by_n[x]) for x in ns) < 2:
+        return finding(text, None, f"needs >= 2 seeds at every n (run has {[len(by_n[x]) for x in ns]})")
+    (a, b), (c, d) = (ns[0], ns[1]), (ns[-2], ns[-1])
+
+    def statistic(m: dict[float, Any]) -> Any:
+        return (m[b] - m[a]) / math.log2(b / a) - (m[d] - m[c]) / math.log2(d / c)
+
+    rng = np.random.default_rng(seed)
+    point = float(statistic({x: float(np.mean(v)) for x, v in by_n.items()}))
+    draws = statistic({x: np.asarray(v)[rng.integers(0, len(v), (n_boot, len(v)))].mean(axis=1)
+                       for x, v in by_n.items()})  # every resample at once: (n_boot,) per n
+    lo, hi = (float(q) for q in np.quantile(draws, [0.025, 0.975]))
+    verdict = True if lo > 0 else False if hi < 0 else None
+    return finding(text, verdict, f"{algorithm}: slope per doubling {a:g}->{b:g} minus {c:g}->{d:g} = {point:+.3f} "
+                   f"[{lo:+.3f}, {hi:+.3f}] (bootstrap over seeds)", statistic=point, ci=[lo, hi], algorithm=algorithm)
 
 
 def findings(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The paper's qualitative findings (brief Sec. 5), each consistent / inconsistent / not tested on this run."""
-    out = []
-    n = {k: float(np.mean(v)) for k, v in level_gains(records, "n").items()}
-    if all(k in n for k in (1, 4, 8, 16)):
-        early, late = n[4] - n[1], n[16] - n[8]
-        out.append({"finding": "accuracy vs samples per prompt is concave: the 8->16 gain is under half the 1->4 gain",
-                    "consistent": late < 0.5 * early, "evidence": f"1->4 {early:+.3f}, 8->16 {late:+.3f}"})
-    else:
-        out.append({"finding": "accuracy vs samples per prompt is concave", "consistent": None,
-                    "evidence": f"needs n in 1, 4, 8, 16 (run has {sorted(n)})"})
+    """The paper's qualitative findings (brief Sec. 5), each consistent / inconsistent / inconclusive / not tested
+    on this run: never "consistent" unless the seeds' spread allows it."""
+    out = [concavity(records)]
     for axis, small, big, text in (("reward", "rm-s", "rm-m", "a bigger reward model does not hurt"),
                                    ("policy", "tiny-llama-s", "tiny-llama-m",
                                     "the larger policy gains no more than the smaller one")):
         g = level_gains(records, axis)
         if small not in g or big not in g:
-            out.append({"finding": text, "consistent": None, "evidence": f"needs {axis} {small} and {big}"})
+            out.append(finding(text, None, f"needs {axis} {small} and {big}", tested=False))
             continue
-        ok, evidence = _no_worse(g[big], g[small]) if axis == "reward" else _no_worse(g[small], g[big])
-        out.append({"finding": text, "consistent": ok, "evidence": f"{big} vs {small}: {evidence}"
-                    if axis == "reward" else f"{small} vs {big}: {evidence}"})
+        first, second = (big, small) if axis == "reward" else (small, big)
+        ok, evidence = _compare(g[first], g[second])
+        out.append(finding(text, ok, f"{first} vs {second}: {evidence}"))
     return out
 
 
 def findings_markdown(rows: list[dict[str, Any]]) -> str:
-    verdict = {True: "consistent", False: "inconsistent", None: "not tested"}
     return markdown_table(["paper's finding", "this run", "evidence"],
-                          [[r["finding"], verdict[r["consistent"]], r["evidence"]] for r in rows])
+                          [[r["finding"], r["verdict"], r["evidence"]] for r in rows])

@@ -25,6 +25,7 @@ RunArg = Annotated[Path, typer.Argument(help="Run folder written by `labkit rlhf
 def sweep_cmd(name: Annotated[str, typer.Option(help="Run name (folder suffix).")] = "sweep",
               config: ConfigOpt = None, overrides: SetOpt = None, resume: ResumeOpt = None) -> None:
     """Run every grid point once (one record each: accuracy before/after RL, gain, tokens, seconds), then fit."""
+    from labkit.core.errors import LabkitError
     from labkit.core.runs import resume_run, start_run
     from labkit.rlhf.grid import expand
     from labkit.rlhf.method import run_sweep
@@ -37,19 +38,21 @@ def sweep_cmd(name: Annotated[str, typer.Option(help="Run name (folder suffix)."
     failed = [r for r in done.values() if not r.get("ok")]
     if failed:
         typer.echo(f"{len(failed)} point(s) failed; first: {failed[0].get('error')}", err=True)
+    if failed and len(failed) == len(done):
+        raise LabkitError(f"every point failed ({len(failed)}); first: {failed[0].get('error')}")
     _report(run.dir)
 
 
 def _report(folder: Path) -> None:
     from labkit.core.runs import resume_run
     from labkit.rlhf.analysis import analyse, findings, findings_markdown
+    from labkit.rlhf.data import read_run
 
-    run = resume_run(folder)
-    records = [r["value"] for r in run.latest().values() if r.get("ok")]
-    failed = sum(not r.get("ok") for r in run.latest().values())
+    records, failed = read_run(folder)
     text, metrics = analyse(records, folder=folder)
     found = findings(records)
     said = findings_markdown(found)
+    run = resume_run(folder)
     run.write_metrics({"points": len(records), "failed_points": failed, "axes": metrics, "findings": found})
     run.write_report(f"# RLHF sweep\n\n{len(records)} points ({failed} failed).\n\n## The paper's findings on this "
                      f"run\n\n{said}\n\n## Fitted curves\n\n{text}")
@@ -59,18 +62,49 @@ def _report(folder: Path) -> None:
 
 
 @app.command("fit")
-def fit_cmd(run: RunArg) -> None:
-    """Fit y = a + b log x and y = y_inf - c x^-k to the gain along every numeric axis (bootstrap CIs), find the
-    plateau, write report.md, metrics.json and one plot per axis."""
-    _report(run)
+def fit_cmd(source: Annotated[Path, typer.Argument(help="A sweep run folder, or a CSV / JSON-lines file of points "
+                                                        "from any trainer: one row per (setting, seed) with the "
+                                                        "axis column (e.g. n), seed, and gain or accuracy "
+                                                        "[, accuracy_before] [, algorithm].")],
+            axis: Annotated[str | None, typer.Option(help="The x column of a file (default: its only axis column: "
+                                                          "n, prompts, rm_prompts, task_size, kl, lr, epochs).")]
+            = None,
+            out: Annotated[Path | None, typer.Option(help="Folder for fit.json, fit.md and the plots (default: the "
+                                                          "run folder, or a new runs/rlhf/<time>-fit for a file).")]
+            = None) -> None:
+    """Curves only: fit y = a + b log x and y = y_inf - c x^-k along every numeric axis (bootstrap CIs, degenerate
+    fits flagged), the plateau, and whether the gain per doubling of n falls (bootstrap over seeds). Writes fit.json,
+    fit.md and one plot per axis; never touches a run's report.md (that is `report`)."""
+    import json
+
+    from labkit.core.runs import start_run
+    from labkit.rlhf.analysis import analyse, concavity, findings_markdown
+    from labkit.rlhf.data import read_points, read_run
+
+    if source.is_dir():
+        records, _ = read_run(source)
+        y_name, folder = "gain over SFT", out or source
+    else:
+        records, axis, y_name = read_points(source, axis)  # checked whole before any folder is made
+        folder = out or start_run("rlhf", "fit", {"source": str(source), "axis": axis, "y": y_name}).dir
+    folder.mkdir(parents=True, exist_ok=True)
+    text, metrics = analyse(records, folder=folder)
+    rows = [concavity(records)] if any(r["axis"] == "n" or r["axis"] is None for r in records) else []
+    (folder / "fit.json").write_text(json.dumps({"source": str(source), "y": y_name, "points": len(records),
+                                                 "axes": metrics, "findings": rows}, indent=1, default=str))
+    md = f"# Fitted curves of {source}\n\ny = {y_name}; {len(records)} points.\n\n{text}\n" + (
+        f"\n{findings_markdown(rows)}\n" if rows else "")
+    (folder / "fit.md").write_text(md)
+    typer.echo(md)
+    typer.echo(f"fit: {folder / 'fit.md'}")
 
 
 @app.command("report")
 def report_cmd(run: RunArg) -> None:
-    """State each of the paper's qualitative findings as consistent / inconsistent / not tested on this run
-    (concavity in n: 8->16 gain under half the 1->4 gain; a bigger RM (rm-m vs rm-s) does not hurt: its mean gain
-    is not below the smaller one's by more than 1.96 SE over seeds; the larger policy gains no more than the
-    smaller one, same rule), with the fits; rewrites report.md and metrics.json."""
+    """A sweep run's report.md and metrics.json: each of the paper's findings as consistent / inconsistent /
+    inconclusive / not tested (the gain per doubling of n falls, bootstrap over seeds within one algorithm; a bigger
+    RM (rm-m vs rm-s) does not hurt and the larger policy gains no more, each from the 95% interval over seeds with
+    a 0.02 non-inferiority margin), then the fitted curves."""
     _report(run)
 
 

@@ -33,6 +33,7 @@ def saturating_curve(x: np.ndarray, y_inf: float, c: float, k: float) -> np.ndar
 
 
 CURVES: dict[str, Callable[..., np.ndarray]] = {"log": log_curve, "saturating": saturating_curve}
+BOUNDS_SATURATING = ([-np.inf, 0.0, 1e-6], [np.inf, np.inf, 10.0])  # (y_inf, c, k): c >= 0, 1e-6 <= k <= 10
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Fit:
     r2: float = math.nan
     points: int = 0
     failed_refits: int = 0
+    degenerate: list[str] = field(default_factory=list)  # why the fit cannot be trusted (empty: it can)
 
     def predict(self, x: Sequence[float] | np.ndarray) -> np.ndarray:
         return CURVES[self.form](np.asarray(x, dtype=float), *self.params.values())
@@ -55,7 +57,7 @@ def _fit_once(form: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         p0, bounds = [float(np.mean(y)), 0.0], (-np.inf, np.inf)
     else:  # y_inf near the top of the data, c from the spread, k around 1
         p0 = [float(np.max(y)), max(float(np.max(y) - np.min(y)), 1e-6), 1.0]
-        bounds = ([-np.inf, 0.0, 1e-6], [np.inf, np.inf, 10.0])
+        bounds = BOUNDS_SATURATING
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         params, _ = curve_fit(CURVES[form], x, y, p0=p0, bounds=bounds, maxfev=20000)
@@ -93,6 +95,25 @@ def fit_curve(x: Sequence[float], y: Sequence[float], form: str, *, n_boot: int 
             arr = np.asarray(draws)
             lo, hi = np.quantile(arr, [alpha / 2, 1 - alpha / 2], axis=0)
             out.ci = {name: (float(a), float(b)) for name, a, b in zip(FORMS[form], lo, hi, strict=True)}
+    out.degenerate = degeneracies(out)
+    return out
+
+
+def degeneracies(fit: Fit) -> list[str]:
+    """Why a fit says nothing: a parameter on its bound, a bootstrap interval of zero width, R^2 <= 0 (no better
+    than the mean) or undefined (constant y)."""
+    out = []
+    if fit.form == "saturating":
+        lower, upper = BOUNDS_SATURATING
+        for name, lo, hi in zip(FORMS["saturating"], lower, upper, strict=True):
+            value = fit.params[name]
+            if any(math.isfinite(b) and math.isclose(value, b, rel_tol=1e-6, abs_tol=1e-9) for b in (lo, hi)):
+                out.append(f"{name} at its bound")
+    flat = [name for name, (lo, hi) in fit.ci.items() if hi - lo <= 1e-12 * max(1.0, abs(hi))]
+    if flat:
+        out.append(f"zero-width interval for {', '.join(flat)}")
+    if not fit.r2 > 0:
+        out.append(f"R^2 {fit.r2:.3g}")
     return out
 
 

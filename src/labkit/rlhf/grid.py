@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from labkit.core.config import build
 from labkit.core.errors import ConfigError
 from labkit.rlhf.config import PointSettings, SweepConfig
 
@@ -33,6 +34,7 @@ def expand(cfg: SweepConfig) -> list[Point]:
         raise ConfigError(f"grid: unknown axis {', '.join(sorted(unknown))} (axes: {', '.join(sorted(names))})")
     if not cfg.seeds:
         raise ConfigError("seeds: at least one seed")
+    check_grid(cfg)
     combos: list[tuple[str | None, dict[str, Any]]] = [(None, {})]
     if cfg.mode == "product":
         axes = sorted(cfg.grid)
@@ -51,6 +53,20 @@ def expand(cfg: SweepConfig) -> list[Point]:
                 seen.add(pid)
                 points.append(Point(pid, axis, settings))
     return points
+
+
+def check_grid(cfg: SweepConfig) -> None:
+    """Every value of every axis is a valid setting (type, choice, range), checked as a whole before any point
+    runs: the first bad one is a ConfigError naming ``grid.<axis>[i]``."""
+    base = asdict(cfg.base)
+    for axis, values in cfg.grid.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"grid.{axis}: must be a non-empty list of values, got {values!r}")
+        for i, value in enumerate(values):
+            try:
+                build(PointSettings, {**base, axis: value}, where="grid")
+            except ConfigError as exc:
+                raise ConfigError(f"grid.{axis}[{i}]: {str(exc).split(': ', 1)[-1]}") from exc
 
 
 def axis_points(points: list[Point], axis: str) -> list[Point]:

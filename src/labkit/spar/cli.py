@@ -49,10 +49,13 @@ def ifeval_cmd(responses: Annotated[Path | None, typer.Option(help=(
         raise ConfigError("give --responses FILE (score it) or --model SPEC (answer the prompts, then score)")
     cfg = _config(config, overrides, resume, model=model, data=data, limit=limit, max_tokens=max_tokens)
     items = load_ifeval(Path(cfg.ifeval.data) if cfg.ifeval.data else None)[:cfg.ifeval.limit]
+    given = read_responses(responses) if responses is not None else None  # checked before a run folder exists
+    if given is not None and not match(items, given).pairs:
+        raise ConfigError(f"{responses}: no response matched an IFEval prompt (prompts are matched by their exact "
+                          f"text)")
     run = resume_run(resume) if resume else start_run("spar", name or "ifeval", to_dict(cfg))
     typer.echo(f"run: {run.dir}", err=True)
-    if responses is not None:
-        given = read_responses(responses)
+    if given is not None:
         decoding = f"responses from {responses}"
     else:
         done = generate_responses(cfg.ifeval, run, items)

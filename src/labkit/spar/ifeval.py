@@ -5,7 +5,8 @@ The 25 instruction checkers are the official ones, from the pinned ``lm-eval[ife
 
 - sentence counting with NLTK's Punkt and the published English parameters, no download (``spar.punkt``);
 - fixed seeds: ``langdetect``'s detector seed 0 and ``random.seed(0)`` before each prompt
-  (``keywords:letter_frequency`` draws a letter at random when its kwargs leave it out);
+  (``keywords:letter_frequency`` draws a letter at random when its kwargs leave it out or give a non-letter;
+  the loose pass builds fresh checkers after the strict pass, as the reference does, so it draws again);
 - loose scoring as IFEval defines it: an instruction counts as followed if any of eight variants of the
   response follows it (as is, without ``*``, without its first line, its last line or both, and those
   without ``*``);
@@ -81,13 +82,18 @@ def follows(inst: Any, text: str) -> bool:
 
 
 def score_item(item: IfevalItem, response: str) -> Verdict:
-    """Strict and loose verdicts for every instruction of one prompt (seeded: the same on every run)."""
+    """Strict and loose verdicts for every instruction of one prompt, exactly as the reference
+    (``lm_eval.tasks.ifeval.utils.process_results``) computes them: the strict pass builds a checker per
+    instruction and checks it, then the loose pass builds fresh checkers (a checker that draws at random, such
+    as ``letter_frequency`` without a letter, draws again) and tries the eight variants. Seeded per prompt
+    (``random.seed(0)`` before the strict pass), so every run gives the same verdicts."""
     random.seed(0)
+    pairs = list(zip(item.instruction_ids, item.kwargs, strict=True))
+    strict = [follows(checker(iid, kwargs, item.prompt), response) for iid, kwargs in pairs]
     variants = loose_variants(response)
-    strict, loose = [], []
-    for instruction_id, kwargs in zip(item.instruction_ids, item.kwargs, strict=True):
-        inst = checker(instruction_id, kwargs, item.prompt)
-        strict.append(follows(inst, response))
+    loose = []
+    for iid, kwargs in pairs:
+        inst = checker(iid, kwargs, item.prompt)
         loose.append(any(follows(inst, v) for v in variants))
     return Verdict(item.key, item.prompt, response, item.instruction_ids, strict, loose)
 
