@@ -55,3 +55,11 @@ def test_bad_grid_is_one_line_before_a_run_folder(capsys, tmp_path, monkeypatch)
     code = main_with_errors(app, ["rlhf", "sweep", "--config", str(CONFIG), "--set", 'grid={"temperature": [1]}'])
     err = capsys.readouterr().err
     assert code == 2 and "unknown axis temperature" in err and not (tmp_path / "runs").exists()
+
+
+def test_a_sweep_whose_points_all_fail_exits_non_zero(capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
+    code = main_with_errors(app, ["rlhf", "sweep", "--set", f"base.policy=hf:{tmp_path / 'none'}", "--set",
+                                  "grid={n: [2]}", "--set", "seeds=[0]", "--set", "eval_prompts=5"])
+    err = capsys.readouterr().err
+    assert code == 2 and "error: every point failed (2)" in err and "no config.json" in err
