@@ -88,3 +88,20 @@ def test_refine_cli_with_the_code_verifier(tmp_path, monkeypatch, capsys) -> Non
     tree = json.loads(Path(out.split("tree: ")[1].strip()).read_text())
     assert tree["success"] and tree["nodes"][tree["best"]]["depth"] == 1
     assert main_with_errors(app, ["spar", "refine", "--prompt", "p", "--response", "r", "--verifier", "code"]) == 2
+
+
+def test_tied_or_unparseable_votes_are_dropped_from_labelling_not_failures() -> None:
+    """The paper drops a sample whose votes tie (or that got no parseable vote) from labelling: it is neither a
+    passing nor a failing sample, so it is never refined or paired - and it is counted."""
+    import random
+
+    from labkit.spar.pairs import decided, independent_pair
+
+    sample = {"responses": ["a", "b", "c", "d"], "passed": [True, False, False, False],
+              "undecided": [False, True, False, True]}
+    keep, dropped = decided(sample)
+    assert keep == [0, 2] and dropped == 2
+    pair = independent_pair("p", [sample["responses"][i] for i in keep], [sample["passed"][i] for i in keep],
+                            random.Random(0))
+    assert pair["chosen"] == "a" and pair["rejected"] == "c"  # never the undecided b or d
+    assert decided({"responses": ["x"], "passed": [False]}) == ([0], 0)  # code verification: always decided

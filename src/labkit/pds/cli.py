@@ -72,7 +72,7 @@ def solve_cmd(mode: Annotated[str | None, typer.Option(help="paper (one epoch, r
     run = start_run("pds", name or "solve", {**to_dict(cfg), "corpus": str(corpus) if corpus else None,
                                              "target": str(target) if target else None})
     typer.echo(f"run: {run.dir}", err=True)
-    if corpus is not None and target is not None and inputs is not None:
+    if inputs is not None:
         text = lm_solve(cfg, corpus, target, run, *inputs)
         typer.echo(text)
         typer.echo(f"report: {run.dir / 'report.md'}")

@@ -271,8 +271,9 @@ def iterate_report(summaries: list[dict[str, Any]]) -> str:
             lines.append(f"- iteration {s['iteration']}: {s['note']}")
             continue
         tr = s["train"]
-        lines.append(f"- iteration {s['iteration']}: {s['prompts']} prompts, {s['responses']} samples "
-                     f"({s['sample_pass']:.1f}% pass), {s['prompts_with_failure']} prompts with a failure, "
+        lines.append(f"- iteration {s['iteration']}: {s['prompts']} prompts, {s['responses']} labelled samples "
+                     f"({s['sample_pass']:.1f}% pass; {s.get('undecided', 0)} dropped: tied or unparseable votes), "
+                     f"{s['prompts_with_failure']} prompts with a failure, "
                      f"{s['pairs']} {s['pair_source']} pairs (similarity {s['pair_similarity']:.2f}); DPO loss "
                      f"{tr['before']['loss']:.3f} -> {tr['after']['loss']:.3f}, margin {tr['before']['margin']:.3f} "
                      f"-> {tr['after']['margin']:.3f} ({tr['seconds']:.0f} s); refiner RFT rows "

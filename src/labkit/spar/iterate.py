@@ -35,7 +35,7 @@ from labkit.spar.config import SparConfig
 from labkit.spar.data import IfevalItem
 from labkit.spar.ifeval import score_item, summarize
 from labkit.spar.method import check_constraints, model_judge, model_refiner, programmatic_judge
-from labkit.spar.pairs import independent_pair, refinement_pair
+from labkit.spar.pairs import decided, independent_pair, refinement_pair
 from labkit.spar.prompts import programmatic_prompts
 from labkit.spar.rft import rft_rows
 from labkit.spar.train import DpoSettings, RftSettings, dpo_train, merged_folder, model_path, rft_train
@@ -65,6 +65,7 @@ def sample_step(cfg: SparConfig, run: Run, actor: str, items: list[IfevalItem], 
         return {"key": item.key, "prompt": item.prompt, "instruction_ids": list(item.instruction_ids),
                 "kwargs": list(item.kwargs), "responses": texts,
                 "passed": [v.value > cfg.search.end_gate for v in votes], "values": [v.value for v in votes],
+                "undecided": [v.yes == v.no for v in votes],  # a tie, or no parseable vote: not labelled
                 "critiques": [v.critique for v in votes]}
 
     return _ok(run_items(run, [(f"it{t}-sample-{x.key}", x) for x in items], answer, workers=it.workers,
@@ -79,14 +80,15 @@ def pair_step(cfg: SparConfig, run: Run, items: list[IfevalItem], samples: dict[
     by_key = {f"it{t}-sample-{x.key}": x for x in items}
     rng = random.Random(it.seed + t)
     if it.pairs == "independent":
-        pairs = [independent_pair(by_key[k].prompt, s["responses"], s["passed"], rng) for k, s in samples.items()]
+        pairs = [independent_pair(by_key[k].prompt, [s["responses"][i] for i in keep], [s["passed"][i] for i in keep],
+                                  rng) for k, s in samples.items() for keep in [decided(s)[0]]]
         return [p for p in pairs if p is not None], []
     judge = programmatic_judge({x.prompt: x for x in items}) if it.verifier == "code" else \
         model_judge(load_model(cfg.judge.model), cfg.judge)
     refine = model_refiner(for_concurrent_callers(load_model(cfg.refiner), it.workers), cfg.search)
     roots = []
     for k, s in samples.items():
-        failing = [i for i, ok in enumerate(s["passed"]) if not ok]
+        failing = [i for i in decided(s)[0] if not s["passed"][i]]
         if failing:
             i = rng.choice(failing)
             roots.append((by_key[k], s["responses"][i], s["critiques"][i]))
@@ -193,10 +195,12 @@ def iterate(cfg: SparConfig, run: Run, ifeval: list[IfevalItem]) -> list[dict[st
         train = trained[f"it{t}-train"]
         actor = f"hf:{merged_folder(folder / 'adapter', Path(train['base']), folder / 'model')}"
         after = evaluate(cfg, run, actor, f"m{t + 1}", held_out, ifeval)
-        passed = [ok for s in samples.values() for ok in s["passed"]]
+        passed = [s["passed"][i] for s in samples.values() for i in decided(s)[0]]
         summaries.append({"iteration": t, "prompts": len(items), "responses": len(passed),
+                          "undecided": sum(decided(s)[1] for s in samples.values()),
                           "sample_pass": 100 * sum(passed) / len(passed) if passed else None,
-                          "prompts_with_failure": sum(not all(s["passed"]) for s in samples.values()),
+                          "prompts_with_failure": sum(any(not s["passed"][i] for i in decided(s)[0])
+                                                      for s in samples.values()),
                           "sampling_failed": len(items) - len(samples),
                           "pairs": len(pairs), "pair_source": it.pairs, "rft_rows": rft_counts,
                           "refiner_train": refiner_train, "next_refiner": cfg.refiner,

@@ -31,6 +31,15 @@ def refinement_pair(prompt: str, tree: dict[str, Any]) -> dict[str, Any] | None:
             "source": "refinement"}
 
 
+def decided(sample: dict[str, Any]) -> tuple[list[int], int]:
+    """Indices of a prompt's sampled responses whose label is decided, and how many are not: as the paper does,
+    a response whose votes tie (after the retries) or that got no parseable vote is dropped from labelling -
+    neither a passing nor a failing sample - and counted. (Code verification always decides.)"""
+    undecided = sample.get("undecided") or [False] * len(sample["passed"])
+    keep = [i for i, u in enumerate(undecided) if not u]
+    return keep, len(undecided) - len(keep)
+
+
 def independent_pair(prompt: str, responses: list[str], passed: list[bool], rng: random.Random
                      ) -> dict[str, Any] | None:
     """A random passing and a random failing sample of the same prompt, or None without both."""
