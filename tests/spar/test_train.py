@@ -172,3 +172,59 @@ def test_real_refinement_pairs_are_closer_than_independent_pairs_and_verified() 
     for seed in (0, 1):
         refine, independent = (statistics.mean(by_arm[(seed, a)]) for a in ("refine", "independent"))
         assert refine > independent + 0.05, (seed, refine, independent)
+
+
+@pytest.mark.slow
+@pytest.mark.heavy
+def test_two_chained_iterations_served_on_the_newest_weights(tmp_path, monkeypatch, capsys) -> None:
+    """The paper's loop on CPU: local weights trained with TRL, sampled and evaluated through an OpenAI-compatible
+    server labkit starts on the newest weights (`labkit serve` standing in for vLLM), M_1 -> M_2 chained, the
+    refiner trained by RFT into R_1 for the second iteration; a resume repeats nothing and starts no server."""
+    import json
+
+    from labkit.cli import app
+    from labkit.core.cli import main_with_errors
+    from labkit.spar import iterate as iterate_mod
+    from labkit.spar.prompts import programmatic_prompts
+
+    pytest.importorskip("trl")
+    pytest.importorskip("fastapi")
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
+    known = {i.prompt: i for seed in (0, 100) for i in programmatic_prompts(6, seed=seed)[0]}
+    monkeypatch.setattr(iterate_mod, "model_refiner", lambda model, cfg: oracle_refiner(known))
+    sets = ["iterate.prompts=6", "iterate.held_out=2", "iterate.samples=2", "iterate.max_tokens=32",
+            "iterate.ifeval_limit=2", "iterate.eval_max_tokens=24", "iterate.iterations=2", "iterate.serve=labkit",
+            "search.depth=1", "search.branch=2", "dpo.epochs=1", "rft.epochs=1"]
+    config = Path(__file__).parents[2] / "configs" / "spar" / "tiny.yaml"
+    args = ["spar", "iterate", "--config", str(config), "--name", "served"] + [x for s in sets for x in ("--set", s)]
+    assert main_with_errors(app, args) == 0
+    err = capsys.readouterr().err
+    run = Path(err.split("run: ")[1].split()[0])
+    servers = [line for line in err.splitlines() if line.startswith("serving ")]
+    assert any("iter0/model" in s and "with labkit" in s for s in servers)  # M_1 sampled and evaluated served
+    assert any("iter0/refiner" in s for s in servers)  # R_1 refines in iteration 1
+    summary = json.loads((run / "metrics.json").read_text())
+    iters = summary["iterations"]
+    assert [s["iteration"] for s in iters] == [0, 1] and iters[1]["before"] == iters[0]["after"]
+    assert iters[0]["refiner_train"]["rows"] > 0 and iters[0]["next_refiner"].endswith("iter0/refiner")
+    assert iters[1]["after"]["model"].endswith("iter1/model")
+    lines = (run / "results.jsonl").read_text().splitlines()
+    assert main_with_errors(app, ["spar", "iterate", "--resume", str(run)]) == 0
+    assert len((run / "results.jsonl").read_text().splitlines()) == len(lines)  # nothing recomputed
+    assert not [x for x in capsys.readouterr().err.splitlines() if x.startswith("serving ")]  # nothing left to serve
+
+
+@pytest.mark.slow
+def test_training_under_accelerate_launch_is_the_same_step(tmp_path) -> None:
+    """launcher=accelerate runs the step in `accelerate launch` (one CPU process here; every GPU on a GPU machine)
+    and returns the same record the inline step does, with the adapter saved."""
+    from labkit.spar.train import RftSettings
+    from labkit.spar.train_job import run_training
+
+    pytest.importorskip("accelerate")
+    settings = RftSettings(lr=2e-4, epochs=1, batch=4)
+    rec = run_training("rft", "smollm2", RFT_ROWS, tmp_path / "adapter", settings, launcher="accelerate")
+    assert rec["rows"] == 4 and rec["lora_rank"] == 16 and rec["loss_before"] > 0
+    assert (tmp_path / "adapter" / "adapter_config.json").exists() and (tmp_path / "adapter" / "result.json").exists()
+    inline = run_training("rft", "smollm2", RFT_ROWS, tmp_path / "inline", settings)
+    assert inline["loss_before"] == pytest.approx(rec["loss_before"], rel=1e-4)  # the same model, rows and loss

@@ -92,6 +92,16 @@ class IterateConfig:
     iterations: int = option(1, "Iterations to chain (paper 3): M_{t+1} is trained from M_t", ge=1)
     seed: int = option(0, "Seed of prompts, sampling and training")
     workers: int = option(8, "Prompts in flight at once (batched on local models)", ge=1)
+    serve: Literal["none", "vllm", "labkit"] = option(
+        "none", "How local models (smollm2, hf:<dir>) are called: none = in this process; vllm = behind `vllm serve` "
+        "started by labkit on the newest weights for each step (the paper-scale path: TRL trains the weights, vLLM "
+        "samples them); labkit = `labkit serve` the same way (the CPU stand-in)")
+    launcher: Literal["inline", "accelerate"] = option(
+        "inline", "How DPO and RFT train: inline = in this process (one device); accelerate = a separate "
+        "`accelerate launch` process per step, on every GPU (the paper's 8 GPUs; DeepSpeed through "
+        "iterate.accelerate_config)")
+    accelerate_config: str | None = option(None, "accelerate config file for launcher=accelerate (e.g. DeepSpeed "
+                                           "ZeRO-3; None: accelerate's default config)")
 
 
 @dataclass

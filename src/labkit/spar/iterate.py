@@ -18,12 +18,14 @@ it stopped; each record is keyed by iteration, step and prompt.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
 import random
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,8 @@ from labkit.spar.method import check_constraints, model_judge, model_refiner, pr
 from labkit.spar.pairs import decided, independent_pair, refinement_pair
 from labkit.spar.prompts import programmatic_prompts
 from labkit.spar.rft import rft_rows
-from labkit.spar.train import DpoSettings, RftSettings, dpo_train, merged_folder, model_path, rft_train
+from labkit.spar.train import DpoSettings, RftSettings, merged_folder, model_path
+from labkit.spar.train_job import run_training
 from labkit.spar.tree import search
 
 
@@ -49,6 +52,52 @@ def _ok(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
         print(f"{len(failed)} of {len(records)} step(s) failed; first: {failed[0]['key']}: {failed[0].get('error')}",
               file=sys.stderr)
     return {k: r["value"] for k, r in records.items() if r.get("ok")}
+
+
+def _pending(run: Run, keys: list[str]) -> bool:
+    latest = run.latest()
+    return any(not latest.get(k, {}).get("ok") for k in keys)
+
+
+@contextlib.contextmanager
+def served(cfg: SparConfig, specs: dict[str, str], needed: bool = True) -> Iterator[dict[str, str]]:
+    """The specs to call for the block: with ``iterate.serve`` = vllm or labkit, each distinct local model (smollm2,
+    hf:<dir>: the newest weights) behind an OpenAI-compatible server started for the block - endpoint specs and
+    ``serve: none`` pass through, and nothing starts when the step has nothing left to do (``needed``)."""
+    if cfg.iterate.serve == "none" or not needed:
+        yield dict(specs)
+        return
+    from labkit.core.launch import launched
+
+    out: dict[str, str] = {}
+    by_spec: dict[str, str] = {}
+    with contextlib.ExitStack() as stack:
+        for role, spec in specs.items():
+            if spec not in by_spec:
+                try:
+                    folder = model_path(spec)
+                except ConfigError:  # already an endpoint
+                    by_spec[spec] = spec
+                else:
+                    by_spec[spec] = stack.enter_context(launched(folder, cfg.iterate.serve, role))
+            out[role] = by_spec[spec]
+        yield out
+
+
+def _tree_keys(items: list[IfevalItem], samples: dict[str, Any], t: int) -> list[str]:
+    """The tree searches an iteration runs: one per prompt with a (decided) failing sample."""
+    out = []
+    for x in items:
+        s = samples.get(f"it{t}-sample-{x.key}")
+        if s and any(not s["passed"][i] for i in decided(s)[0]):
+            out.append(f"it{t}-tree-{x.key}")
+    return out
+
+
+def _calling(cfg: SparConfig, specs: dict[str, str]) -> SparConfig:
+    """``cfg`` with the judge and refiner replaced by what ``served`` gave for them."""
+    judge = dataclasses.replace(cfg.judge, model=specs.get("judge", cfg.judge.model))
+    return dataclasses.replace(cfg, judge=judge, refiner=specs.get("refiner", cfg.refiner))
 
 
 def sample_step(cfg: SparConfig, run: Run, actor: str, items: list[IfevalItem], t: int) -> dict[str, Any]:
@@ -107,6 +156,13 @@ def pair_step(cfg: SparConfig, run: Run, items: list[IfevalItem], samples: dict[
 def evaluate(cfg: SparConfig, run: Run, spec: str, tag: str, held_out: list[IfevalItem],
              ifeval: list[IfevalItem]) -> dict[str, Any]:
     """Greedy answers of ``spec``: pass rate on the held-out generated prompts, IFEval strict and loose."""
+    keys = [f"eval-{tag}-held-{x.key}" for x in held_out] + [f"eval-{tag}-ifeval-{x.key}" for x in ifeval]
+    with served(cfg, {"actor": spec}, _pending(run, keys)) as calls:
+        return {**_evaluate(cfg, run, calls["actor"], tag, held_out, ifeval), "model": spec}
+
+
+def _evaluate(cfg: SparConfig, run: Run, spec: str, tag: str, held_out: list[IfevalItem],
+              ifeval: list[IfevalItem]) -> dict[str, Any]:
     it = cfg.iterate
     model = for_concurrent_callers(load_model(spec), it.workers)
     sampling = Sampling(max_tokens=it.eval_max_tokens, temperature=0.0)
@@ -145,7 +201,8 @@ def refiner_step(cfg: SparConfig, run: Run, rows: list[dict[str, Any]], folder: 
         return None, {"note": f"refiner not trained: {exc}"}
     settings = RftSettings(lr=r.lr, epochs=r.epochs, batch=r.batch, lora_rank=r.lora_rank, seed=cfg.iterate.seed + t)
     done = _ok(run_items(run, [(f"it{t}-rft", rows)], functools.partial(
-        rft_train, cfg.refiner, out=folder / "refiner_adapter", s=settings), workers=1,
+        run_training, "rft", cfg.refiner, out=folder / "refiner_adapter", settings=settings,
+        launcher=cfg.iterate.launcher, accelerate_config=cfg.iterate.accelerate_config), workers=1,
         desc=f"iteration {t}: refiner RFT"))
     if f"it{t}-rft" not in done:
         raise RuntimeError(f"iteration {t}: refiner training failed (see {run.dir / 'results.jsonl'})")
@@ -166,8 +223,12 @@ def iterate(cfg: SparConfig, run: Run, ifeval: list[IfevalItem]) -> list[dict[st
         folder.mkdir(exist_ok=True)
         items, _ = programmatic_prompts(it.prompts, seed=it.seed + 100 * t, exclude=exclude | {x.prompt for x in
                                                                                                 held_out})
-        samples = sample_step(cfg, run, actor, items, t)
-        pairs, trees = pair_step(cfg, run, items, samples, t)
+        llm = {"judge": cfg.judge.model} if it.verifier == "llm" else {}
+        with served(cfg, {"actor": actor, **llm}, _pending(run, [f"it{t}-sample-{x.key}" for x in items])) as calls:
+            samples = sample_step(_calling(cfg, calls), run, calls["actor"], items, t)
+        trees_left = it.pairs == "refine" and _pending(run, _tree_keys(items, samples, t))
+        with served(cfg, {"refiner": cfg.refiner, **llm}, trees_left) as calls:
+            pairs, trees = pair_step(_calling(cfg, calls), run, items, samples, t)
         if it.max_pairs is not None and len(pairs) > it.max_pairs:
             pairs = random.Random(it.seed + t).sample(pairs, it.max_pairs)
         (folder / "pairs.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs))
@@ -188,7 +249,9 @@ def iterate(cfg: SparConfig, run: Run, ifeval: list[IfevalItem]) -> list[dict[st
         settings = DpoSettings(beta=d.beta, sft_weight=d.sft_weight, lr=d.lr, epochs=d.epochs, batch=d.batch,
                                lora_rank=d.lora_rank, seed=it.seed + t)
         trained = _ok(run_items(run, [(f"it{t}-train", pairs)],
-                                functools.partial(dpo_train, actor, out=folder / "adapter", s=settings), workers=1,
+                                functools.partial(run_training, "dpo", actor, out=folder / "adapter",
+                                                  settings=settings, launcher=it.launcher,
+                                                  accelerate_config=it.accelerate_config), workers=1,
                                 desc=f"iteration {t}: DPO"))
         if f"it{t}-train" not in trained:
             raise RuntimeError(f"iteration {t}: training failed (see {run.dir / 'results.jsonl'})")

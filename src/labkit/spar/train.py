@@ -48,15 +48,22 @@ def as_trl(pairs: list[dict[str, str]]) -> list[dict[str, Any]]:
              "rejected": [{"role": "assistant", "content": p["rejected"]}]} for p in pairs]
 
 
+def on_gpu() -> bool:
+    """Train on CUDA where there is one (bf16, the paper's GPUs), else on the CPU in float32."""
+    return bool(require("torch", "hf").cuda.is_available())
+
+
 def _model(folder: Path, lora_rank: int, seed: int) -> tuple[Any, Any, Any]:
-    """Tokenizer, float32 model and the LoRA config (None: full fine-tuning) for a local model folder."""
+    """Tokenizer, model (bf16 on a GPU, float32 on the CPU) and the LoRA config (None: full fine-tuning) for a
+    local model folder."""
     torch = require("torch", "hf")
     transformers = require("transformers", "hf")
     torch.manual_seed(seed)
     tok = transformers.AutoTokenizer.from_pretrained(str(folder))
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
-    model = transformers.AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)
+    model = transformers.AutoModelForCausalLM.from_pretrained(
+        str(folder), dtype=torch.bfloat16 if on_gpu() else torch.float32)
     peft_config = None
     if lora_rank:
         peft = require("peft", "train")
@@ -96,8 +103,9 @@ def _trainer(folder: Path, pairs: list[dict[str, str]], s: DpoSettings, out: Pat
         args = trl.DPOConfig(output_dir=str(out), beta=s.beta, loss_type=["sigmoid", "sft"],
                              loss_weights=[1.0, s.sft_weight], learning_rate=s.lr, num_train_epochs=s.epochs,
                              per_device_train_batch_size=s.batch, per_device_eval_batch_size=s.batch,
-                             max_length=s.max_length, seed=s.seed, use_cpu=True, report_to=[], save_strategy="no",
-                             logging_steps=10_000, disable_tqdm=True, lr_scheduler_type="linear", warmup_steps=0.1)
+                             max_length=s.max_length, seed=s.seed, use_cpu=not on_gpu(), bf16=on_gpu(), report_to=[],
+                             save_strategy="no", logging_steps=10_000, disable_tqdm=True, lr_scheduler_type="linear",
+                             warmup_steps=0.1)
         data = datasets.Dataset.from_list(as_trl(pairs))
         trainer = trl.DPOTrainer(model=model, args=args, train_dataset=data, eval_dataset=data,
                                  processing_class=tok, peft_config=peft_config)
@@ -125,7 +133,7 @@ def dpo_train(spec: str, pairs: list[dict[str, str]], out: Path, s: DpoSettings 
         warnings.simplefilter("ignore")
         result = trainer.train()
     after = pair_metrics(trainer, pairs)
-    greedy = greedy_answers(trainer.model, trainer.processing_class, [p["prompt"] for p in pairs])
+    greedy = greedy_answers(trainer.model, trainer.processing_class, [p["prompt"] for p in pairs[:8]])  # a look
     _save(trainer, out)
     return {"pairs": len(pairs), "before": before, "after": after, "seconds": float(result.metrics["train_runtime"]),
             "lora_rank": s.lora_rank, "base": str(model_path(spec)), "greedy_after": greedy}
@@ -160,8 +168,8 @@ def _sft_trainer(folder: Path, rows: list[dict[str, Any]], s: RftSettings, out: 
         logging.getLogger("transformers").setLevel(logging.ERROR)
         args = trl.SFTConfig(output_dir=str(out), learning_rate=s.lr, num_train_epochs=s.epochs,
                              per_device_train_batch_size=s.batch, per_device_eval_batch_size=s.batch,
-                             max_length=s.max_length, completion_only_loss=True, seed=s.seed, use_cpu=True,
-                             report_to=[], save_strategy="no", logging_steps=10_000, disable_tqdm=True,
+                             max_length=s.max_length, completion_only_loss=True, seed=s.seed, use_cpu=not on_gpu(),
+                             bf16=on_gpu(), report_to=[], save_strategy="no", logging_steps=10_000, disable_tqdm=True,
                              lr_scheduler_type="constant_with_warmup", warmup_steps=0.1)
         data = datasets.Dataset.from_list(as_completion_rows(rows))
         trainer = trl.SFTTrainer(model=model, args=args, train_dataset=data, eval_dataset=data,
@@ -194,6 +202,7 @@ def greedy_answers(model: Any, tok: Any, prompts: list[str], max_new_tokens: int
     for p in prompts:
         ids = tok.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
                                       return_tensors="pt", return_dict=True)
+        ids = {k: v.to(model.device) for k, v in ids.items()}
         with torch.no_grad():
             gen = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
                                  pad_token_id=tok.pad_token_id)
