@@ -212,6 +212,10 @@ def iterate_cmd(iterations: Annotated[int | None, typer.Option(help="Chained ite
     ifeval = load_ifeval()[:cfg.iterate.ifeval_limit] if ifeval_path().exists() else []
     if not ifeval:
         typer.echo(f"IFEval not found at {ifeval_path()}: evaluating on held-out generated prompts only", err=True)
+    if cfg.iterate.serve == "vllm":  # before a run folder exists
+        from labkit.core.launch import command
+
+        command("vllm", Path("."), "check", 0)  # a ConfigError naming what is missing
     run = resume_run(resume) if resume else start_run("spar", name or "iterate", to_dict(cfg))
     typer.echo(f"run: {run.dir}", err=True)
     summaries = iterate(cfg, run, ifeval)
