@@ -134,15 +134,15 @@ MARGIN = 0.02  # accuracy: a difference smaller than this is "no worse" (non-inf
 
 
 def _compare(better: list[float], worse: list[float]) -> tuple[bool | None, str]:
-    """'``better`` is no worse than ``worse``' from the seeds: consistent when the 95% interval of the mean
-    difference (normal, Welch SE) lies above -MARGIN, inconsistent when it lies below 0, inconclusive otherwise
-    or with fewer than two seeds on a side (no spread to judge by)."""
+    """'``better`` is no worse than ``worse``' (non-inferiority with MARGIN) from the seeds: consistent when the
+    95% interval of the mean difference (normal, Welch SE) lies above -MARGIN, inconsistent when it lies below
+    -MARGIN, inconclusive otherwise or with fewer than two seeds on a side (no spread to judge by)."""
     diff = float(np.mean(better) - np.mean(worse))
     seeds = f"{len(better)} vs {len(worse)} seeds"
     if min(len(better), len(worse)) < 2:
         return None, f"difference {diff:+.3f} ({seeds}: needs >= 2 seeds each)"
     half = 1.96 * math.sqrt(sum(float(np.var(v, ddof=1)) / len(v) for v in (better, worse)))
-    verdict = True if diff - half > -MARGIN else False if diff + half < 0 else None
+    verdict = True if diff - half > -MARGIN else False if diff + half < -MARGIN else None
     return verdict, f"difference {diff:+.3f} [{diff - half:+.3f}, {diff + half:+.3f}] ({seeds}; margin {MARGIN})"
 
 
