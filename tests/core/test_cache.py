@@ -67,3 +67,16 @@ def test_two_processes_writing_concurrently_lose_nothing(tmp_path) -> None:
     cache = ResponseCache(path)
     assert len(cache) == 600
     assert all(cache.get(f"{w}-{i}") == {"worker": w, "i": i} for w in range(2) for i in range(300))
+
+
+def test_a_command_reports_its_own_cache_traffic_only(capsys, monkeypatch) -> None:
+    """The counts are process-wide; a command run after others (tests, notebooks) must not print their traffic -
+    it made an error that should be one line look like two."""
+    from labkit.cli import app
+    from labkit.core.cache import STATS
+    from labkit.core.cli import main_with_errors
+
+    monkeypatch.setitem(STATS, "miss", STATS["miss"] + 5)  # earlier calls in this process
+    assert main_with_errors(app, ["pds", "select", "--scores", "/nonexistent", "--out", "/tmp/x.jsonl"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cache:" not in err and len(err.splitlines()) == 1

@@ -82,6 +82,7 @@ class ResponseCache:
         return int(self._conn().execute("SELECT COUNT(*) FROM responses").fetchone()[0])
 
 
-def stats_line() -> str:
-    """One line for the end of a run, e.g. 'cache: 12 hits, 3 misses'."""
-    return f"cache: {STATS['hit']} hits, {STATS['miss']} misses"
+def stats_line(counts: Counter[str] | None = None) -> str:
+    """One line for the end of a run, e.g. 'cache: 12 hits, 3 misses' (``counts``: default the process's)."""
+    counts = STATS if counts is None else counts
+    return f"cache: {counts['hit']} hits, {counts['miss']} misses"

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import traceback
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -80,6 +81,7 @@ def main_with_errors(app: typer.Typer, argv: list[str] | None = None) -> Any:
         os.environ["LABKIT_DEBUG"] = "1"
         args = [a for a in args[:end] if a != "--debug"] + args[end:]
     code = 0
+    before = Counter(STATS)  # this command's own cache traffic is what it reports
     try:
         result = app(args=args, prog_name="labkit", standalone_mode=False)
         code = result if isinstance(result, int) else 0
@@ -104,6 +106,8 @@ def main_with_errors(app: typer.Typer, argv: list[str] | None = None) -> Any:
         typer.echo(f"error: {type(exc).__name__}: {first} (rerun with --debug for the traceback)",
                    err=True)
         code = 1
-    if STATS["hit"] or STATS["miss"]:
-        typer.echo(stats_line(), err=True)
+    used = Counter(STATS)
+    used.subtract(before)
+    if used["hit"] or used["miss"]:
+        typer.echo(stats_line(used), err=True)
     return code
