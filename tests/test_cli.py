@@ -71,7 +71,7 @@ def test_models_check_smollm2_prints_speed() -> None:
 
 @pytest.mark.slow
 def test_demo_writes_a_report(tmp_path) -> None:
-    out = run_cli("demo", "--out", str(tmp_path), timeout=1500)  # every system's demo: ~8 min alone on 2 cores
+    out = run_cli("demo", "--out", str(tmp_path), timeout=2700)  # every system's demo: 10-20 min on 2 cores
     assert out.returncode == 0, out.stderr
     report = next(tmp_path.glob("demo/*/report.md"))
     text = report.read_text()
