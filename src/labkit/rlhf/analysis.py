@@ -12,9 +12,8 @@ from typing import Any
 import numpy as np
 
 from labkit.core.report import figure, markdown_table, save_figure
+from labkit.rlhf.data import AXES as NUMERIC_AXES
 from labkit.rlhf.fit import fit_curve, plateau, plateau_text
-
-NUMERIC_AXES = ("n", "prompts", "rm_prompts", "task_size", "kl", "lr", "epochs")
 
 
 def axis_series(records: list[dict[str, Any]], axis: str, metric: str = "gain") -> tuple[np.ndarray, np.ndarray]:

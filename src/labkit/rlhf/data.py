@@ -19,7 +19,7 @@ from typing import Any
 from labkit.core.errors import DataError
 from labkit.core.records import jsonl_with_lines, text_stream
 
-AXES = ("n", "prompts", "rm_prompts", "task_size", "kl", "lr", "epochs")
+AXES = ("n", "prompts", "rm_prompts", "task_size", "kl", "lr", "epochs")  # the numeric axes a curve is fitted on
 
 
 def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
