@@ -6,7 +6,9 @@
 3. training samples/s per model (DSSM bce and sampling, DIN, DIN with request context, SASRec random and hard
    negatives), feature building included;
 4. the per-day subsample pass on the largest folder: one process against worker processes;
-5. exact top-K retrieval: faiss IndexFlatIP against a NumPy brute force.
+5. exact top-K retrieval: faiss IndexFlatIP against a NumPy brute force;
+6. Recall/NDCG@K over official-size candidate lists (470 per request): the vectorised ``metrics.ranking`` against
+   a per-request loop (the released evaluation's shape).
 
     .venv/bin/python benchmarks/bench_recflow.py [--users 1000,5000,20000]
 """
@@ -30,21 +32,22 @@ def _peak() -> float:
 
 
 def _grow(job: tuple[str, int, int]) -> dict[str, Any]:
-    from labkit.recflow import data
+    from labkit.recflow.data import Funnel
     from labkit.recflow.generate import generate
-    from labkit.recflow.train import TrainSettings, train_coarse
+    from labkit.recflow.train import TrainSettings, train_ranker
 
     out, users, days = job
     t0 = time.perf_counter()
     counts = generate(Path(out), users=users, days=days, requests_per_day=1.0)
     r = {"generate_s": time.perf_counter() - t0, "rows": counts["rows"], "generate_mib": _peak()}
+    funnel = Funnel(out)
     t0 = time.perf_counter()
-    (_, t), = data.iter_days(Path(out), days=data.day_names(Path(out))[:1])
+    t = funnel.day(funnel.days[0])
     r["load_s"], r["day_rows"] = time.perf_counter() - t0, len(t["user_id"])
     samples: list[int] = []
     _warm_up()
     t0 = time.perf_counter()
-    train_coarse(Path(out), TrainSettings(), Path(out) / "ck", log=lambda x: samples.append(x["rows"]))
+    train_ranker(funnel, TrainSettings(), Path(out) / "ck", log=lambda x: samples.append(x["rows"]))
     r.update(train_s=time.perf_counter() - t0, samples=sum(samples), peak_mib=_peak())
     return r
 
@@ -58,7 +61,7 @@ def _warm_up() -> None:
     sizes = {f: 8 for f in ("user_id", "device_id", "age", "gender", "province", "video_id", "author_id",
                             "category_level_two", "category_level_one", "upload_type")}
     model = DIN(sizes, 8)
-    b = {"user": torch.zeros(4, 8, dtype=torch.long), "item": torch.zeros(4, 7, dtype=torch.long),
+    b = {"user": torch.zeros(4, 8, dtype=torch.long), "item": torch.zeros(4, 8, dtype=torch.long),
          "hist": torch.zeros(4, 50, 5, dtype=torch.long), "hist_mask": torch.ones(4, 50, dtype=torch.bool)}
     torch.optim.Adam(model.parameters()).zero_grad()
     model(b).sum().backward()
@@ -108,22 +111,24 @@ def main() -> None:
         print(f"\n2. loading one day ({rows} rows, best of 3, file cached): polars {rows / t_pl:,.0f} rows/s, "
               f"pyarrow -> pandas {rows / t_pd:,.0f} rows/s (x{t_pd / t_pl:.1f})")
 
+        from labkit.recflow.data import Funnel
         from labkit.recflow.retrieval import RetrievalSettings, train_retrieval
-        from labkit.recflow.train import TrainSettings, train_coarse
+        from labkit.recflow.train import TrainSettings, train_ranker
 
         print("\n3. training throughput (2 train days, 1,000 users; feature building included; after a warm-up)")
         _warm_up()
-        arms = [("DSSM bce", train_coarse, TrainSettings(), "rows"),
-                ("DSSM sampling", train_coarse, TrainSettings(strategy="sampling"), "rows"),
-                ("DIN bce", train_coarse, TrainSettings(model="din"), "rows"),
-                ("DIN context", train_coarse, TrainSettings(model="din", strategy="context"), "rows"),
+        arms = [("DSSM bce", train_ranker, TrainSettings(), "rows"),
+                ("DSSM sampling", train_ranker, TrainSettings(strategy="sampling"), "rows"),
+                ("DIN bce", train_ranker, TrainSettings(model="din"), "rows"),
+                ("DIN context", train_ranker, TrainSettings(model="din", strategy="context"), "rows"),
                 ("SASRec random", train_retrieval, RetrievalSettings(batch=256, lr=1e-2), "positives"),
                 ("SASRec hard", train_retrieval, RetrievalSettings(negatives="hard", batch=256, lr=1e-2),
                  "positives")]
         for i, (label, train, settings, field) in enumerate(arms):
             rows = []
             t0 = time.perf_counter()
-            train(root, settings, Path(tmp) / f"ck-{i}", log=lambda r, rows=rows, field=field: rows.append(r[field]))
+            train(Funnel(root), settings, Path(tmp) / f"ck-{i}",
+                  log=lambda r, rows=rows, field=field: rows.append(r[field]))
             sec = time.perf_counter() - t0
             print(f"   {label:<14} {sum(rows):>7} samples in {sec:5.1f} s: {sum(rows) / sec:>8,.0f} samples/s")
 
@@ -149,6 +154,33 @@ def main() -> None:
         times[backend] = time.perf_counter() - t0
     print(f"\n5. exact top-1,000 of 200,000 items for 2,000 users: faiss {times['faiss']:.2f} s, NumPy "
           f"{times['numpy']:.2f} s (x{times['numpy'] / times['faiss']:.1f})")
+    _ranking_bench()
+
+
+def _ranking_bench(requests: int = 20_000, per: int = 470) -> None:
+    from labkit.recflow.metrics import ranking
+
+    rng = np.random.default_rng(1)
+    req = np.repeat(np.arange(requests), per)
+    y = (rng.random(len(req)) < 0.01).astype(np.int64)
+    s = rng.normal(size=len(req))
+    t0 = time.perf_counter()
+    fast = ranking(req, y, s, (50, 100, 200))
+    t_fast = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    hits = dict.fromkeys((50, 100, 200), 0.0)
+    total = 0.0
+    for r in range(requests):  # one request at a time, as the released evaluation
+        label, score = y[r * per:(r + 1) * per], s[r * per:(r + 1) * per]
+        if 0 < label.sum() < per:
+            rank = np.argsort(np.argsort(-score))[label == 1]
+            for k in hits:
+                hits[k] += np.sum(rank < k)
+            total += label.sum()
+    t_loop = time.perf_counter() - t0
+    assert abs(hits[100] / total - fast.recall[100]) < 1e-12
+    print(f"\n6. Recall/NDCG@50/100/200 over {requests:,} requests x {per} candidates: vectorised {t_fast:.2f} s, "
+          f"per-request loop (recall only) {t_loop:.2f} s (x{t_loop / t_fast:.1f}); same Recall@100")
 
 
 if __name__ == "__main__":

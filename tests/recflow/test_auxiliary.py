@@ -8,7 +8,9 @@ import numpy as np
 import torch
 
 from labkit.recflow.auxiliary import AUX_STAGES, aux_candidates, bpr
-from labkit.recflow.train import TrainSettings, evaluate_coarse, train_coarse
+from labkit.recflow.data import Funnel
+from labkit.recflow.eval import evaluate_ranker
+from labkit.recflow.train import TrainSettings, train_ranker
 
 
 def _stage(videos: list[int]) -> np.ndarray:
@@ -22,10 +24,10 @@ def test_unexposed_stage_items_keep_the_loss_alive() -> None:
     stages = {7: {s: _stage([10 + i, 20 + i]) for i, s in enumerate(AUX_STAGES)}, 8: {}}
     stages[7]["rank_neg"] = _stage(list(range(100, 125)))  # 25 items: 10 kept
     req = np.array([7, 7, 8])
-    items, valid = aux_candidates(stages, req, np.array([10, 11, 12]), np.full(3, 1_705_104_000_000),
-                                  np.array([True, False, True]), np.random.default_rng(0))
+    items, valid = aux_candidates(stages, req, np.array([10, 11, 12]), np.array([True, False, True]),
+                                  np.random.default_rng(0))
     # row 0: rerank_pos loses its own video (10) -> 1 + 2 + 2 + 10 = 15 valid; row 1 is not positive; row 2 has none
-    assert valid.sum(1).tolist() == [15, 0, 0] and items.shape == (3, 40, 7)
+    assert valid.sum(1).tolist() == [15, 0, 0] and items.shape == (3, 40, 8)
     assert not (items[0, :, 0] == 10).any() and (items[0][~valid[0]] == 0).all()
     original_mask = np.concatenate([stages[7][s][:, 7] for s in AUX_STAGES]) > 0
     assert original_mask.sum() == 0  # the released code's mask: every one of these would be dropped
@@ -40,8 +42,9 @@ def test_aux_strategy_trains(tmp_path) -> None:
 
     root = tmp_path / "f"
     generate(root, users=60, days=2, videos=600, seed=3)
-    m = evaluate_coarse(root, train_coarse(root, TrainSettings(strategy="aux"), tmp_path / "ck"))
-    assert 0 <= m["all_stage"]["recall"][100] <= 1
+    funnel = Funnel(root)
+    m = evaluate_ranker(funnel, train_ranker(funnel, TrainSettings(strategy="aux"), tmp_path / "ck"), "coarse")
+    assert 0 <= m["test_table"]["recall"]["100"] <= 1
 
 
 def test_request_context_joins_each_behaviours_own_request() -> None:
@@ -53,8 +56,7 @@ def test_request_context_joins_each_behaviours_own_request() -> None:
     hist_req = np.array([[0] * 47 + [501, 502, 999]])
     valid = np.array([[False] * 47 + [True, True, True]])
     t = {c: np.zeros(2, dtype=np.int64) for c in COLUMNS}
-    t["request_id"], t["request_timestamp"], t["duration"] = np.array([5, 5]), np.full(2, 1_705_104_000_000), \
-        np.full(2, 9000)
+    t["request_id"], t["request_timestamp"] = np.array([5, 5]), np.full(2, 1_705_104_000_000)
     feats = add_context(build(t, {}, np.zeros(2)), hist_req, valid, ubm)
     assert feats.ctx_mask[0].sum(1)[-3:].tolist() == [3, 10, 0]  # 3 rank_pos, capped at 10, unknown request none
     assert feats.ctx[0, 47, :3, 0].tolist() == [40, 41, 42] and not feats.ctx_mask[0, :47].any()

@@ -78,7 +78,10 @@ def _hand_written(root: Path) -> None:
         pickle.dump({"user_id": 2, "device_id": 2, "age": 8, "gender": 3, "province": 34, "video_id": 10,
                      "photo_id": 10, "author_id": 5, "category_level_one": 1, "category_level_two": 10,
                      "upload_type": 2}, f)
-    feather.write_feather(pa.table({"video_id": np.array([3], dtype=np.int64)}), others / "realshow_video_info.feather")
+    info = pa.table({c: np.array([3], dtype=np.int64) for c in ("video_id", "author_id", "category_level_two")})
+    feather.write_feather(info, others / "realshow_video_info.feather")
+    (others / "realshow_video_info_daily").mkdir()
+    feather.write_feather(info, others / "realshow_video_info_daily" / "2024-01-13.feather")
     for name in ("recall_test.feather", "prerank_test.feather", "rank_test.feather"):
         feather.write_feather(table, others / name)
 

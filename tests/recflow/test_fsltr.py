@@ -49,15 +49,17 @@ def test_pair_weights_and_loss_by_hand() -> None:
 
 
 def test_dssm_and_din_train_on_lists(tmp_path) -> None:
+    from labkit.recflow.data import Funnel
+    from labkit.recflow.eval import evaluate_ranker
     from labkit.recflow.generate import generate
-    from labkit.recflow.train import TrainSettings, evaluate_coarse, train_coarse
+    from labkit.recflow.train import TrainSettings, train_ranker
 
-    root = tmp_path / "funnel"
-    generate(root, users=60, days=3, videos=600, seed=3)
+    generate(tmp_path / "funnel", users=60, days=3, videos=600, seed=3)
+    root = Funnel(tmp_path / "funnel")
     for model in ("dssm", "din"):
         logged = []
-        trained = train_coarse(root, TrainSettings(model=model, strategy="fsltr"), tmp_path / model,
+        trained = train_ranker(root, TrainSettings(model=model, strategy="fsltr"), tmp_path / model,
                                log=logged.append)
         assert len(logged) == 2 and all(r["rows"] > 0 and np.isfinite(r["loss"]) for r in logged)
-        m = evaluate_coarse(root, trained)
-        assert 0 <= m["all_stage"]["recall"][100] <= 1 and m["all_stage"]["requests"] > 0
+        m = evaluate_ranker(root, trained, "coarse")
+        assert 0 <= m["test_table"]["recall"]["100"] <= 1 and m["test_table"]["requests"] > 0

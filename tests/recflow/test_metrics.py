@@ -15,18 +15,64 @@ from labkit.recflow.metrics import auc_logloss, gauc, ranking, recall_k_m, topk
 G2, G4 = 1 / math.log2(3), 1 / math.log2(5)
 
 
-def test_recall_and_both_ndcgs_by_hand() -> None:
+def test_recall_and_ndcg_in_all_three_forms_by_hand() -> None:
     # requests interleaved on purpose: A (2 positives of 4), B (none), C (all positive), D (1 of 2)
     req = np.array(["A", "B", "A", "C", "D", "A", "D", "A", "B", "C"])
     y = np.array([0, 0, 1, 1, 1, 0, 0, 1, 0, 1])
     s = np.array([0.9, 0.3, 0.8, 0.5, 0.1, 0.7, 0.5, 0.6, 0.2, 0.4])
-    r = ranking(req, y, s, ks=(2, 4))
-    assert (r.requests, r.skipped_no_positive, r.skipped_all_positive) == (2, 1, 1)
-    a2, a4 = (G2 / 2, (G2 + G4) / 2), (G2 / (1 + G2), (G2 + G4) / (1 + G2))
-    assert r.recall[2] == pytest.approx((0.5 + 1) / 2) and r.recall[4] == pytest.approx(1.0)
-    assert r.ndcg[2] == pytest.approx((a2[0] + G2) / 2) and r.ndcg[4] == pytest.approx((a2[1] + G2) / 2)
-    assert r.ndcg_normalised[2] == pytest.approx((a4[0] + G2) / 2)
-    assert r.ndcg_normalised[4] == pytest.approx((a4[1] + G2) / 2)
+    r = ranking(req, y, s, ks=(2, 4))  # A's positives rank 1 and 3, D's rank 1
+    assert (r.requests, r.positives, r.skipped_no_positive, r.skipped_all_positive) == (2, 3, 1, 1)
+    # the released form: sums over requests / all 3 positives
+    assert r.recall[2] == pytest.approx(2 / 3) and r.recall[4] == pytest.approx(1.0)
+    assert r.ndcg[2] == pytest.approx(2 * G2 / 3) and r.ndcg[4] == pytest.approx((2 * G2 + G4) / 3)
+    # per request, then averaged
+    assert r.recall_per_request[2] == pytest.approx((0.5 + 1) / 2)
+    assert r.ndcg_per_request[2] == pytest.approx((G2 / 2 + G2) / 2)
+    assert r.ndcg_per_request[4] == pytest.approx(((G2 + G4) / 2 + G2) / 2)
+    a2, a4 = G2 / (1 + G2), (G2 + G4) / (1 + G2)  # A's DCG over its ideal DCG (2 hits at ranks 0, 1)
+    assert r.ndcg_normalised[2] == pytest.approx((a2 + G2) / 2)
+    assert r.ndcg_normalised[4] == pytest.approx((a4 + G2) / 2)
+
+
+def _released_loop(req, y, s, ks):
+    """The released evaluation's arithmetic written out plainly (one request at a time, sums over requests
+    divided by the total number of positives), to compare with the vectorised ``ranking``."""
+    hits, dcg, total = dict.fromkeys(ks, 0.0), dict.fromkeys(ks, 0.0), 0.0
+    for r in dict.fromkeys(req.tolist()):
+        m = req == r
+        label, score = y[m], s[m]
+        if 0 < label.sum() < len(label):
+            pos_rank = np.argsort(np.argsort(-score, kind="stable"), kind="stable")[label == 1]
+            for k in ks:
+                hits[k] += np.sum(pos_rank < k)
+                dcg[k] += np.sum((pos_rank < k) / np.log2(pos_rank + 2))
+            total += label.sum()
+    return {k: hits[k] / total for k in ks}, {k: dcg[k] / total for k in ks}
+
+
+def test_the_released_form_equals_a_plain_loop_on_random_lists() -> None:
+    rng = np.random.default_rng(4)
+    n = 5000
+    req = rng.integers(0, 300, n)
+    y = (rng.random(n) < rng.random(300)[req] * 0.3).astype(int)
+    y[req < 5] = 1  # a few requests with only positives
+    s = rng.normal(size=n)
+    r = ranking(req, y, s, ks=(1, 5, 20))
+    recall, ndcg = _released_loop(req, y, s, (1, 5, 20))
+    for k in (1, 5, 20):
+        assert r.recall[k] == pytest.approx(recall[k], abs=1e-12) and r.ndcg[k] == pytest.approx(ndcg[k], abs=1e-12)
+    assert r.skipped_all_positive == 5
+
+
+def test_retrieval_ranks_count_misses_in_the_denominator() -> None:
+    from labkit.recflow.metrics import from_ranks, ranks_in_top
+
+    top = np.array([[7, 3, 9], [1, 2, 3]])  # two requests' retrieved videos, best first
+    ranks = ranks_in_top(top, np.array([0, 0, 1]), np.array([9, 5, 1]))  # video 5 was not retrieved
+    assert ranks.tolist() == [2, np.inf, 0]
+    r = from_ranks(np.array([0, 0, 1]), ranks, ks=(1, 3))
+    assert r.recall[1] == pytest.approx(1 / 3) and r.recall[3] == pytest.approx(2 / 3)
+    assert r.recall_per_request[3] == pytest.approx((1 / 2 + 1) / 2) and r.ndcg[3] == pytest.approx((0.5 + 1) / 3)
 
 
 def test_gauc_by_hand_and_auc_equals_sklearn() -> None:

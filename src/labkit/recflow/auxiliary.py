@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from labkit.recflow.features import item_fields
+from labkit.recflow.features import ITEM_WIDTH, item_fields
 
 AUX_STAGES = ("rerank_pos", "rerank_neg", "rank_pos", "rank_neg")
 PER_STAGE = 10  # paper
@@ -22,12 +22,12 @@ STAGE_FIELDS = {"video_id": 0, "author_id": 1, "duration": 2, "category_level_tw
 
 
 def aux_candidates(stages: dict[int, dict[str, np.ndarray]], request_ids: np.ndarray, video_ids: np.ndarray,
-                   ts_ms: np.ndarray, positive: np.ndarray, rng: np.random.Generator,
-                   per_stage: int = PER_STAGE) -> tuple[torch.Tensor, torch.Tensor]:
-    """(items (N, 4 per_stage, 7), valid (N, 4 per_stage)) for N rows; rows that are not positive get no slot.
+                   positive: np.ndarray, rng: np.random.Generator, per_stage: int = PER_STAGE
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(items (N, 4 per_stage, 8), valid (N, 4 per_stage)) for N rows; rows that are not positive get no slot.
     The positive video itself is never its own competitor."""
     n, width = len(request_ids), len(AUX_STAGES) * per_stage
-    items = np.zeros((n, width, 7), dtype=np.int64)
+    items = np.zeros((n, width, ITEM_WIDTH), dtype=np.int64)
     valid = np.zeros((n, width), dtype=bool)
     for i in np.flatnonzero(positive):
         st = stages.get(int(request_ids[i]), {})
@@ -44,7 +44,7 @@ def aux_candidates(stages: dict[int, dict[str, np.ndarray]], request_ids: np.nda
             continue
         arr = np.concatenate(chosen)
         table = {k: arr[:, j] for k, j in STAGE_FIELDS.items()}
-        items[i, :len(arr)] = item_fields(table, np.full(len(arr), ts_ms[i]))
+        items[i, :len(arr)] = item_fields(table)
         valid[i, :len(arr)] = True
     return torch.as_tensor(items), torch.as_tensor(valid)
 

@@ -9,8 +9,12 @@ from typing import Annotated
 import typer
 
 from labkit.core.cli import ConfigOpt, SetOpt, overrides_from, resolve_config
-from labkit.core.config import describe
+from labkit.core.config import describe, to_dict
+from labkit.core.errors import ConfigError
 from labkit.recflow.config import RecflowConfig
+from labkit.recflow.data import Funnel
+from labkit.recflow.report import cascade_table, ranking_table, retrieval_table
+from labkit.recflow.validate import check_inputs
 
 app = typer.Typer(help="RecFlow (Liu et al., ICLR 2025, arXiv:2410.20868): industrial funnel data (the items each "
                   "cascade stage kept and dropped per request): `generate` (a synthetic funnel in the "
@@ -65,7 +69,7 @@ def validate_cmd(root: Annotated[Path, typer.Argument(help="A RecFlow folder (ge
     for p in problems:
         typer.echo(p)
     if problems:
-        raise DataError(f"{len(problems)} problem(s) in {root}")
+        raise DataError(f"{len(problems)} problem(s) in {root}; the first: {problems[0]}")
     typer.echo(f"{root}: matches the RecFlow layout")
 
 
@@ -97,51 +101,59 @@ def subsample_cmd(data: DataArg,
     typer.echo(f"{len(done)} day(s) written, {len(counts) - len(done)} already done, "
                f"{sum(c.get('requests', 0) for c in done):,} requests kept in {time.perf_counter() - t0:.1f} s: {out}")
 NameOpt = Annotated[str | None, typer.Option(help="Run name (folder suffix).")]
+Candidates = Annotated[str | None, typer.Option(help="Ranking stages: official (the release's test table of the "
+                                                     "stage, as the released code; default) or logged (the test "
+                                                     "day's logged rows, labkit's variant).")]
+
+
+def _funnel(data: Path | None, cfg: RecflowConfig, users: float, seed: int) -> Funnel:
+    folder = data or (Path(cfg.data) if cfg.data else None)
+    if folder is None:
+        raise ConfigError("give --data (the RecFlow folder)")
+    return Funnel(folder, users, seed)
 
 
 @app.command("train", epilog=SETTINGS)
-def train_cmd(data: DataArg, task: Annotated[str | None, typer.Option(help="retrieval, coarse or rank.")] = None,
+def train_cmd(data: Annotated[Path | None, typer.Option("--data", help="A RecFlow folder (official layout); with "
+                                                                      "--resume, the run's own.")] = None,
+              task: Annotated[str | None, typer.Option(help="retrieval, coarse or rank.")] = None,
               model: Annotated[str | None, typer.Option(help="sasrec, dssm or din (default: the task's).")] = None,
               strategy: Annotated[str | None, typer.Option(help="Coarse/rank: bce, sampling, all, aux, fsltr; "
                                                                          "rank (DIN) also context.")] = None,
               negatives: Annotated[str | None, typer.Option(help="Retrieval: random, hard or fsltr.")] = None,
-              seed: Annotated[int | None, typer.Option(help="Seed.")] = None, name: NameOpt = None,
-              config: ConfigOpt = None, overrides: SetOpt = None,
+              candidates: Candidates = None, seed: Annotated[int | None, typer.Option(help="Seed.")] = None,
+              name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None,
               resume: Annotated[Path | None, typer.Option(help="Continue a killed run at its first unfinished "
                                                                 "day.")] = None) -> None:
-    """Train over all days but the last, in date order, one epoch (DSSM for coarse ranking, or SASRec for
-    retrieval); evaluate on the last day. Resumable by day (--resume RUN)."""
-    from labkit.core.report import markdown_table
+    """Train over all days but the last, in date order, one epoch (SASRec for retrieval, DSSM for coarse ranking,
+    DIN for ranking), then evaluate on the last day (the official test tables by default). Every file it reads is
+    checked first; resumable by day (--resume RUN)."""
     from labkit.core.runs import resume_run, start_run
     from labkit.recflow.eval import settings_of
-    from labkit.recflow.retrieval import evaluate_retrieval, train_retrieval
-    from labkit.recflow.train import evaluate_coarse, train_coarse
+    from labkit.recflow.method import check_settings, evaluate, needs, train
 
     keys = {"task": "train.task", "model": "train.model", "strategy": "train.strategy",
-            "negatives": "train.negatives", "seed": "train.seed"}
+            "negatives": "train.negatives", "seed": "train.seed", "candidates": "eval.candidates"}
     cfg = resolve_config(RecflowConfig, config, overrides_from(
-        {"task": task, "model": model, "strategy": strategy, "negatives": negatives, "seed": seed}, keys) +
-        list(overrides or []), resume)
-    arm = cfg.train.negatives if cfg.train.task == "retrieval" else cfg.train.strategy
-    run = resume_run(resume) if resume else start_run("recflow", name or f"{cfg.train.task}-{arm}",
-                                                      _cfg_dict(cfg, data))
-    typer.echo(f"run: {run.dir}", err=True)
+        {"task": task, "model": model, "strategy": strategy, "negatives": negatives, "seed": seed,
+         "candidates": candidates}, keys) + list(overrides or []), resume)
     s = settings_of(cfg)
+    check_settings(s)
+    funnel = _funnel(data, cfg, s.users, s.seed)
+    check_inputs(funnel.root, needs([s], train=True, candidates=cfg.eval.candidates))
+    cfg.data = str(funnel.root)
+    arm = cfg.train.negatives if cfg.train.task == "retrieval" else cfg.train.strategy
+    run = resume_run(resume) if resume else start_run("recflow", name or f"{cfg.train.task}-{arm}", to_dict(cfg))
+    typer.echo(f"run: {run.dir}", err=True)
 
     def log(r: dict) -> None:
         run.append({"key": f"day-{r['day']}", **r})
         typer.echo(f"{r['day']}: loss {r['loss']:.4f}", err=True)
 
-    if cfg.train.task == "retrieval":
-        metrics = evaluate_retrieval(data, train_retrieval(data, s, run.dir, log=log), users=s.users, seed=s.seed)
-        text = markdown_table(["K", "Recall@K", "NDCG@K (orig.)"], [[k, f"{metrics['recall'][k]:.4f}",
-                                                                     f"{metrics['ndcg'][k]:.4f}"]
-                                                                    for k in metrics["recall"]])
-        if "truth_recall" in metrics:
-            text += f"\n\nHidden-truth recall (true top-100 in the model's top-100): {metrics['truth_recall']:.4f}"
-    else:
-        metrics = evaluate_coarse(data, train_coarse(data, s, run.dir, log=log), users=s.users, seed=s.seed)
-        text = coarse_table([(s.strategy, s.seed, metrics)])
+    typer.echo(f"training on {len(funnel.train_days)} day(s), testing on {funnel.test_day}", err=True)
+    metrics = evaluate(funnel, train(funnel, s, run.dir, log), s, cfg.eval.candidates)
+    text = retrieval_table(metrics) if cfg.train.task == "retrieval" else \
+        ranking_table([(s.strategy, s.seed, metrics)])
     run.write_metrics(metrics)
     run.write_report(f"# RecFlow {cfg.train.task} ({arm}, seed {s.seed})\n\n{text}\n")
     typer.echo(text)
@@ -152,120 +164,93 @@ def eval_cmd(runs: Annotated[list[Path], typer.Argument(help="One trained run fo
                                                              "then a ranking run, evaluated as a cascade.")],
              data: Annotated[Path | None, typer.Option("--data", help="The RecFlow folder (default: the one the first "
                                                                       "run trained on).")] = None,
-             m1: Annotated[int, typer.Option(help="Cascade: items the first model keeps per request "
-                                                                 "(a generated funnel's rank stage: 60).")] = 60,
+             candidates: Candidates = None,
+             m1: Annotated[int | None, typer.Option(min=1, help="Cascade: items the coarse model keeps per request "
+                                                                "(default 60).")] = None,
              name: NameOpt = None) -> None:
-    """Evaluate trained runs on the test day: AUC/GAUC/logloss over exposures and Recall/NDCG@K (original and
-    normalised) over all logged candidates, or retrieval Recall/NDCG@K with faiss over the exposed corpus; with
-    two runs also LCRON's cascade Recall@k@m (the first keeps its top m1 of the coarse-stage candidates, the
-    second picks m of those; truth: the request's effective views)."""
-    from labkit.core.errors import ConfigError
-    from labkit.core.report import markdown_table
+    """Evaluate trained runs on the test day - ranking stages: AUC/GAUC/logloss over exposures and Recall/NDCG@K
+    (released, per-request and normalised forms) within the stage's official test table; retrieval: Recall/NDCG@K
+    of the retrieval test table's effective views in the exact top-K over the exposed corpus (faiss). With two runs
+    also LCRON's cascade Recall@k@m on the coarse test table (the first keeps its top m1 per request, the second
+    picks m of those; truth: the request's effective views). Inputs are checked before a run folder is made."""
     from labkit.core.runs import start_run
-    from labkit.recflow.eval import evaluate_cascade, load_run, trained_on
-    from labkit.recflow.retrieval import RetrievalSettings, evaluate_retrieval
-    from labkit.recflow.train import evaluate_coarse
+    from labkit.recflow.eval import evaluate_cascade, load_run, run_config, settings_of
+    from labkit.recflow.method import evaluate, needs
+    from labkit.recflow.retrieval import RetrievalSettings
 
     if len(runs) not in (1, 2):
         raise ConfigError("give one trained run, or two (coarse then rank) for the cascade")
-    data = data or trained_on(runs[0])
-    loaded = [load_run(r, data) for r in runs]
-    run = start_run("recflow", name or "eval", {"runs": [str(r) for r in runs], "data": str(data), "m1": m1})
+    cfgs = [run_config(r) for r in runs]
+    settings = [settings_of(c) for c in cfgs]
+    cand = candidates or cfgs[0].eval.candidates
+    m1 = m1 or cfgs[0].eval.m1
+    if len(runs) == 2 and (any(isinstance(s, RetrievalSettings) for s in settings) or
+                           (settings[0].users, settings[0].seed) != (settings[1].users, settings[1].seed)):
+        raise ConfigError("a cascade needs two ranking runs (coarse then rank) on the same users")
+    funnel = _funnel(data, cfgs[0], settings[0].users, settings[0].seed)
+    check_inputs(funnel.root, needs(settings, train=False, candidates=cand, cascade=len(runs) == 2))
+    models = [load_run(r, funnel)[0] for r in runs]
+    run = start_run("recflow", name or "eval", {"runs": [str(Path(r).resolve()) for r in runs],
+                                                 "data": str(funnel.root), "candidates": cand, "m1": m1})
     typer.echo(f"run: {run.dir}", err=True)
     metrics: dict = {}
     parts = []
-    for path, (model, s) in zip(runs, loaded, strict=True):
-        if isinstance(s, RetrievalSettings):
-            m = evaluate_retrieval(data, model, users=s.users, seed=s.seed)
-            parts.append(f"{path} (retrieval, {s.negatives}):\n\n" + markdown_table(
-                ["K", "Recall@K", "NDCG@K (orig.)"], [[k, f"{m['recall'][k]:.4f}", f"{m['ndcg'][k]:.4f}"]
-                                                     for k in m["recall"]]))
-        else:
-            m = evaluate_coarse(data, model, users=s.users, seed=s.seed)
-            parts.append(f"{path} ({s.model}, {s.strategy}):\n\n" + coarse_table([(s.strategy, s.seed, m)]))
+    for path, model, s in zip(runs, models, settings, strict=True):
+        typer.echo(f"evaluating {path}", err=True)
+        m = evaluate(funnel, model, s, cand)
+        parts.append(f"{path} (retrieval, {s.negatives}):\n\n{retrieval_table(m)}" if isinstance(
+            s, RetrievalSettings) else f"{path} ({s.model}, {s.strategy}):\n\n" +
+            ranking_table([(s.strategy, s.seed, m)]))
         metrics[str(path)] = m
-    if len(loaded) == 2:
-        (first, s1), (second, s2) = loaded
-        if isinstance(s1, RetrievalSettings) or isinstance(s2, RetrievalSettings) or s1.users != s2.users:
-            raise ConfigError("a cascade needs two ranking runs (coarse then rank) on the same users")
-        c = evaluate_cascade(data, first, second, users=s1.users, seed=s1.seed, m1=m1)
-        metrics["cascade"] = c
-        cols = list(c["cascade"])
-        parts.append(f"Cascade Recall@k@m ({c['requests']} requests with an effective view, "
-                     f"{c['skipped_no_positive']} without one skipped, "
-                     f"{c['candidates_per_request']:.0f} coarse-stage candidates each; the first keeps {m1}):\n\n" +
-                     markdown_table(["", *cols], [[n, *(f"{c[n][k]:.4f}" for k in cols)]
-                                                  for n in ("cascade", "coarse_alone", "rank_alone")]))
+    if len(runs) == 2:
+        typer.echo("evaluating the cascade", err=True)
+        metrics["cascade"] = evaluate_cascade(funnel, models[0], models[1], m1=m1, candidates=cand)
+        parts.append(cascade_table(metrics["cascade"]))
     text = "\n\n".join(parts)
     run.write_metrics(metrics)
     run.write_report(f"# RecFlow evaluation\n\n{text}\n")
     typer.echo(text)
 
 
-def _cfg_dict(cfg: RecflowConfig, data: Path) -> dict:
-    from labkit.core.config import to_dict
-
-    cfg.data = str(data)
-    return to_dict(cfg)
-
-
-def coarse_table(rows: list[tuple[str, int, dict]]) -> str:
-    from labkit.core.report import markdown_table
-
-    out = []
-    for strategy, seed, m in rows:
-        a, c, r = m["all_stage"], m["coarse"], m["rank"]
-        out.append([strategy, seed, f"{m['auc']:.4f}", f"{m['gauc']:.4f}", f"{m['logloss']:.4f}",
-                    f"{a['recall'][100]:.4f}", f"{a['ndcg'][100]:.4f}", f"{a['ndcg_normalised'][100]:.4f}",
-                    f"{c['recall'][50]:.4f}", f"{r['recall'][50]:.4f}", a["requests"], a["skipped_no_positive"]])
-    return markdown_table(["strategy", "seed", "AUC", "GAUC", "logloss", "R@100 all stages", "NDCG@100 (orig.)",
-                           "NDCG@100 (norm.)", "R@50 coarse cands.", "R@50 rank cands.", "requests",
-                           "skipped (no positive)"], out)
-
-
 @app.command("experiment", epilog=SETTINGS)
 def experiment_cmd(family: Annotated[str, typer.Argument(help="distribution-shift, auxiliary-ranking, fs-ltr, "
                                                              "request-context or retrieval-negatives.")],
-                   data: DataArg, name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None) -> None:
+                   data: Annotated[Path | None, typer.Option("--data", help="A RecFlow folder (official layout); "
+                                                                            "with --resume, the run's own.")] = None,
+                   name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None,
+                   resume: Annotated[Path | None, typer.Option(help="Continue a killed experiment: finished arms "
+                                                                     "are kept, a half-trained one continues at its "
+                                                                     "first unfinished day.")] = None) -> None:
     """One experiment family end to end: every arm x seed (experiment.seeds, 3) trained and evaluated, the
     headline metric's mean ± sd and change against the baseline, a table and a plot. Arms default to the
     family's (distribution-shift: bce, sampling, all; auxiliary-ranking: bce, aux; fs-ltr: bce, fsltr - these three
     on train.task coarse (DSSM) or rank (DIN); request-context: bce, context with DIN; retrieval-negatives: random,
     hard, fsltr); experiment.strategies overrides them."""
-    from labkit.core.errors import ConfigError
-    from labkit.core.runs import start_run
-    from labkit.recflow.eval import settings_of
-    from labkit.recflow.experiment import FAMILIES, family_report, run_family
-    from labkit.recflow.retrieval import evaluate_retrieval, train_retrieval
-    from labkit.recflow.train import evaluate_coarse, train_coarse
+    from labkit.core.runs import resume_run, start_run
+    from labkit.recflow.experiment import family_report
+    from labkit.recflow.method import check_settings, experiment, family_arms, family_settings, needs
+    from labkit.recflow.train import TrainSettings
 
-    if family not in FAMILIES:
-        raise ConfigError(f"unknown experiment family {family!r} (families: {', '.join(FAMILIES)})")
-    fam = FAMILIES[family]
-    cfg = resolve_config(RecflowConfig, config, list(overrides or []), None)
-    arms = list(cfg.experiment.strategies or fam.arms)
-    if not fam.either_stage or cfg.train.task not in ("coarse", "rank"):
-        cfg.train.task = fam.task  # ranking-stage families run on coarse (default) or rank; the others have one
-    run = start_run("recflow", name or family, _cfg_dict(cfg, data))
+    cfg = resolve_config(RecflowConfig, config, list(overrides or []), resume)
+    if resume and cfg.experiment.family != family:
+        raise ConfigError(f"{resume} is a {cfg.experiment.family} experiment, not {family}")
+    cfg.experiment.family = family
+    fam, arms = family_arms(cfg, family)
+    settings = [family_settings(cfg, fam, arm, 0) for arm in arms]
+    for s in settings:
+        check_settings(s)
+    funnel = _funnel(data, cfg, settings[0].users, settings[0].seed)
+    check_inputs(funnel.root, needs(settings, train=True, candidates=cfg.eval.candidates))
+    cfg.data = str(funnel.root)
+    run = resume_run(resume) if resume else start_run("recflow", name or family, to_dict(cfg))
     typer.echo(f"run: {run.dir}", err=True)
-
-    def train_eval(arm: str, seed: int, folder: Path) -> dict:
-        setattr(cfg.train, fam.field, arm)
-        cfg.train.seed = seed
-        s = settings_of(cfg)
-        if fam.task == "retrieval":
-            m = evaluate_retrieval(data, train_retrieval(data, s, folder), users=s.users, seed=seed)
-        else:
-            m = evaluate_coarse(data, train_coarse(data, s, folder), users=s.users, seed=seed)
-        run.append({"key": f"{arm}-{seed}", "arm": arm, "seed": seed, "metrics": m})
-        return m
-
-    rows = run_family(arms, cfg.experiment.seeds, train_eval, run.dir, log=lambda t: typer.echo(t, err=True))
+    rows = experiment(run, funnel, cfg, family, cfg.eval.candidates, log=lambda t: typer.echo(t, err=True))
     text = family_report(rows, run.dir)
     if fam.task != "retrieval":
-        text = coarse_table(rows) + "\n\n" + text
+        text = ranking_table([(a, sd, m) for a, sd, m in rows]) + "\n\n" + text
     run.write_metrics({"rows": [{"arm": a, "seed": b, **m} for a, b, m in rows]})
-    run.write_report(f"# RecFlow: {family} ({cfg.train.task})\n\n{text}")
+    stage = settings[0].task if isinstance(settings[0], TrainSettings) else "retrieval"
+    run.write_report(f"# RecFlow: {family} ({stage})\n\n{text}")
     typer.echo(text)
 
 

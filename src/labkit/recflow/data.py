@@ -5,20 +5,23 @@
   keeps small machines in reach;
 - IDs are shifted by +1 (0 = padding) except ``category_level_one``, in tables, histories (valid rows only)
   and stage arrays; padding rows of a history stay all zero and never count as valid;
-- test tables are found under either spelling.
+- test tables are found under either spelling;
+- ``Funnel``: one folder as a command reads it (resolved path, user share, hash seed), the small files (day list,
+  id_cnt, the exposed corpus, test tables) opened once and kept; day files are read when their day comes.
 """
 
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from labkit.core.errors import DataError
-from labkit.recflow.schema import DIRS, ID_FIELDS, SEQ_ID_COLS, SEQ_VALID_COL, STAGE_ID_COLS, TEST_FILES
+from labkit.recflow.schema import DIRS, ID_FIELDS, SEQ_ID_COLS, SEQ_VALID_COL, STAGE_ID_COLS, TEST_FILES, VIDEO_ITEM
 
 Table = dict[str, np.ndarray]
 
@@ -71,14 +74,19 @@ def iter_days(root: Path, *, which: str = "all_stage", days: list[str] | None = 
         yield day, shift_ids(select_rows(t, keep_users(t["user_id"], users, seed)))
 
 
-def test_table(root: Path, kind: str, *, users: float = 1.0, seed: int = 0) -> Table:
-    """The last day's ``retrieval``/``coarse``/``rank`` test table under either of its spellings."""
+def test_path(root: Path, kind: str) -> Path:
+    """The ``retrieval``/``coarse``/``rank`` test table's file under either of its spellings (the README's first)."""
     others = Path(root) / DIRS["others"]
     for name in TEST_FILES[kind]:
         if (others / name).exists():
-            t = read_feather(others / name)
-            return shift_ids(select_rows(t, keep_users(t["user_id"], users, seed)))
+            return others / name
     raise DataError(f"{others}: no {kind} test table ({' or '.join(dict.fromkeys(TEST_FILES[kind]))})")
+
+
+def test_table(root: Path, kind: str, *, users: float = 1.0, seed: int = 0) -> Table:
+    """The last day's ``retrieval``/``coarse``/``rank`` test table under either of its spellings."""
+    t = read_feather(test_path(root, kind))
+    return shift_ids(select_rows(t, keep_users(t["user_id"], users, seed)))
 
 
 def load_pickle(path: Path) -> Any:
@@ -104,8 +112,12 @@ def history_valid(arr: np.ndarray) -> np.ndarray:
 
 def load_histories(root: Path, day: str, request_ids: np.ndarray | None = None) -> dict[int, np.ndarray]:
     """request_id -> shifted (50, 10) history for ``day`` (only ``request_ids`` when given)."""
-    raw = load_pickle(Path(root) / DIRS["seq"] / f"{day}.pkl")
-    keys = raw.keys() if request_ids is None else (int(r) for r in request_ids)
+    path = Path(root) / DIRS["seq"] / f"{day}.pkl"
+    raw = load_pickle(path)
+    keys = list(raw.keys()) if request_ids is None else [int(r) for r in request_ids]
+    missing = [k for k in keys if k not in raw]
+    if missing:
+        raise DataError(f"{path}: request_id {missing[0]}: no history ({len(missing)} request(s) of the day lack one)")
     return {int(k): shift_history(raw[k]) for k in keys}
 
 
@@ -130,3 +142,71 @@ def id_counts(root: Path) -> dict[str, int]:
     (its 0 is a real category: padded history rows are told apart by ``history_valid``, not by an ID)."""
     cnt = load_pickle(Path(root) / DIRS["others"] / "id_cnt.pkl")
     return {k: int(v) + (1 if k in ID_FIELDS or k == "photo_id" else 0) for k, v in cnt.items()}
+
+
+def video_items(path: Path) -> np.ndarray:
+    """(V, 3) shifted video, author, category-two IDs of a video-info table, one row per video (its first)."""
+    t = shift_ids(read_feather(path, VIDEO_ITEM))
+    _, first = np.unique(t["video_id"], return_index=True)
+    first.sort()
+    return np.stack([t[c][first] for c in VIDEO_ITEM], 1)
+
+
+@dataclass
+class Funnel:
+    """A RecFlow folder as one command reads it: ``root`` (resolved, so a run's record works from anywhere), the
+    share of users kept and the hash seed. Small files are read once and kept; day files when asked for."""
+
+    root: Path
+    users: float = 1.0
+    seed: int = 0
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root).resolve()
+
+    def _once(self, key: str, make: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    @property
+    def days(self) -> list[str]:
+        return self._once("days", lambda: day_names(self.root))
+
+    @property
+    def train_days(self) -> list[str]:
+        return self.days[:-1]
+
+    @property
+    def test_day(self) -> str:
+        return self.days[-1]
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """Embedding sizes from ``id_cnt.pkl`` (``id_counts``)."""
+        return self._once("sizes", lambda: id_counts(self.root))
+
+    def day(self, day: str, which: str = "all_stage") -> Table:
+        (_, t), = iter_days(self.root, which=which, days=[day], users=self.users, seed=self.seed)
+        return t
+
+    def histories(self, day: str, request_ids: np.ndarray) -> dict[int, np.ndarray]:
+        return load_histories(self.root, day, request_ids)
+
+    def stages(self, day: str, which: str = "requests") -> dict[int, dict[str, np.ndarray]]:
+        return load_stage_dict(self.root, day, which)
+
+    def test_path(self, kind: str) -> Path:
+        return test_path(self.root, kind)
+
+    def test_table(self, kind: str) -> Table:
+        return self._once(f"test-{kind}", lambda: test_table(self.root, kind, users=self.users, seed=self.seed))
+
+    def corpus(self, day: str | None = None) -> np.ndarray:
+        """(V, 3) shifted video, author, category-two IDs of the exposed corpus: cumulative up to ``day``
+        (``realshow_video_info_daily``), or the whole release (``realshow_video_info``, kept)."""
+        others = self.root / DIRS["others"]
+        if day:
+            return video_items(others / "realshow_video_info_daily" / f"{day}.feather")
+        return self._once("corpus", lambda: video_items(others / "realshow_video_info.feather"))

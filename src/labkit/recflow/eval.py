@@ -1,9 +1,22 @@
-"""Evaluation of trained runs on the test day: one run's checkpoint (``train_coarse`` / ``train_retrieval``
-metrics), and a cascade of two - LCRON's Recall@k@m (Wang et al., 2025) for a coarse ranker that keeps the top
-``m1`` of each request's coarse-stage candidates and a ranker that picks the top ``m`` of those.
+"""Evaluation on the test day, the way the released code evaluates (``candidates="official"``, the default):
 
-A run is found by its folder: ``config.yaml`` (the resolved settings it was trained with) and ``checkpoint.pt``
-(written after every day). An unfinished run is refused, naming how many days it has.
+- ranking stages (``evaluate_ranker``): AUC and log loss over the test day's exposures (``realshow/<day>.feather``,
+  label effective_view), GAUC by user over the same rows (not in the release), and Recall/NDCG@K (50, 100, 200)
+  within each request's candidates of the official test table of the model's stage - ``coarse_rank_test``
+  (the released code's ``prerank_test``) for coarse ranking, ``rank_test`` for ranking - with features from the
+  table itself and histories from the test day's ``seq_effective_50_dict``;
+- retrieval (``evaluate_retrieval``): exact top-K (50, 100, 500, 1000) over ``realshow_video_info`` for every
+  request of ``retrieval_test`` (``recall_test``), positives its effective views; on generated folders also the
+  hidden-truth recall;
+- a cascade of two ranking runs (``evaluate_cascade``): LCRON's Recall@k@m (Wang et al., 2025) on the coarse test
+  table - the coarse model keeps its top ``m1`` per request, the rank model picks the top m of those.
+
+Recall/NDCG come in the released form (sums over requests / all positives: ``recall``, ``ndcg``), per request
+(``recall_per_request``, ``ndcg_per_request``) and normalised (``ndcg_normalised``): ``metrics.Ranking``.
+
+``candidates="logged"`` is labkit's variant for ranking stages: the test day's logged ``all_stage`` rows stand in
+for the tables (all of them, those that entered coarse ranking, those that entered ranking), reported under
+``logged``; the cascade then runs on the logged rows that entered coarse ranking.
 """
 
 from __future__ import annotations
@@ -16,11 +29,15 @@ import torch
 
 from labkit.core.config import load_config
 from labkit.core.errors import ConfigError
-from labkit.recflow import data
 from labkit.recflow.config import RecflowConfig
-from labkit.recflow.metrics import recall_k_m
-from labkit.recflow.retrieval import RetrievalSettings, SASRec
-from labkit.recflow.train import TrainSettings, ranking_model, score_rows
+from labkit.recflow.data import Funnel, Table
+from labkit.recflow.metrics import auc_logloss, from_ranks, gauc, ranking, ranks_in_top, recall_k_m, topk
+from labkit.recflow.models import DINContext
+from labkit.recflow.retrieval import RetrievalSettings, SASRec, histories
+from labkit.recflow.train import TrainSettings, day_features, predict, ranking_model
+
+CANDIDATES = ("official", "logged")
+RANK_KS, RETRIEVAL_KS = (50, 100, 200), (50, 100, 500, 1000)
 
 
 def settings_of(cfg: RecflowConfig) -> TrainSettings | RetrievalSettings:
@@ -33,34 +50,107 @@ def settings_of(cfg: RecflowConfig) -> TrainSettings | RetrievalSettings:
     if t.task not in ("coarse", "rank") or model not in ("dssm", "din"):
         raise ConfigError(f"task {t.task!r} with model {model!r} is not built: retrieval/sasrec, coarse or rank with "
                           "dssm or din")
-    return TrainSettings(strategy=t.strategy, model=model, lr=t.lr or 1e-2, batch=t.batch or 1024, dim=t.dim,
-                         users=t.users, seed=t.seed, device=t.device)
+    return TrainSettings(task=t.task, strategy=t.strategy, model=model, lr=t.lr or 1e-2, batch=t.batch or 1024,
+                         dim=t.dim, users=t.users, seed=t.seed, device=t.device)
 
 
-def trained_on(run: Path) -> Path:
-    """The data folder a run recorded (``data`` in its config.yaml)."""
+def run_config(run: Path) -> RecflowConfig:
+    """The resolved config a run folder recorded; a folder without one is not a trained RecFlow run."""
     path = Path(run) / "config.yaml"
-    folder = load_config(RecflowConfig, path, []).data if path.exists() else None
-    if not folder:
-        raise ConfigError(f"{run}: no data folder recorded; pass --data")
-    return Path(folder)
-
-
-def load_run(run: Path, root: Path) -> tuple[torch.nn.Module, TrainSettings | RetrievalSettings]:
-    """The trained model of a ``labkit recflow train`` run folder, and its settings."""
-    cfg_path, ckpt = Path(run) / "config.yaml", Path(run) / "checkpoint.pt"
-    if not cfg_path.exists() or not ckpt.exists():
+    if not path.exists() or not (Path(run) / "checkpoint.pt").exists():
         raise ConfigError(f"{run}: not a trained RecFlow run (needs config.yaml and checkpoint.pt)")
-    s = settings_of(load_config(RecflowConfig, cfg_path, []))
-    sizes = data.id_counts(root)
-    model = SASRec(sizes, s.dim) if isinstance(s, RetrievalSettings) else ranking_model(sizes, s)
-    state = torch.load(ckpt, map_location="cpu")  # evaluated on the CPU
-    days = len(data.day_names(root)) - 1
-    if int(state["next_day"]) < days:
-        raise ConfigError(f"{run}: trained on {state['next_day']} of {days} days; finish it with "
+    return load_config(RecflowConfig, path, [])
+
+
+def load_run(run: Path, funnel: Funnel) -> tuple[torch.nn.Module, TrainSettings | RetrievalSettings]:
+    """The trained model of a ``labkit recflow train`` run folder (on the CPU), and its settings; an unfinished
+    run is refused, naming how many days it has."""
+    s = settings_of(run_config(run))
+    model = SASRec(funnel.sizes, s.dim) if isinstance(s, RetrievalSettings) else ranking_model(funnel.sizes, s)
+    state = torch.load(Path(run) / "checkpoint.pt", map_location="cpu")
+    if int(state["next_day"]) < len(funnel.train_days):
+        raise ConfigError(f"{run}: trained on {state['next_day']} of {len(funnel.train_days)} days; finish it with "
                           f"`labkit recflow train --resume {run}`")
     model.load_state_dict(state["model"])
     return model, s
+
+
+def score(funnel: Funnel, model: torch.nn.Module, t: Table, rows: np.ndarray | None = None) -> np.ndarray:
+    """The model's score of each row (or ``rows``) of a test-day table (request context when the model uses it)."""
+    rows = np.arange(len(t["request_id"])) if rows is None else rows
+    feats = day_features(funnel, funnel.test_day, t, rows, np.zeros(len(rows), dtype=np.int64),
+                         context=isinstance(model, DINContext))
+    return predict(model, feats)
+
+
+def _ranked(requests: np.ndarray, label: np.ndarray, s: np.ndarray, ks: tuple[int, ...]) -> dict[str, Any]:
+    return ranking(requests, label, s, ks).as_dict()
+
+
+def evaluate_ranker(funnel: Funnel, model: torch.nn.Module, task: str, *, candidates: str = "official",
+                    ks: tuple[int, ...] = RANK_KS) -> dict[str, Any]:
+    """AUC / log loss / GAUC over the test day's exposures and Recall/NDCG@K over the ``task`` stage's test table
+    (``candidates="official"``) or over the logged rows (``"logged"``)."""
+    if candidates not in CANDIDATES:
+        raise ConfigError(f"candidates must be one of {', '.join(CANDIDATES)} (got {candidates!r})")
+    shown = funnel.day(funnel.test_day, "realshow")
+    label, s = shown["effective_view"].astype(np.int64), score(funnel, model, shown)
+    prob = 1 / (1 + np.exp(-s.astype(np.float64)))  # in float64: a float32 sigmoid near 1 shifts the log loss
+    out: dict[str, Any] = {"test_day": funnel.test_day, "candidates": candidates, **auc_logloss(label, prob),
+                           **gauc(shown["user_id"], label, s)}
+    if candidates == "official":
+        t = funnel.test_table(task)
+        r = _ranked(t["request_id"], t["effective_view"], score(funnel, model, t), ks)
+        n_req = len(np.unique(t["request_id"]))
+        out["test_table"] = {"file": str(funnel.test_path(task)), "rows": len(t["request_id"]),
+                             "candidates_per_request": len(t["request_id"]) / max(n_req, 1), **r}
+        return out
+    t = funnel.day(funnel.test_day)
+    label = (t["realshow"] * t["effective_view"]).astype(np.int64)
+    s = score(funnel, model, t)
+    out["logged"] = {}
+    for name, mask in (("all_stage", np.ones(len(label), dtype=bool)), ("coarse", t["prerank_neg"] == 0),
+                       ("rank", (t["prerank_neg"] == 0) & (t["coarse_neg"] == 0))):
+        out["logged"][name] = _ranked(t["request_id"][mask], label[mask], s[mask], ks)
+    return out
+
+
+def evaluate_retrieval(funnel: Funnel, model: SASRec, *, ks: tuple[int, ...] = RETRIEVAL_KS,
+                       truth_k: int = 100) -> dict[str, Any]:
+    """Recall/NDCG@K of the retrieval test table's effective views in the model's exact top-K over the exposed
+    corpus, as the released evaluation (every request with a positive counts; a positive outside the top-K is a
+    miss)."""
+    test = funnel.test_table("retrieval")
+    reqs, inv = np.unique(test["request_id"], return_inverse=True)
+    items = funnel.corpus()
+    dev = next(model.parameters()).device
+    model.eval()
+    with torch.no_grad():
+        hist, mask = histories(funnel, funnel.test_day, reqs)
+        u = model.user_vector(hist.to(dev), mask.to(dev)).cpu().numpy()
+        v = model.item_vector(torch.as_tensor(items).to(dev)).cpu().numpy()
+    model.train()
+    truth_k = min(truth_k, len(items))
+    _, top = topk(u, v, min(max(max(ks), truth_k), len(items)))
+    pos = np.flatnonzero(test["effective_view"] == 1)
+    ranks = ranks_in_top(items[top, 0], inv[pos], test["video_id"][pos])
+    out: dict[str, Any] = {"test_day": funnel.test_day, "file": str(funnel.test_path("retrieval")),
+                           "corpus": len(items), "requests_in_table": len(reqs),
+                           **from_ranks(inv[pos], ranks, ks).as_dict()}
+    truth = funnel.root / "_hidden" / "truth.npz"
+    if truth.exists():
+        out["truth_recall"] = hidden_truth_recall(truth, test["user_id"][np.unique(inv, return_index=True)[1]],
+                                                  items[:, 0], top[:, :truth_k], truth_k)
+    return out
+
+
+def hidden_truth_recall(path: Path, users: np.ndarray, videos: np.ndarray, top: np.ndarray, k: int) -> float:
+    """Mean share of each request's user's true top-k videos (hidden affinity, within the corpus) found in the
+    model's top-k (``top``: corpus positions). IDs arrive shifted: the hidden arrays are 0-based."""
+    z = np.load(path)
+    a = z["alpha"] * (z["u"][users - 1] @ z["v"][videos - 1].T) + z["quality"][videos - 1]
+    true = np.argpartition(-a, k - 1, axis=1)[:, :k]
+    return float(np.mean([len(set(t.tolist()) & set(m.tolist())) / k for t, m in zip(true, top, strict=True)]))
 
 
 def cascade_scores(requests: np.ndarray, first: np.ndarray, second: np.ndarray, m1: int) -> np.ndarray:
@@ -75,23 +165,26 @@ def cascade_scores(requests: np.ndarray, first: np.ndarray, second: np.ndarray, 
     return np.where(kept, np.asarray(second, dtype=np.float64), -np.inf)
 
 
-def evaluate_cascade(root: Path, coarse: torch.nn.Module, rank: torch.nn.Module, *, users: float = 1.0,
-                     seed: int = 0, m1: int = 60, ks: tuple[int, ...] = (10,), ms: tuple[int, ...] = (10, 20)
+def evaluate_cascade(funnel: Funnel, coarse: torch.nn.Module, rank: torch.nn.Module, *, m1: int = 60,
+                     candidates: str = "official", ks: tuple[int, ...] = (10,), ms: tuple[int, ...] = (10, 20)
                      ) -> dict[str, Any]:
-    """Recall@k@m over the test day's requests, on the candidates that entered coarse ranking (the coarse test
-    table: 120 per request in a generated funnel); truth = the request's effective views. Reported for the
-    cascade (coarse keeps m1, rank picks m) and for each model alone over all the candidates."""
-    test_day = data.day_names(root)[-1]
-    (_, t), = data.iter_days(root, days=[test_day], users=users, seed=seed)
-    keep = np.flatnonzero(t["prerank_neg"] == 0)
-    req = t["request_id"][keep]
-    truth = ((t["realshow"] * t["effective_view"]) == 1)[keep]
-    s1, s2 = score_rows(root, coarse, t, test_day, keep), score_rows(root, rank, t, test_day, keep)
+    """Recall@k@m over the test day's requests on the coarse stage's candidates (the coarse test table, or the
+    logged rows that entered coarse ranking); truth = the request's effective views. Reported for the cascade
+    (coarse keeps m1, rank picks m) and for each model alone over all the candidates."""
+    if candidates == "official":
+        t, rows = funnel.test_table("coarse"), None
+        truth = t["effective_view"] == 1
+    else:
+        t = funnel.day(funnel.test_day)
+        rows = np.flatnonzero(t["prerank_neg"] == 0)
+        truth = ((t["realshow"] * t["effective_view"]) == 1)[rows]
+    req = t["request_id"] if rows is None else t["request_id"][rows]
+    s1, s2 = score(funnel, coarse, t, rows), score(funnel, rank, t, rows)
     joint = cascade_scores(req, s1, s2, m1)
-    out: dict[str, Any] = {"test_day": test_day, "m1": m1, "candidates_per_request": float(len(req) / max(
-        len(np.unique(req)), 1))}
-    for name, score in (("cascade", joint), ("coarse_alone", s1), ("rank_alone", s2)):
-        out[name] = {f"recall@{k}@{m}": recall_k_m(req, truth, score, k=k, m=m)["recall"] for k in ks for m in ms}
+    out: dict[str, Any] = {"test_day": funnel.test_day, "candidates": candidates, "m1": m1,
+                           "candidates_per_request": float(len(req) / max(len(np.unique(req)), 1))}
+    for name, sc in (("cascade", joint), ("coarse_alone", s1), ("rank_alone", s2)):
+        out[name] = {f"recall@{k}@{m}": recall_k_m(req, truth, sc, k=k, m=m)["recall"] for k in ks for m in ms}
     r = recall_k_m(req, truth, joint, k=ks[0], m=ms[0])
     out["requests"], out["skipped_no_positive"] = r["requests"], r["skipped"]
     return out

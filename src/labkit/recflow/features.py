@@ -2,7 +2,8 @@
 fields, the request's history) and the item side (5 ID fields and two buckets), as integer tensors.
 
 - time: weekday, hour, minute of ``request_timestamp`` (ms, UTC);
-- item buckets: duration in log2 seconds (0..15), upload age at the request in log2 hours (0..15);
+- item: the 5 item IDs and weekday, hour, minute of ``upload_timestamp`` (s, UTC) - the released models' 8 item
+  fields, all of them columns of the official test tables (which carry no ``duration``);
 - history: the (50, 5) item fields of the request's last 50 effective views and a validity mask (padding rows
   never count: ``history_valid``), looked up per row by request.
 """
@@ -19,23 +20,19 @@ from labkit.recflow.data import Table, history_valid
 USER_FIELDS = ["user_id", "device_id", "age", "gender", "province"]
 ITEM_FIELDS = ["video_id", "author_id", "category_level_two", "category_level_one", "upload_type"]
 SEQ_ITEM_COLS = [0, 1, 2, 3, 4]  # the history's video, author, category two, category one, upload type
-BUCKETS = 16
+ITEM_WIDTH = len(ITEM_FIELDS) + 3  # + upload weekday, hour, minute
+TIME_SIZES = (7, 24, 60)
 
 
-def _log_bucket(x: np.ndarray) -> np.ndarray:
-    return np.clip(np.log2(np.maximum(x, 1)).astype(np.int64), 0, BUCKETS - 1)
+def time_fields(seconds: np.ndarray) -> np.ndarray:
+    """(N, 3) weekday, hour, minute of Unix seconds (UTC; 1970-01-01 was a Thursday)."""
+    s = np.asarray(seconds, dtype=np.int64)
+    return np.stack([(s // 86400 + 3) % 7, (s // 3600) % 24, (s // 60) % 60], axis=1)
 
 
-def time_fields(ts_ms: np.ndarray) -> np.ndarray:
-    s = ts_ms // 1000
-    return np.stack([(s // 86400 + 3) % 7, (s // 3600) % 24, (s // 60) % 60], axis=1)  # 1970-01-01 was a Thursday
-
-
-def item_fields(t: Table, ts_ms: np.ndarray | None = None) -> np.ndarray:
-    """(N, 7): the five item IDs, the duration bucket and the upload-age bucket."""
-    ts = t["request_timestamp"] if ts_ms is None else ts_ms
-    age_h = np.maximum(ts // 1000 - t["upload_timestamp"], 0) // 3600
-    return np.stack([*(t[f] for f in ITEM_FIELDS), _log_bucket(t["duration"] // 1000), _log_bucket(age_h)], axis=1)
+def item_fields(t: Table) -> np.ndarray:
+    """(N, 8): the five item IDs and the upload time's weekday, hour and minute."""
+    return np.concatenate([np.stack([t[f] for f in ITEM_FIELDS], axis=1), time_fields(t["upload_timestamp"])], 1)
 
 
 @dataclass
@@ -43,7 +40,7 @@ class Batchable:
     """Row features plus per-request histories, indexed by row so that memory stays per request."""
 
     user: torch.Tensor  # (N, 8): weekday, hour, minute, 5 user fields
-    item: torch.Tensor  # (N, 7)
+    item: torch.Tensor  # (N, 8)
     label: torch.Tensor  # (N,) float
     request_row: torch.Tensor  # (N,) index into hist
     hist: torch.Tensor  # (R, 50, 5)
@@ -96,7 +93,7 @@ def build(t: Table, histories: dict[int, np.ndarray], label: np.ndarray) -> Batc
     uniq, row = np.unique(req, return_inverse=True)
     hist = np.stack([histories.get(int(r), np.zeros((50, 10), dtype=np.int64)) for r in uniq]) if len(uniq) else \
         np.zeros((0, 50, 10), dtype=np.int64)
-    user = np.concatenate([time_fields(t["request_timestamp"]), np.stack([t[f] for f in USER_FIELDS], 1)], 1)
+    user = np.concatenate([time_fields(t["request_timestamp"] // 1000), np.stack([t[f] for f in USER_FIELDS], 1)], 1)
     return Batchable(torch.as_tensor(user), torch.as_tensor(item_fields(t)),
                      torch.as_tensor(label, dtype=torch.float32), torch.as_tensor(row),
                      torch.as_tensor(hist[:, :, SEQ_ITEM_COLS]), torch.as_tensor(history_valid(hist)), req)

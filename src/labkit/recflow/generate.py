@@ -35,6 +35,7 @@ from labkit.recflow.schema import (
     SEQ_LEN,
     STAGE_COLS,
     STAGE_FLAGS,
+    TEST_COLUMNS,
     TEST_FILES,
     VIDEO_INFO_COLS,
 )
@@ -219,7 +220,7 @@ def generate(out: Path, *, users: int = 1000, days: int = 4, videos: int | None 
         counts["exposures"] += int(shown.sum())
         counts["effective_views"] += int((shown & (table["effective_view"] == 1)).sum())
         if d == days - 1:
-            _write_tests(table, out / DIRS["others"])
+            _write_tests(table, out / DIRS["others"], world, rng)
     others = out / DIRS["others"]
     _write_feather({k: world.videos[k][sorted(exposed)] for k in VIDEO_INFO_COLS}, others /
                    "realshow_video_info.feather", VIDEO_INFO_COLS)
@@ -235,10 +236,23 @@ def generate(out: Path, *, users: int = 1000, days: int = 4, videos: int | None 
     return counts
 
 
-def _write_tests(table: dict[str, np.ndarray], others: Path) -> None:
-    """The last day's test tables, each under both spellings (README's and the released code's)."""
-    subsets = {"retrieval": table["realshow"] == 1, "coarse": table["prerank_neg"] == 0,
-               "rank": (table["prerank_neg"] == 0) & (table["coarse_neg"] == 0)}
+def _write_tests(table: dict[str, np.ndarray], others: Path, world: World, rng: np.random.Generator) -> None:
+    """The last day's test tables under both spellings, with the columns the released evaluation reads
+    (``TEST_COLUMNS``): retrieval - the exposures; coarse / rank - every candidate that entered that stage plus
+    as many random videos the funnel never logged (effective_view 0), like the release's tables, which hold
+    candidates missing from ``all_stage``."""
+    entered = {"coarse": table["prerank_neg"] == 0, "rank": (table["prerank_neg"] == 0) & (table["coarse_neg"] == 0)}
+    tables = {"retrieval": {k: v[table["realshow"] == 1] for k, v in table.items()}}
+    for kind, mask in entered.items():
+        logged = {k: v[mask] for k, v in table.items()}
+        first = np.unique(logged["request_id"], return_index=True)[1]
+        per = len(logged["request_id"]) // max(len(first), 1)
+        at = np.repeat(first, per)  # each request's first row, once per unlogged candidate
+        extra = {k: logged[k][at] for k in ("request_id", "request_timestamp", *world.users)}
+        vids = rng.integers(0, len(world.quality), len(at))
+        extra.update({k: arr[vids] for k, arr in world.videos.items()}, effective_view=np.zeros(len(at), np.int64))
+        order = np.argsort(np.r_[logged["request_id"], extra["request_id"]], kind="stable")
+        tables[kind] = {c: np.r_[logged[c], extra[c]][order] for c in TEST_COLUMNS[kind]}
     for kind, names in TEST_FILES.items():
         for name in dict.fromkeys(names):
-            _write_feather({k: v[subsets[kind]] for k, v in table.items()}, others / name, COLUMNS)
+            _write_feather(tables[kind], others / name, TEST_COLUMNS[kind])

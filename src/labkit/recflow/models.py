@@ -1,7 +1,7 @@
 """RecFlow's baselines in plain CPU PyTorch (embedding dimension 8, as the paper).
 
 - ``DSSM`` (coarse ranking): a user tower on 13 d (weekday, hour, minute, 5 user fields, the mean of the valid
-  history rows' 5 item fields) and an item tower on 7 d (5 item IDs, duration and upload-age buckets), MLPs
+  history rows' 5 item fields) and an item tower on 8 d (5 item IDs, upload weekday, hour, minute), MLPs
   [128, 64, 32], the logit is their dot product.
 - ``DIN`` (ranking): target attention, ``DINContext`` with request-context behaviours, ``DINAux`` with the
   auxiliary two-tower head; ``SASRec`` (retrieval).
@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from labkit.recflow.features import BUCKETS, ITEM_FIELDS, USER_FIELDS
+from labkit.recflow.features import ITEM_FIELDS, ITEM_WIDTH, TIME_SIZES, USER_FIELDS
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:
@@ -23,17 +23,17 @@ def mlp(sizes: list[int]) -> nn.Sequential:
 
 
 class ItemEmbeddings(nn.Module):
-    """Embeddings of the 5 item ID fields and the two buckets; histories reuse the ID tables."""
+    """Embeddings of the 5 item ID fields and the upload weekday, hour, minute; histories reuse the ID tables."""
 
     def __init__(self, sizes: dict[str, int], d: int) -> None:
         super().__init__()
         self.ids = nn.ModuleList(nn.Embedding(sizes[f], d, padding_idx=0 if f != "category_level_one" else None)
                                  for f in ITEM_FIELDS)
-        self.buckets = nn.ModuleList(nn.Embedding(BUCKETS, d) for _ in range(2))
+        self.upload = nn.ModuleList(nn.Embedding(n, d) for n in TIME_SIZES)
 
-    def forward(self, item: torch.Tensor) -> torch.Tensor:  # (B, 7) -> (B, 7 d)
+    def forward(self, item: torch.Tensor) -> torch.Tensor:  # (B, 8) -> (B, 8 d)
         parts = [e(item[:, i]) for i, e in enumerate(self.ids)] + \
-                [e(item[:, 5 + i]) for i, e in enumerate(self.buckets)]
+                [e(item[:, len(self.ids) + i]) for i, e in enumerate(self.upload)]
         return torch.cat(parts, -1)
 
     def history(self, hist: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # (B, 50, 5) -> (B, 50, 5 d)
@@ -44,7 +44,7 @@ class ItemEmbeddings(nn.Module):
 class UserEmbeddings(nn.Module):
     def __init__(self, sizes: dict[str, int], d: int) -> None:
         super().__init__()
-        self.time = nn.ModuleList(nn.Embedding(n, d) for n in (7, 24, 60))
+        self.time = nn.ModuleList(nn.Embedding(n, d) for n in TIME_SIZES)
         self.fields = nn.ModuleList(nn.Embedding(sizes[f], d, padding_idx=0) for f in USER_FIELDS)
 
     def forward(self, user: torch.Tensor) -> torch.Tensor:  # (B, 8) -> (B, 8 d)
@@ -65,7 +65,7 @@ class TwoTower:
         pooled = hist.sum(1) / b["hist_mask"].sum(1, keepdim=True).clamp_min(1)
         return self.user_tower(torch.cat([self.users(b["user"]), pooled], -1))
 
-    def item_vector(self, item: torch.Tensor) -> torch.Tensor:  # (..., 7) -> (..., 32)
+    def item_vector(self, item: torch.Tensor) -> torch.Tensor:  # (..., 8) -> (..., 32)
         shape = item.shape[:-1]
         return self.item_tower(self.items(item.reshape(-1, item.shape[-1]))).reshape(*shape, -1)
 
@@ -75,7 +75,7 @@ class DSSM(TwoTower, nn.Module):
         super().__init__()
         self.items, self.users = ItemEmbeddings(sizes, d), UserEmbeddings(sizes, d)
         self.user_tower = mlp([13 * d, *hidden])
-        self.item_tower = mlp([7 * d, *hidden])
+        self.item_tower = mlp([ITEM_WIDTH * d, *hidden])
 
     def forward(self, b: dict[str, torch.Tensor]) -> torch.Tensor:
         return (self.user_vector(b) * self.item_vector(b["item"])).sum(-1)
@@ -125,7 +125,7 @@ class DIN(nn.Module):
         super().__init__()
         self.items, self.users = ItemEmbeddings(sizes, d), UserEmbeddings(sizes, d)
         self.attention = mlp([10 * d, 80, 1])
-        self.top = mlp([8 * d + 7 * d + 5 * d, 128, 128, 32, 1])
+        self.top = mlp([8 * d + ITEM_WIDTH * d + 5 * d, 128, 128, 32, 1])  # 21 d, as the paper
         self.d = d
 
     def forward(self, b: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -133,7 +133,7 @@ class DIN(nn.Module):
 
     def head(self, b: dict[str, torch.Tensor], hist: torch.Tensor) -> torch.Tensor:
         """Target attention over behaviour representations ``hist`` (B, 50, 5 d), then the top MLP."""
-        target = self.items(b["item"])  # (B, 7 d); its first 5 d are the ID fields the history also has
+        target = self.items(b["item"])  # (B, 8 d); its first 5 d are the ID fields the history also has
         q = target[:, :5 * self.d].unsqueeze(1).expand_as(hist)
         w = self.attention(torch.cat([q, hist], -1)).squeeze(-1).masked_fill(~b["hist_mask"], float("-inf"))
         w = torch.nan_to_num(torch.softmax(w, -1))  # an empty history attends to nothing (all -inf -> 0)
@@ -163,4 +163,4 @@ class DINAux(TwoTower, DIN):
     def __init__(self, sizes: dict[str, int], d: int = 8, hidden: tuple[int, ...] = (128, 64, 32)) -> None:
         DIN.__init__(self, sizes, d)
         self.user_tower = mlp([13 * d, *hidden])
-        self.item_tower = mlp([7 * d, *hidden])
+        self.item_tower = mlp([ITEM_WIDTH * d, *hidden])

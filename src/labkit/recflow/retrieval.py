@@ -7,9 +7,7 @@ the same request - an item the cascade retrieved and then dropped) or ``fsltr`` 
 exposure, one coarse_neg and one prerank_neg of the request, ranked by the paper's stage priorities with a
 pairwise logistic loss over all ordered pairs).
 
-Evaluation on the test day: exact top-K over the whole exposed corpus (faiss), Recall@K and both NDCGs with the
-request's effective views as positives, and - for generated folders - recall of the hidden truth: the share of a
-user's true top-K videos (by the hidden affinity, among the exposed corpus) that the model's top-K retrieves.
+Evaluation (``eval.evaluate_retrieval``): exact top-K over the whole exposed corpus on the retrieval test table.
 """
 
 from __future__ import annotations
@@ -22,18 +20,16 @@ import numpy as np
 import torch
 
 from labkit.core.errors import ConfigError
-from labkit.recflow import data
+from labkit.recflow.data import Funnel, Table, history_valid
 from labkit.recflow.features import on
-from labkit.recflow.metrics import topk
 from labkit.recflow.models import SASRec
-from labkit.recflow.schema import DIRS
+from labkit.recflow.schema import VIDEO_ITEM as ITEM
 from labkit.recflow.train import _save, resume
 
 NEGATIVES = ("random", "hard", "fsltr")
 # FS-LTR priorities (paper): click 6 > realshow 5 > rerank_pos = rank_pos 4 > rerank_neg = rank_neg 3 >
 # coarse_neg 2 > prerank_neg 1 > random 0; the retrieval list holds one realshow, one coarse_neg, one prerank_neg
 FSLTR_SLOTS = (("realshow", 5), ("coarse_neg", 2), ("prerank_neg", 1))
-ITEM = ["video_id", "author_id", "category_level_two"]
 
 
 @dataclass(frozen=True)
@@ -49,35 +45,28 @@ class RetrievalSettings:
     device: str = "cpu"  # torch device for training (cuda on a GPU box)
 
 
-def corpus(root: Path, day: str | None = None) -> np.ndarray:
-    """(V, 3) shifted item fields of the exposed corpus: cumulative up to ``day``, or the whole release."""
-    others = Path(root) / DIRS["others"]
-    path = others / "realshow_video_info_daily" / f"{day}.feather" if day else others / "realshow_video_info.feather"
-    t = data.shift_ids(data.read_feather(path))
-    return np.stack([t[c] for c in ITEM], 1)
-
-
-def _histories(root: Path, day: str, requests: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    h = data.load_histories(root, day, requests)
+def histories(funnel: Funnel, day: str, requests: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """(video, author, category-two IDs (R, 50, 3), validity (R, 50)) of the requests' histories."""
+    h = funnel.histories(day, requests)
     arr = np.stack([h[int(r)] for r in requests]) if len(requests) else np.zeros((0, 50, 10), dtype=np.int64)
-    return torch.as_tensor(arr[:, :, [0, 1, 2]]), torch.as_tensor(data.history_valid(arr))
+    return torch.as_tensor(arr[:, :, [0, 1, 2]]), torch.as_tensor(history_valid(arr))
 
 
-def _by_request(t: data.Table, mask: np.ndarray) -> dict[int, list[int]]:
+def _by_request(t: Table, mask: np.ndarray) -> dict[int, list[int]]:
     out: dict[int, list[int]] = {}
     for i in np.flatnonzero(mask):
         out.setdefault(int(t["request_id"][i]), []).append(int(i))
     return out
 
 
-def day_examples(root: Path, day: str, t: data.Table, s: RetrievalSettings, rng: np.random.Generator
+def day_examples(funnel: Funnel, day: str, t: Table, s: RetrievalSettings, rng: np.random.Generator
                  ) -> dict[str, torch.Tensor]:
     """Positives, their requests' histories, the negatives of one day and each negative's priority (0 for the
     random ones; FS-LTR's stage priorities for its three stage slots)."""
     if s.negatives not in NEGATIVES:
         raise ConfigError(f"negatives must be one of {', '.join(NEGATIVES)} (got {s.negatives!r})")
     pos = np.flatnonzero((t["realshow"] == 1) & (t["effective_view"] == 1))
-    pool = corpus(root, day)
+    pool = funnel.corpus(day)
     neg = pool[rng.integers(0, len(pool), (len(pos), s.n_neg))]
     prio = np.zeros((len(pos), s.n_neg), dtype=np.int64)
     requests = t["request_id"][pos]
@@ -99,7 +88,7 @@ def day_examples(root: Path, day: str, t: data.Table, s: RetrievalSettings, rng:
                     neg[j, slot] = [t[c][i] for c in ITEM]
                     prio[j, slot] = priority
     reqs, row = np.unique(requests, return_inverse=True)
-    hist, mask = _histories(root, day, reqs)
+    hist, mask = histories(funnel, day, reqs)
     return {"pos": torch.as_tensor(np.stack([t[c][pos] for c in ITEM], 1)), "neg": torch.as_tensor(neg),
             "prio": torch.as_tensor(prio), "row": torch.as_tensor(row), "hist": hist, "mask": mask}
 
@@ -117,17 +106,16 @@ def list_loss(sp: torch.Tensor, sn: torch.Tensor, prio: torch.Tensor) -> torch.T
     return terms.sum() / pairs.sum().clamp_min(1)
 
 
-def train_retrieval(root: Path, s: RetrievalSettings, folder: Path, *, days: list[str] | None = None,
+def train_retrieval(funnel: Funnel, s: RetrievalSettings, folder: Path, *, days: list[str] | None = None,
                     log: Any = None) -> SASRec:
-    train_days = days if days is not None else data.day_names(root)[:-1]
+    train_days = days if days is not None else funnel.train_days
     torch.manual_seed(s.seed)
-    model = SASRec(data.id_counts(root), s.dim).to(s.device)
+    model = SASRec(funnel.sizes, s.dim).to(s.device)
     opt = torch.optim.Adam(model.parameters(), lr=s.lr)
     ckpt, start = resume(folder, model, opt)
     for i in range(start, len(train_days)):
         day = train_days[i]
-        (_, t), = data.iter_days(root, days=[day], users=s.users, seed=s.seed)
-        ex = day_examples(root, day, t, s, np.random.default_rng([s.seed, i]))
+        ex = day_examples(funnel, day, funnel.day(day), s, np.random.default_rng([s.seed, i]))
         g = torch.Generator().manual_seed(s.seed * 1000 + i)
         total, n = 0.0, 0
         for idx in torch.randperm(len(ex["pos"]), generator=g).split(s.batch):
@@ -146,51 +134,3 @@ def train_retrieval(root: Path, s: RetrievalSettings, folder: Path, *, days: lis
         if log:
             log({"day": day, "positives": len(ex["pos"]), "loss": total / max(n, 1)})
     return model
-
-
-def evaluate_retrieval(root: Path, model: SASRec, *, users: float = 1.0, seed: int = 0,
-                       ks: tuple[int, ...] = (50, 100, 500, 1000), truth_k: int = 100) -> dict[str, Any]:
-    test = data.test_table(root, "retrieval", users=users, seed=seed)
-    test_day = data.day_names(root)[-1]
-    reqs, inv = np.unique(test["request_id"], return_inverse=True)
-    items = corpus(root)
-    dev = next(model.parameters()).device
-    model.eval()
-    with torch.no_grad():
-        hist, mask = _histories(root, test_day, reqs)
-        u = model.user_vector(hist.to(dev), mask.to(dev)).cpu().numpy()
-        v = model.item_vector(torch.as_tensor(items).to(dev)).cpu().numpy()
-    model.train()
-    truth_k = min(truth_k, len(items))
-    k_max = min(max(max(ks), truth_k), len(items))
-    _, top = topk(u, v, k_max)
-    rank_of = [{int(items[j, 0]): r for r, j in enumerate(row)} for row in top]
-    pos = (test["realshow"] == 1) & (test["effective_view"] == 1)
-    recall = {k: [] for k in ks}
-    ndcg = {k: [] for k in ks}
-    for q in range(len(reqs)):
-        vids = test["video_id"][(inv == q) & pos]
-        if not len(vids):
-            continue
-        ranks = [rank_of[q].get(int(x)) for x in vids]
-        for k in ks:
-            hits = [r for r in ranks if r is not None and r < k]
-            recall[k].append(len(hits) / len(vids))
-            ndcg[k].append(sum(1 / np.log2(r + 2) for r in hits) / len(vids))
-    out: dict[str, Any] = {"requests": len(reqs), "requests_with_positive": len(recall[ks[0]]),
-                           "corpus": len(items), "recall": {k: float(np.mean(v)) for k, v in recall.items()},
-                           "ndcg": {k: float(np.mean(v)) for k, v in ndcg.items()}}
-    truth = Path(root) / "_hidden" / "truth.npz"
-    if truth.exists():
-        out["truth_recall"] = hidden_truth_recall(truth, test["user_id"][np.unique(inv, return_index=True)[1]],
-                                                  items[:, 0], top[:, :truth_k], truth_k)
-    return out
-
-
-def hidden_truth_recall(path: Path, users: np.ndarray, videos: np.ndarray, top: np.ndarray, k: int) -> float:
-    """Mean share of each request's user's true top-k videos (hidden affinity, within the corpus) found in the
-    model's top-k (``top``: corpus positions). IDs arrive shifted: the hidden arrays are 0-based."""
-    z = np.load(path)
-    a = z["alpha"] * (z["u"][users - 1] @ z["v"][videos - 1].T) + z["quality"][videos - 1]
-    true = np.argpartition(-a, k - 1, axis=1)[:, :k]
-    return float(np.mean([len(set(t.tolist()) & set(m.tolist())) / k for t, m in zip(true, top, strict=True)]))

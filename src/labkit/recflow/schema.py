@@ -42,5 +42,14 @@ TEST_FILES = {"retrieval": ("retrieval_test.feather", "recall_test.feather"),
               "coarse": ("coarse_rank_test.feather", "prerank_test.feather"),
               "rank": ("rank_test.feather", "rank_test.feather")}
 
+# the columns the released evaluation reads from each test table (its loaders' column lists); labkit also needs
+# user_id of the retrieval table (user subsampling, hidden-truth recall)
+TEST_COLUMNS = {"retrieval": ["request_id", "user_id", "video_id", "effective_view"],
+                "coarse": ["request_id", "user_id", "request_timestamp", "device_id", "age", "gender", "province",
+                           "video_id", "author_id", "category_level_two", "upload_type", "upload_timestamp",
+                           "category_level_one", "effective_view"]}
+TEST_COLUMNS["rank"] = TEST_COLUMNS["coarse"]
+VIDEO_ITEM = ["video_id", "author_id", "category_level_two"]  # what retrieval reads from the video info
+
 MS_MIN, MS_MAX = 10**12, 10**13  # request timestamps (ms) fall in 2001..2286
 S_MAX = 10**11  # upload timestamps are seconds

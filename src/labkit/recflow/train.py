@@ -1,5 +1,4 @@
-"""Training on RecFlow days in date order, one epoch (the paper's protocol), resumable by day, and evaluation on
-the test day.
+"""Training the ranking stages on RecFlow days in date order, one epoch (the paper's protocol), resumable by day.
 
 Coarse ranking (DSSM; Adam lr 1e-2, batch 1,024, BCE with effective_view as the label) with the paper's
 distribution-shift strategies: ``bce`` trains on exposures only; ``sampling`` adds one random ``rank_neg`` per
@@ -25,12 +24,11 @@ import numpy as np
 import torch
 
 from labkit.core.errors import ConfigError
-from labkit.recflow import data
 from labkit.recflow.auxiliary import WEIGHT as AUX_WEIGHT
 from labkit.recflow.auxiliary import aux_candidates, bpr
+from labkit.recflow.data import Funnel, Table, history_valid, select_rows
 from labkit.recflow.features import Batchable, add_context, build, on
 from labkit.recflow.fsltr import priority_loss, request_lists
-from labkit.recflow.metrics import auc_logloss, gauc, ranking
 from labkit.recflow.models import DIN, DSSM, DINAux, DINContext
 
 STRATEGIES = ("bce", "sampling", "all", "aux", "context", "fsltr")
@@ -38,6 +36,7 @@ STRATEGIES = ("bce", "sampling", "all", "aux", "context", "fsltr")
 
 @dataclass(frozen=True)
 class TrainSettings:
+    task: str = "coarse"  # coarse or rank: which test table evaluates it
     strategy: str = "bce"
     model: str = "dssm"  # dssm (coarse ranking) or din (ranking)
     lr: float = 1e-2  # paper
@@ -48,7 +47,7 @@ class TrainSettings:
     device: str = "cpu"  # torch device for training (cuda on a GPU box)
 
 
-def coarse_rows(t: data.Table, strategy: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def coarse_rows(t: Table, strategy: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(row indices, labels) for one day: exposures (label effective_view) plus the strategy's rank_neg rows."""
     if strategy not in STRATEGIES or strategy == "fsltr":
         raise ConfigError(f"strategy must be one of {', '.join(STRATEGIES)} for coarse ranking (got {strategy!r}; "
@@ -67,15 +66,17 @@ def coarse_rows(t: data.Table, strategy: str, rng: np.random.Generator) -> tuple
     return np.concatenate(rows), np.concatenate(labels)
 
 
-def day_features(root: Path, day: str, t: data.Table, rows: np.ndarray, labels: np.ndarray, *,
+def day_features(funnel: Funnel, day: str, t: Table, rows: np.ndarray, labels: np.ndarray, *,
                  context: bool = False) -> Batchable:
-    sub = data.select_rows(t, rows)
-    hist = data.load_histories(root, day, np.unique(sub["request_id"]))
+    """Features of ``rows`` of a table of ``day`` (a day file or a test table) with their requests' histories
+    (and, for request-context models, each behaviour's own request's rank_pos items)."""
+    sub = select_rows(t, rows)
+    reqs = np.unique(sub["request_id"])
+    hist = funnel.histories(day, reqs)
     feats = build(sub, hist, labels)
     if context:
-        raw = np.stack([hist[int(r)] for r in np.unique(sub["request_id"])]) if len(rows) else \
-            np.zeros((0, 50, 10), dtype=np.int64)
-        add_context(feats, raw[:, :, 9], data.history_valid(raw), data.load_stage_dict(root, day, "ubm"))
+        raw = np.stack([hist[int(r)] for r in reqs]) if len(rows) else np.zeros((0, 50, 10), dtype=np.int64)
+        add_context(feats, raw[:, :, 9], history_valid(raw), funnel.stages(day, "ubm"))
     return feats
 
 
@@ -128,24 +129,23 @@ def ranking_model(sizes: dict[str, int], s: TrainSettings) -> torch.nn.Module:
     return DINContext(sizes, s.dim) if s.strategy == "context" else DIN(sizes, s.dim)
 
 
-def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] | None = None,
+def train_ranker(funnel: Funnel, s: TrainSettings, folder: Path, *, days: list[str] | None = None,
                  log: Any = None) -> torch.nn.Module:
     """One epoch over ``days`` (default: all but the last) in order; resumes from ``folder/checkpoint.pt``.
     ``s.model``: DSSM (coarse ranking) or DIN (ranking), the same rows and strategies."""
-    train_days = days if days is not None else data.day_names(root)[:-1]
+    train_days = days if days is not None else funnel.train_days
     torch.manual_seed(s.seed)
     if s.model not in ("dssm", "din"):
         raise ConfigError(f"model must be dssm or din for ranking stages (got {s.model!r})")
     if s.model == "dssm" and s.strategy == "context":
         raise ConfigError("request-context modelling needs a sequence model: use --model din")
-    model = ranking_model(data.id_counts(root), s).to(s.device)
+    model = ranking_model(funnel.sizes, s).to(s.device)
     opt = torch.optim.Adam(model.parameters(), lr=s.lr)
     ckpt, start = resume(folder, model, opt)
     train_day = _train_lists if s.strategy == "fsltr" else _train_rows
     for i in range(start, len(train_days)):
         day = train_days[i]
-        (_, t), = data.iter_days(root, days=[day], users=s.users, seed=s.seed)
-        total, n = train_day(model, opt, root, day, t, s, np.random.default_rng([s.seed, i]),
+        total, n = train_day(model, opt, funnel, day, funnel.day(day), s, np.random.default_rng([s.seed, i]),
                              torch.Generator().manual_seed(s.seed * 1000 + i))
         _save(ckpt, {"model": model.state_dict(), "opt": opt.state_dict(), "next_day": i + 1})
         if log:
@@ -153,16 +153,16 @@ def train_coarse(root: Path, s: TrainSettings, folder: Path, *, days: list[str] 
     return model
 
 
-def _train_rows(model: torch.nn.Module, opt: torch.optim.Optimizer, root: Path, day: str, t: data.Table,
+def _train_rows(model: torch.nn.Module, opt: torch.optim.Optimizer, funnel: Funnel, day: str, t: Table,
                 s: TrainSettings, rng: np.random.Generator, g: torch.Generator) -> tuple[float, int]:
     """One day of BCE on rows (exposures plus the strategy's stage rows; ``aux`` adds the BPR term); returns the
     loss summed over rows and the number of rows."""
     loss_fn = torch.nn.BCEWithLogitsLoss()
     rows, labels = coarse_rows(t, s.strategy, rng)
-    feats = day_features(root, day, t, rows, labels, context=s.strategy == "context")
+    feats = day_features(funnel, day, t, rows, labels, context=s.strategy == "context")
     if s.strategy == "aux":
-        aux_items, aux_valid = aux_candidates(data.load_stage_dict(root, day), t["request_id"][rows],
-                                              t["video_id"][rows], t["request_timestamp"][rows], labels == 1, rng)
+        aux_items, aux_valid = aux_candidates(funnel.stages(day), t["request_id"][rows], t["video_id"][rows],
+                                              labels == 1, rng)
     total = 0.0
     for idx in torch.randperm(len(feats), generator=g).split(s.batch):
         b = on(feats.batch(idx), s.device)
@@ -181,13 +181,13 @@ def _train_rows(model: torch.nn.Module, opt: torch.optim.Optimizer, root: Path, 
     return total, len(feats)
 
 
-def _train_lists(model: torch.nn.Module, opt: torch.optim.Optimizer, root: Path, day: str, t: data.Table,
+def _train_lists(model: torch.nn.Module, opt: torch.optim.Optimizer, funnel: Funnel, day: str, t: Table,
                  s: TrainSettings, rng: np.random.Generator, g: torch.Generator) -> tuple[float, int]:
     """One day of FS-LTR (``fsltr``): a list per request, batches of ``batch // 16`` requests; returns the loss
     summed over lists and the number of lists."""
     rows, prio = request_lists(t, rng)
     flat = np.unique(rows[rows >= 0])
-    feats = day_features(root, day, t, flat, np.zeros(len(flat), dtype=np.int64))
+    feats = day_features(funnel, day, t, flat, np.zeros(len(flat), dtype=np.int64))
     slots = torch.as_tensor(np.searchsorted(flat, np.maximum(rows, 0)))  # padded slots point at row 0, prio 0
     prio_t = torch.as_tensor(prio)
     total = 0.0
@@ -204,30 +204,3 @@ def _train_lists(model: torch.nn.Module, opt: torch.optim.Optimizer, root: Path,
         opt.step()
         total += loss.item() * len(idx)
     return total, len(rows)
-
-
-def score_rows(root: Path, model: torch.nn.Module, t: data.Table, day: str, rows: np.ndarray) -> np.ndarray:
-    """The model's score of each of ``rows`` of day ``day``'s table (request context when the model uses it)."""
-    feats = day_features(root, day, t, rows, np.zeros(len(rows), dtype=np.int64),
-                         context=isinstance(model, DINContext))
-    return predict(model, feats)
-
-
-def evaluate_coarse(root: Path, model: torch.nn.Module, *, users: float = 1.0, seed: int = 0,
-                    ks: tuple[int, ...] = (50, 100, 200)) -> dict[str, Any]:
-    """On the test day: AUC/GAUC/logloss over exposures; Recall/NDCG@K within each request over all its logged
-    candidates (all stages, 180 per request) and over those that entered coarse ranking (the coarse test table)."""
-    test_day = data.day_names(root)[-1]
-    (_, t), = data.iter_days(root, days=[test_day], users=users, seed=seed)
-    label = (t["realshow"] * t["effective_view"]).astype(np.int64)
-    score = score_rows(root, model, t, test_day, np.arange(len(label)))
-    shown = t["realshow"] == 1
-    out: dict[str, Any] = {"test_day": test_day, **auc_logloss(label[shown], 1 / (1 + np.exp(-score[shown]))),
-                           **gauc(t["user_id"][shown], label[shown], score[shown])}
-    for name, mask in (("all_stage", np.ones(len(label), dtype=bool)), ("coarse", t["prerank_neg"] == 0),
-                       ("rank", (t["prerank_neg"] == 0) & (t["coarse_neg"] == 0))):
-        r = ranking(t["request_id"][mask], label[mask], score[mask], ks)
-        out[name] = {"recall": r.recall, "ndcg": r.ndcg, "ndcg_normalised": r.ndcg_normalised,
-                     "requests": r.requests, "skipped_no_positive": r.skipped_no_positive,
-                     "skipped_all_positive": r.skipped_all_positive}
-    return out
