@@ -208,3 +208,34 @@ def test_a_failed_eval_leaves_no_run_folder(release, tmp_path, monkeypatch, caps
     assert main_with_errors(app, ["recflow", "eval", str(run)]) == 2
     assert "coarse_rank_test.feather: not a readable feather file" in capsys.readouterr().err
     assert _run_dirs(tmp_path / "runs") == [run]
+
+
+def test_a_day_without_rows_trains_nothing_and_counts_as_done(release, tmp_path) -> None:
+    from labkit.recflow.data import select_rows
+    from labkit.recflow.retrieval import RetrievalSettings, train_retrieval
+    from labkit.recflow.train import TrainSettings, train_ranker
+
+    funnel = Funnel(release)
+    full = funnel.day
+    funnel.day = lambda d, which="all_stage": (lambda t: select_rows(t, np.zeros(len(t["user_id"]), bool)))(
+        full(d, which))  # as if the user share kept nobody that day
+    logged: list[dict] = []
+    for strategy, model in (("bce", "dssm"), ("aux", "dssm"), ("fsltr", "din"), ("context", "din")):
+        train_ranker(funnel, TrainSettings(strategy=strategy, model=model, batch=4), tmp_path / strategy,
+                     log=logged.append)
+    train_retrieval(funnel, RetrievalSettings(negatives="hard", batch=4), tmp_path / "r", log=logged.append)
+    assert [r.get("rows", r.get("positives")) for r in logged] == [0] * 5
+    assert all(torch.load(tmp_path / k / "checkpoint.pt")["next_day"] == 1 for k in ("bce", "context", "r"))
+
+
+def test_experiment_resume_repeats_no_finished_arm(release, tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
+    args = ["--set", "experiment.seeds=1", "--set", "train.batch=4"]
+    assert main_with_errors(app, ["recflow", "experiment", "distribution-shift", "--data", str(release), *args]) == 0
+    run = _run_dirs(tmp_path / "runs")[0]
+    assert "sampling seed 0: Recall@100 on coarse_rank_test.feather" in capsys.readouterr().err
+    assert main_with_errors(app, ["recflow", "experiment", "distribution-shift", "--resume", str(run)]) == 0
+    captured = capsys.readouterr()
+    assert "training on" not in captured.err and "| all | 0" in captured.out  # every arm came from the records
+    assert main_with_errors(app, ["recflow", "experiment", "fs-ltr", "--resume", str(run)]) == 2
+    assert "is a distribution-shift experiment, not fs-ltr" in capsys.readouterr().err

@@ -118,7 +118,8 @@ def train_retrieval(funnel: Funnel, s: RetrievalSettings, folder: Path, *, days:
         ex = day_examples(funnel, day, funnel.day(day), s, np.random.default_rng([s.seed, i]))
         g = torch.Generator().manual_seed(s.seed * 1000 + i)
         total, n = 0.0, 0
-        for idx in torch.randperm(len(ex["pos"]), generator=g).split(s.batch):
+        batches = torch.randperm(len(ex["pos"]), generator=g).split(s.batch) if len(ex["pos"]) else ()
+        for idx in batches:  # a day without positives (e.g. no kept user) trains nothing and counts as done
             r = ex["row"][idx]
             b = on({"hist": ex["hist"][r], "mask": ex["mask"][r], "pos": ex["pos"][idx], "neg": ex["neg"][idx],
                     "prio": ex["prio"][idx]}, s.device)

@@ -159,6 +159,8 @@ def _train_rows(model: torch.nn.Module, opt: torch.optim.Optimizer, funnel: Funn
     loss summed over rows and the number of rows."""
     loss_fn = torch.nn.BCEWithLogitsLoss()
     rows, labels = coarse_rows(t, s.strategy, rng)
+    if not len(rows):  # a day without rows (e.g. no kept user): nothing to learn, the day still counts as done
+        return 0.0, 0
     feats = day_features(funnel, day, t, rows, labels, context=s.strategy == "context")
     if s.strategy == "aux":
         aux_items, aux_valid = aux_candidates(funnel.stages(day), t["request_id"][rows], t["video_id"][rows],
@@ -186,6 +188,8 @@ def _train_lists(model: torch.nn.Module, opt: torch.optim.Optimizer, funnel: Fun
     """One day of FS-LTR (``fsltr``): a list per request, batches of ``batch // 16`` requests; returns the loss
     summed over lists and the number of lists."""
     rows, prio = request_lists(t, rng)
+    if not len(rows):
+        return 0.0, 0
     flat = np.unique(rows[rows >= 0])
     feats = day_features(funnel, day, t, flat, np.zeros(len(flat), dtype=np.int64))
     slots = torch.as_tensor(np.searchsorted(flat, np.maximum(rows, 0)))  # padded slots point at row 0, prio 0

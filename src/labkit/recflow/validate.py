@@ -250,7 +250,7 @@ def check_others(root: Path, id_cnt: dict[str, int] | None, needs: Needs, days: 
         if not found:
             problems.append(f"{others}: no {kind} test table ({' or '.join(dict.fromkeys(TEST_FILES[kind]))})")
         for path in found[:1]:  # the one the loaders read: the README's spelling first
-            table_problems = check_table(path, id_cnt, required=TEST_COLUMNS[kind])
+            table_problems = check_table(path, id_cnt, required=TEST_COLUMNS[kind], exposures=kind == "retrieval")
             problems += table_problems
             if test_keys is not None and not table_problems:
                 problems += _without_history(path, root / DIRS["seq"] / f"{days[-1]}.pkl", test_keys)
