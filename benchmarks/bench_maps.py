@@ -70,7 +70,8 @@ TRANSIENT_DECKS = {
 
 def transients(max_points: int) -> None:
     points = [n for n in (1_000, 10_000, 100_000, 1_000_000) if n <= max_points]
-    print("\nTransient decks, fixed step (own: parse + every node/branch series; ngspice -b: TMAX = TSTEP)")
+    print("\nTransient decks (own: parse + every node/branch series, internal steps that resolve the circuit's "
+          "modes, source corners as time points; ngspice -b: TMAX = TSTEP)")
     print(f"{'deck':<20}{'points':>10}{'own s':>10}{'ngspice s':>11}{'ngspice/own':>13}")
     simulate(parse_netlist("warm-up: imports once per process\nV1 1 0 1\nR1 1 2 1\nC1 2 0 1\n.tran 1 10\n",
                            title=True))
@@ -86,7 +87,7 @@ def transients(max_points: int) -> None:
                 start = time.perf_counter()
                 result = simulate(parse_netlist(deck, title=True))
                 own = min(own, time.perf_counter() - start)
-            assert result.ok and len(result.axis) == n + 1, (name, n, result.status)
+            assert result.ok and len(result.axis) >= n + 1, (name, n, result.status)  # + source corners
             spice = min(_ngspice_tran(deck) for _ in range(repeats)) if ngspice.available() else None
             rows.append((n, own, spice))
             ratio = f"x{spice / own:8.1f}" if spice else "-"

@@ -11,6 +11,7 @@ building the matrix its 2-norm condition number decides ``ill_conditioned`` (def
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,28 +140,10 @@ def _path(adjacency: dict[str, list[tuple[str, str]]], start: str, goal: str) ->
 
 
 def waveform_value(w: Waveform, t: float, dc: float) -> float:
-    """SPICE PULSE(v1 v2 td tr tf pw per), SIN(vo va freq td theta), PWL(t1 v1 t2 v2 ...)."""
-    p = list(w.params)
-    if w.kind == "pulse":
-        v1, v2, td, tr, tf, pw, per = (p + [0.0] * 7)[:7]
-        if t < td:
-            return v1
-        tt = (t - td) % per if per > 0 else t - td
-        tr, tf = tr or 1e-12, tf or 1e-12
-        if tt < tr:
-            return v1 + (v2 - v1) * tt / tr
-        if tt < tr + pw:
-            return v2
-        if tt < tr + pw + tf:
-            return v2 + (v1 - v2) * (tt - tr - pw) / tf
-        return v1
-    if w.kind == "sin":
-        vo, va, freq, td, theta = (p + [0.0] * 5)[:5]
-        if t < td:
-            return vo
-        return vo + va * math.exp(-(t - td) * theta) * math.sin(2 * math.pi * freq * (t - td))
-    times, values = p[0::2], p[1::2]
-    return float(np.interp(t, times, values)) if times else dc
+    """One time point of ``transient.waveform_values`` (PULSE, SIN, PWL)."""
+    from labkit.maps.transient import waveform_values
+
+    return float(waveform_values(w, np.array([t]), dc)[0])
 
 
 def assemble(net: Netlist, sys_: System, *, mode: str, omega: float = 0.0, t: float = 0.0, h: float = 0.0,
@@ -365,6 +348,23 @@ def simulate(net: Netlist, analysis: str | None = None, *, ill: float = ILL_COND
                      tmax=float(tmax), uic=bool(uic), method=method, ill=ill)  # type: ignore[arg-type]
 
 
+def tran_sources(net: Netlist, tstep: float, tstop: float) -> Netlist:
+    """The netlist with every source waveform's transient defaults written out (``with_tran_defaults``)."""
+    from labkit.maps.transient import with_tran_defaults
+
+    return dataclasses.replace(net, elements=[
+        dataclasses.replace(el, waveform=with_tran_defaults(el.waveform, tstep, tstop)) if el.waveform else el
+        for el in net.elements])
+
+
+def at_time_zero(net: Netlist) -> Netlist:
+    """The netlist SPICE solves for a transient's initial operating point: a source with a waveform takes the
+    waveform's value at t = 0, not its DC value (``DC 0 PWL(0 0.9 ...)`` starts at 0.9)."""
+    return dataclasses.replace(net, elements=[
+        dataclasses.replace(el, value=waveform_value(el.waveform, 0.0, float(el.value or 0.0))) if el.waveform else el
+        for el in net.elements])
+
+
 def operating_point(net: Netlist, *, ill: float = ILL_CONDITIONED) -> Simulation:
     problem = structural_problem(net, "dc")
     if problem:
@@ -424,9 +424,10 @@ def transient(net: Netlist, tstep: float, tstop: float, *, tstart: float = 0.0, 
     problem = structural_problem(net, "tran")
     if problem:
         return Simulation("singular", problem, analysis="tran")
+    net = tran_sources(net, tstep, tstop)
     op = None  # the t=0 operating point (not computed with uic)
     if not uic:
-        op = operating_point(net, ill=ill)
+        op = operating_point(at_time_zero(net), ill=ill)
         if not op.ok:
             return Simulation(op.status, f"initial operating point: {op.detail}", op.condition, "tran")
     return run_transient(net, index(net), h, tstop, tstart=tstart, method=method, ill=ill, op=op)

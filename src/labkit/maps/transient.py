@@ -27,13 +27,35 @@ FACTORISATIONS = {"count": 0}  # matrices factored by ``_factor`` (a test pins o
 SCAN_MAX_STATE = 48  # above this many state variables the recurrence runs as a loop (scan costs d^2 log N)
 
 
+def with_tran_defaults(w: Waveform, tstep: float, tstop: float) -> Waveform:
+    """A waveform with SPICE's transient defaults written out: PULSE rise / fall = TSTEP and width / period =
+    TSTOP when missing or 0, SIN frequency = 1 / TSTOP when missing or 0 (as ngspice's vsrc)."""
+    p = list(w.params)
+
+    def given(k: int) -> float | None:
+        return p[k] if len(p) > k and p[k] != 0 else None
+
+    if w.kind == "pulse" and len(p) >= 2:
+        td = p[2] if len(p) > 2 else 0.0
+        return Waveform("pulse", (p[0], p[1], td, given(3) or tstep, given(4) or tstep, given(5) or tstop,
+                                  given(6) or tstop))
+    if w.kind == "sin" and len(p) >= 2 and tstop > 0:
+        rest = (p + [0.0] * 6)[3:6]
+        return Waveform("sin", (p[0], p[1], given(2) or 1.0 / tstop, *rest))
+    return w
+
+
 def waveform_values(w: Waveform, t: np.ndarray, dc: float) -> np.ndarray:
-    """``simulate.waveform_value`` for an array of times (PULSE, SIN, PWL)."""
+    """SPICE PULSE(v1 v2 td tr tf pw per), SIN(vo va freq td theta phase), PWL(t1 v1 t2 v2 ...) at the times
+    ``t`` (``with_tran_defaults`` fills what a deck leaves out; a zero rise or fall left here is 1 ps)."""
+    t = np.asarray(t, dtype=float)
     p = list(w.params)
     if w.kind == "pulse":
         v1, v2, td, tr, tf, pw, per = (p + [0.0] * 7)[:7]
         tr, tf = tr or 1e-12, tf or 1e-12
-        tt = np.mod(t - td, per) if per > 0 else t - td
+        tt = t - td
+        if per > 0:  # as ngspice: a time past one period is folded back; exactly one period is not
+            tt = np.where(tt > per, tt - per * np.floor(tt / per), tt)
         out = np.full(t.shape, v1, dtype=float)
         rise, high, fall = tt < tr, (tt >= tr) & (tt < tr + pw), (tt >= tr + pw) & (tt < tr + pw + tf)
         out[rise] = v1 + (v2 - v1) * tt[rise] / tr
@@ -42,9 +64,10 @@ def waveform_values(w: Waveform, t: np.ndarray, dc: float) -> np.ndarray:
         out[t < td] = v1
         return out
     if w.kind == "sin":
-        vo, va, freq, td, theta = (p + [0.0] * 5)[:5]
-        d = t - td
-        return np.where(t < td, vo, vo + va * np.exp(-d * theta) * np.sin(2 * math.pi * freq * d))
+        vo, va, freq, td, theta, phase = (p + [0.0] * 6)[:6]
+        d, ph = t - td, math.radians(phase)
+        return np.where(t < td, vo + va * math.sin(ph), vo + va * np.exp(-d * theta) * np.sin(2 * math.pi * freq * d
+                                                                                            + ph))
     times, values = p[0::2], p[1::2]
     return np.interp(t, times, values) if times else np.full(t.shape, dc, dtype=float)
 
@@ -215,41 +238,126 @@ def source_values(sources: list[Any], times: np.ndarray) -> np.ndarray:
     return out
 
 
+STEP_TARGET = 0.05  # |lambda| h per mode: the trapezoidal rule's error ~ (lambda h)^2 / 12 per time constant
+QUASI_STATIC = 100.0  # modes faster than this many times 1/h are left to the A-stable rule (settled within a step)
+MAX_SUBSTEPS = 1000
+
+
+def substeps(net: Netlist, sys_: Any, h: float, tstop: float | None = None) -> int:
+    """How many internal steps per output step keep every circuit mode resolved: the natural frequencies are the
+    finite generalised eigenvalues of the MNA pencil (G + s C), with C and G read off the backward-Euler matrices
+    at two step sizes; the step shrinks until |lambda| h_int <= STEP_TARGET / sqrt(cycles) for every mode slower
+    than QUASI_STATIC / h, where cycles is how many periods an oscillating mode rings within the run (its phase
+    error adds up cycle by cycle). At most MAX_SUBSTEPS; large circuits (over SPARSE_ABOVE unknowns) keep the
+    deck's step."""
+    from scipy.linalg import eigvals
+
+    from labkit.maps.simulate import SPARSE_ABOVE, assemble
+
+    if sys_.size > SPARSE_ABOVE or not any(el.kind in "CL" for el in net.elements):
+        return 1
+    a1, _ = assemble(net, sys_, mode="tran", t=0.0, h=h, method="be", prev={})
+    a2, _ = assemble(net, sys_, mode="tran", t=0.0, h=2 * h, method="be", prev={})
+    c = (a1 - a2) * (2 * h)  # A(h) = G + C / h
+    g = a1 - c / h
+    with np.errstate(all="ignore"):
+        lam = eigvals(-g, c)
+    lam = lam[np.isfinite(lam)]
+    lam = lam[np.abs(lam) * h <= QUASI_STATIC]
+    if not lam.size:
+        return 1
+    span = np.minimum(tstop or h, 5 / np.maximum(np.abs(lam.real), 1e-300))  # how long each mode lasts
+    cycles = np.maximum(1.0, np.abs(lam.imag) * span / (2 * math.pi))
+    need = np.abs(lam) * h * np.sqrt(cycles) / STEP_TARGET
+    return int(min(MAX_SUBSTEPS, max(1, math.ceil(need.max()))))
+
+
+MAX_BREAKPOINTS = 100_000  # more source corners than this (a fast pulse train): the plain grid is used
+
+
+def breakpoints(net: Netlist, tstop: float) -> np.ndarray:
+    """Every source corner in (0, tstop): PULSE edges of every period, PWL points, a delayed SIN's start."""
+    out: list[np.ndarray] = []
+    for el in net.elements:
+        w = el.waveform
+        if w is None:
+            continue
+        p = list(w.params)
+        if w.kind == "pulse" and len(p) >= 7:
+            td, tr, tf, pw, per = p[2], p[3], p[4], p[5], p[6]
+            periods = int(min(MAX_BREAKPOINTS, max(1, math.ceil((tstop - td) / per)) if per > 0 else 1))
+            start = td + per * np.arange(periods + 1)[:, None]
+            out.append((start + np.array([0.0, tr, tr + pw, tr + pw + tf])[None, :]).ravel())
+        elif w.kind == "pwl":
+            out.append(np.asarray(p[0::2], dtype=float))
+        elif w.kind == "sin" and len(p) > 3:
+            out.append(np.array([p[3]]))
+    corners = np.unique(np.concatenate(out)) if out else np.zeros(0)
+    corners = corners[(corners > 0) & (corners < tstop)]
+    return corners if len(corners) <= MAX_BREAKPOINTS else np.zeros(0)
+
+
+def time_grid(h_out: float, tstop: float, corners: np.ndarray, per: int) -> tuple[np.ndarray, np.ndarray]:
+    """(internal times, which of them are output points): the output points are the multiples of the deck's step
+    and every source corner; each interval between output points is cut into equal internal steps no longer
+    than h_out / per."""
+    out_steps = int(math.ceil(tstop / h_out - 1e-9))
+    grid = np.minimum(np.arange(1, out_steps + 1) * h_out, tstop)
+    edges = np.unique(np.concatenate([grid, corners]))
+    edges = edges[np.r_[True, np.diff(edges) > 1e-9 * h_out]]  # a corner on a grid point is that point
+    lengths = np.diff(np.r_[0.0, edges])
+    n = np.maximum(1, np.ceil(lengths / (h_out / per) - 1e-9)).astype(np.int64)
+    start = np.repeat(np.r_[0.0, edges[:-1]], n)
+    k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n) + 1
+    times = start + k * np.repeat(lengths / n, n)
+    is_out = np.zeros(len(times), dtype=bool)
+    is_out[np.cumsum(n) - 1] = True
+    times[is_out] = edges
+    return times, is_out
+
+
 def run_transient(net: Netlist, sys_: Any, h: float, tstop: float, *, tstart: float, method: str, ill: float,
                   op: Any | None) -> Any:
-    """Every time point of a fixed-step run (see the module docstring); ``op`` is the t=0 operating
-    point, or None with ``uic``."""
+    """Every time point of a run at the deck's step ``h`` (see the module docstring): the output points are the
+    multiples of ``h`` and every source corner (``breakpoints``), each interval taken in equal internal steps
+    (``substeps`` per ``h``); runs of equal steps share one factored matrix and one scan. ``op`` is the t=0
+    operating point, or None with ``uic`` - then, and only then, the first step is backward Euler (the initial
+    state need not be consistent)."""
     from labkit.maps.simulate import Simulation, condition_status
 
-    steps = int(math.ceil(tstop / h - 1e-9))
-    times = np.minimum(np.arange(1, steps + 1) * h, tstop)
-    first, sources = stamps(net, sys_, h, "be")
-    rest = stamps(net, sys_, h, method)[0] if method == "trap" and steps > 1 else first
-    s = initial_state(net, op)
+    times, is_out = time_grid(h, tstop, breakpoints(net, tstop), substeps(net, sys_, h, tstop))
+    steps = np.diff(np.r_[0.0, times])
+    cuts = np.flatnonzero(np.r_[True, np.abs(np.diff(steps)) > 1e-9 * steps[1:]])  # runs of one step size
+    sources = [el for el in net.elements if el.kind in "VI"]
     u = source_values(sources, times)
-    factors = [(first, _factor(first.a))] + ([(rest, _factor(rest.a))] if rest is not first else [])
+    s = initial_state(net, op)
+    x = np.empty((len(times), sys_.size))
+    states = np.empty((len(times), len(s)))
+    cache: dict[tuple[float, str], tuple[np.ndarray, ...]] = {}  # step, method -> phi, gamma, A^-1 B, A^-1 H
     worst = 0.0
-    for k, (_, fac) in enumerate(factors):
-        worst = max(worst, fac.condition)
-        status = condition_status(fac.condition, ill)
-        if status != "ok":
-            return Simulation(status, f"condition number {fac.condition:.3g} at t={times[min(k, steps - 1)]:g}",
-                              fac.condition, "tran")
-    x = np.empty((steps, sys_.size))
-    states = np.empty((steps, len(s)))
-    # step 1: backward Euler from s_0
-    x[0] = factors[0][1].solve(first.b @ u[0] + first.h @ s)
-    states[0] = first.e @ x[0] + first.f @ s
-    if steps > 1:
-        lin, fac = factors[-1]
-        a_inv_b = fac.solve(lin.b) if lin.b.size else np.zeros((sys_.size, 0))
-        a_inv_h = fac.solve(lin.h) if lin.h.size else np.zeros((sys_.size, 0))
-        phi = lin.e @ a_inv_h + lin.f
-        gamma = lin.e @ a_inv_b
-        states[1:] = linear_recurrence(phi, u[1:] @ gamma.T, states[0])
-        x[1:] = u[1:] @ a_inv_b.T + states[:-1] @ a_inv_h.T
+    for a, b in zip(cuts, np.r_[cuts[1:], len(times)], strict=True):
+        for m, lo, hi in ((("be", a, a + 1), (method, a + 1, b)) if a == 0 and op is None and method == "trap"
+                          else ((method, a, b),)):
+            if lo >= hi:
+                continue
+            key = (round(float(steps[lo]), 18), m)
+            if key not in cache:
+                lin = stamps(net, sys_, float(steps[lo]), m)[0]
+                fac = _factor(lin.a)
+                worst = max(worst, fac.condition)
+                status = condition_status(fac.condition, ill)
+                if status != "ok":
+                    return Simulation(status, f"condition number {fac.condition:.3g} at t={times[lo]:g}",
+                                      fac.condition, "tran")
+                a_inv_b = fac.solve(lin.b) if lin.b.size else np.zeros((sys_.size, 0))
+                a_inv_h = fac.solve(lin.h) if lin.h.size else np.zeros((sys_.size, 0))
+                cache[key] = (lin.e @ a_inv_h + lin.f, lin.e @ a_inv_b, a_inv_b, a_inv_h)
+            phi, gamma, a_inv_b, a_inv_h = cache[key]
+            states[lo:hi] = linear_recurrence(phi, u[lo:hi] @ gamma.T, s)
+            x[lo:hi] = u[lo:hi] @ a_inv_b.T + np.vstack([s[None, :], states[lo:hi - 1]]) @ a_inv_h.T
+            s = states[hi - 1]
     volts, currents = _series(net, sys_, x, u, sources, states)
-    keep = times >= tstart - 1e-15
+    keep = is_out & (times >= tstart - 1e-15)
     axis = times[keep]
     series_v = {nd: col[keep] for nd, col in volts.items()}
     series_i = {name: col[keep] for name, col in currents.items()}
