@@ -111,3 +111,40 @@ def test_transients_agree_with_ngspice(name: str, tmp_path) -> None:
     t, v = ours(NGSPICE[name])
     tn, vn = ngspice_tight(NGSPICE[name], tmp_path)
     assert np.max(np.abs(v - np.interp(t, tn, vn))) < 1e-3 * np.max(np.abs(vn)), name  # at our points
+
+
+def ngspice_op(deck: str, exprs: list[str], tmp_path, *, rkm: bool = False) -> list[float]:
+    """ngspice -b on a deck; ``rkm``: in its LTspice/PSpice-compatible mode (``set ngbehavior=ltpsa``), the one
+    that reads RKM values - by default ngspice reads ``4K7`` as 4k (trailing characters after a scale factor are
+    ignored)."""
+    if rkm:
+        (tmp_path / ".spiceinit").write_text("set ngbehavior=ltpsa\n")
+    (tmp_path / "deck.cir").write_text(f"{deck}.control\nrun\nprint {' '.join(exprs)}\n.endc\n.end\n")
+    out = subprocess.run(["ngspice", "-b", "deck.cir"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    values = {line.split("=")[0].strip(): float(line.split("=")[1]) for line in out.stdout.splitlines()
+              if "=" in line and line.split("=")[0].strip().lower() in {e.lower() for e in exprs}}
+    return [values[e.lower()] for e in exprs]
+
+
+HABITS = ("habits\nV1 in gnd dc=5 ac=1\nR1 in out 4K7\nR2 out GND 2K2\nR3 out 0 1R5\n"
+          "V2 p 0 PULSE 0 1 1u 1u 1u 5u 10u\nR4 p 0 1k\n.op\n")
+
+
+def test_everyday_spellings_read_as_spice_does() -> None:
+    from labkit.maps.netlist import parse_value
+
+    assert (parse_value("4K7"), parse_value("2m5"), parse_value("1R5"), parse_value("4k7")) == (4700, 2.5e-3, 1.5,
+                                                                                               4700)
+    net = parse_netlist(HABITS, title=True)
+    v1, _, r2, r3, v2, _ = net.elements
+    assert v1.nodes == ("in", "0") and (v1.value, v1.ac) == (5.0, (1.0, 0.0)) and r2.nodes == ("out", "0")
+    assert (r2.value, r3.value) == (2200.0, 1.5) and v2.waveform.params[:2] == (0.0, 1.0)
+    named = parse_netlist("t\nV1 sin 0 5\nR1 sin 0 1k\n", title=True).elements[0]  # a node may be called sin
+    assert (named.nodes, named.value, named.waveform) == (("sin", "0"), 5.0, None)
+
+
+@needs_ngspice
+def test_everyday_spellings_agree_with_ngspice(tmp_path) -> None:
+    net = parse_netlist(HABITS + ".control\nprint v(out) ; measurement of X\n.endc\n", title=True)
+    ours_v = simulate(net).measurements["X"]
+    assert ngspice_op(HABITS, ["v(out)"], tmp_path, rkm=True)[0] == pytest.approx(ours_v, rel=1e-5)  # 7 digits

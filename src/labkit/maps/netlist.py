@@ -25,14 +25,21 @@ KINDS = "RCLVIEGFH"
 EMPTY = "<Empty>"
 
 
+RKM = re.compile(r"^([+-]?\d+)(meg|[fpnumkgtr])(\d+)([a-zA-Z]*)$", re.IGNORECASE)
+
+
 def parse_value(text: str) -> float:
-    """SPICE number: ``4.7k`` -> 4700.0, ``85m`` -> 0.085, ``2MEG`` -> 2e6, ``10uF`` -> 1e-5."""
+    """SPICE number: ``4.7k`` -> 4700.0, ``85m`` -> 0.085, ``2MEG`` -> 2e6, ``10uF`` -> 1e-5; RKM (IEC 60062)
+    spellings with the multiplier as the decimal point: ``4K7`` -> 4700.0, ``2m5`` -> 0.0025, ``1R5`` -> 1.5."""
     if text[-1:].isdigit():  # plain numbers without the regular expression
         try:
             return float(text)
         except ValueError:
             pass
     match = NUMBER.match(text.strip())
+    if not match and (rkm := RKM.match(text.strip())):
+        whole, mult, frac, _unit = rkm.groups()
+        return float(f"{whole}.{frac}") * (1.0 if mult.lower() == "r" else SUFFIXES[mult.lower()])
     if not match:
         raise ValueError(f"{text!r} is not a SPICE number")
     number, suffix, _unit = match.groups()
@@ -316,19 +323,28 @@ def _split_print(body: str) -> list[str]:
 
 
 WAVE = re.compile(r"(pulse|sin|pwl)\s*\(([^)]*)\)", re.IGNORECASE)
+BARE_WAVE = re.compile(r"\b(pulse|sin|pwl)\s+((?:[-+.\w]+\s*)+)$", re.IGNORECASE)  # PULSE 0 1 1u ... (no parentheses)
+GROUND = {"0", "gnd"}  # ngspice treats a node named gnd as ground
+
+
+def _node(name: str) -> str:
+    return "0" if name.lower() in GROUND else name
 
 
 def _parse_element(line: str, lineno: int) -> Element:
     waves = WAVE.findall(line) if "(" in line else []
     body = WAVE.sub(" ", line) if waves else line
-    words = body.replace("=", " = ").split()
+    head = re.match(r"\s*\S+\s+\S+\s+\S+", line)  # name and two nodes: a node may be called "sin"
+    if not waves and line[:1].upper() in "VI" and head and (bare := BARE_WAVE.search(line, head.end())):
+        waves, body = [(bare.group(1), bare.group(2))], line[:bare.start()]
+    words = re.sub(r"\b(dc|ac)\s*=\s*", r"\1 ", body, flags=re.IGNORECASE).replace("=", " = ").split()
     name = words[0]
     kind = name[0].upper()
     if kind not in KINDS:
         raise ValueError(f"unknown element type '{name[0]}' in {name!r} (supported: {', '.join(KINDS)})")
     if len(words) < 4 and not (kind in "VI" and waves and len(words) == 3):
         raise ValueError(f"{name}: expected at least 2 nodes and a value")
-    nodes = (words[1], words[2])
+    nodes = (_node(words[1]), _node(words[2]))
 
     def value_of(token: str) -> float | None:
         return None if token == EMPTY else parse_value(token)
@@ -336,7 +352,8 @@ def _parse_element(line: str, lineno: int) -> Element:
     if kind in "EG":
         if len(words) < 6:
             raise ValueError(f"{name}: expected n+ n- nc+ nc- gain")
-        return Element(name, kind, nodes, value_of(words[5]), control_nodes=(words[3], words[4]), line=lineno)
+        return Element(name, kind, nodes, value_of(words[5]), control_nodes=(_node(words[3]), _node(words[4])),
+                       line=lineno)
     if kind in "FH":
         if len(words) < 5:
             raise ValueError(f"{name}: expected n+ n- Vcontrol gain")
