@@ -148,3 +148,47 @@ def test_everyday_spellings_agree_with_ngspice(tmp_path) -> None:
     net = parse_netlist(HABITS + ".control\nprint v(out) ; measurement of X\n.endc\n", title=True)
     ours_v = simulate(net).measurements["X"]
     assert ngspice_op(HABITS, ["v(out)"], tmp_path, rkm=True)[0] == pytest.approx(ours_v, rel=1e-5)  # 7 digits
+
+
+DIODE = ("diode and subcircuit\n.include lib/div.inc\nV1 1 0 5\nD1 1 2 dmod\n.model dmod D(IS=1e-14)\nX1 2 0 div\n"
+         ".op\n.control\nprint v(2) i(V1) ; measurement of I\n.endc\n.end\n")
+
+
+def _diode_deck(tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "div.inc").write_text("* a divider\n.subckt div a b\nR1 a m 1k\nR2 m b 1k\n.ends\n")
+    (tmp_path / "d.cir").write_text(DIODE)
+    return tmp_path / "d.cir"
+
+
+@needs_ngspice
+def test_auto_runs_what_the_own_simulator_lacks_on_ngspice(tmp_path, capsys, monkeypatch) -> None:
+    from labkit.cli import app
+    from labkit.core.cli import main_with_errors
+
+    deck = _diode_deck(tmp_path)
+    monkeypatch.chdir(tmp_path / "lib")  # the include is relative to the deck, not to the working directory
+    assert main_with_errors(app, ["maps", "simulate", str(deck), "--json"]) == 0
+    captured = capsys.readouterr()
+    import json
+
+    result = json.loads(captured.out)
+    assert "engine: ngspice" in captured.err and "unsupported command 'include'" in captured.err
+    want = ngspice_op(DIODE.split(".control")[0], ["v(2)", "v(x1.m)", "i(V1)"], tmp_path)
+    assert result["node_voltages"]["2"] == pytest.approx(want[0], rel=1e-5)
+    assert result["node_voltages"]["x1.m"] == pytest.approx(want[1], rel=1e-5)
+    assert result["measurements"]["I"] == pytest.approx(want[2], rel=1e-5)
+    assert not list(tmp_path.glob(".labkit-*"))  # the working copy beside the deck is gone
+
+
+def test_without_ngspice_a_missing_feature_is_one_line(tmp_path, capsys, monkeypatch) -> None:
+    from labkit.cli import app
+    from labkit.core.cli import main_with_errors
+    from labkit.maps import ngspice
+
+    monkeypatch.setattr(ngspice, "available", lambda: False)
+    deck = _diode_deck(tmp_path)
+    assert main_with_errors(app, ["maps", "simulate", str(deck)]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert err == [f"error: {deck}:2: unsupported command 'include' (--backend auto runs such decks on ngspice when "
+                   "it is installed)"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -35,7 +35,10 @@ def simulate_cmd(
     netlist: Annotated[Path, typer.Argument(help="SPICE netlist (R V I E G F H C L; .op/.ac/.tran or a .control "
                                                  "block with print ... ; measurement of LABEL).")],
     analysis: Annotated[str | None, typer.Option(help="op, ac or tran (default: the netlist's first).")] = None,
-    backend: Annotated[str, typer.Option(help="own (modified nodal analysis) or ngspice (cross-check).")] = "own",
+    backend: Annotated[str, typer.Option(help="auto (the own simulator; a deck using SPICE it does not read - "
+                                               "nonlinear devices, .model, .subckt, .include, .param, .dc ... - "
+                                               "runs on ngspice when installed, else one line naming the feature), "
+                                               "own (modified nodal analysis) or ngspice (cross-check).")] = "auto",
     method: Annotated[str, typer.Option(help="Transient integration: trap (trapezoidal) or be (backward Euler).")
                       ] = "trap",
     ill_conditioned: Annotated[float, typer.Option(help="Condition number above which no numbers are reported.")
@@ -53,32 +56,52 @@ def simulate_cmd(
 
     if not netlist.exists():
         raise DataError("file not found", path=str(netlist))
+    from labkit.maps import ngspice
+    from labkit.maps.netlist import Unsupported
+
+    if backend not in ("auto", "own", "ngspice"):
+        raise typer.BadParameter("auto, own or ngspice", param_hint="--backend")
     text = netlist.read_text(errors="replace")
-    net = parse_netlist(text, path=str(netlist), title=title)
+    try:
+        net = parse_netlist(text, path=str(netlist), title=title)
+    except Unsupported as exc:
+        if backend != "auto" or not ngspice.available():
+            raise
+        typer.echo(f"engine: ngspice (the own simulator does not read it: {exc})", err=True)
+        result = ngspice.run_deck(netlist)
+        result.detail = f"ngspice ran it: {exc}" if result.ok else f"{result.detail}; the own simulator: {exc}"
+        _show(result, as_json, {})
+        if not result.ok:
+            raise typer.Exit(3) from None
+        return
     first = text.splitlines()[0] if text.strip() else ""
     if title and looks_like_element(first):
         typer.echo(f"note: {netlist}:1 '{first.strip()}' is the deck's title (SPICE reads line 1 as the title); "
                    "pass --no-title if it is an element", err=True)
     if backend == "ngspice":
-        from labkit.maps.ngspice import run_ngspice
-
-        result = run_ngspice(net, analysis=analysis or (net.analyses[0].kind if net.analyses else "op"))
-    elif backend == "own":
+        result = ngspice.run_ngspice(net, analysis=analysis or (net.analyses[0].kind if net.analyses else "op"))
+    else:
         try:
             result = simulate(net, analysis, ill=ill_conditioned, method=method)
         except ValueError as exc:
             raise DataError(str(exc), path=str(netlist)) from None
-    else:
-        raise typer.BadParameter("own or ngspice", param_hint="--backend")
+    units = {key: UNITS[ms.kind] for key, ms in zip(net.measurement_keys(), net.measurements, strict=True)}
+    _show(result, as_json, units)
+    if not result.ok:
+        raise typer.Exit(3)
+
+
+def _show(result: Any, as_json: bool, units: dict[str, str]) -> None:
+    """A result as JSON, or as text: status, then the measurements and the operating point, or a table of
+    every tenth point of a sweep."""
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
     else:
         cond = f", condition number {result.condition:.3g}" if result.condition is not None else ""
         typer.echo(f"status: {result.status}{cond}" + (f" ({result.detail})" if result.detail else ""))
         if result.ok and result.axis is None:
-            units = {key: UNITS[ms.kind] for key, ms in zip(net.measurement_keys(), net.measurements, strict=True)}
             for key, value in result.measurements.items():
-                typer.echo(f"  {key} = {_fmt(value)} {units[key]}")
+                typer.echo(f"  {key} = {_fmt(value)} {units.get(key, '')}".rstrip())
             typer.echo("node voltages: " + ", ".join(f"v({n}) = {_fmt(v)}" for n, v in result.node_voltages.items()))
             if result.branch_currents:
                 typer.echo("branch currents: " + ", ".join(f"i({n}) = {_fmt(v)}"
@@ -90,8 +113,6 @@ def simulate_cmd(
             picks = sorted(set(range(0, len(result.axis), max(1, len(result.axis) // 10))) | {len(result.axis) - 1})
             for row in picks:
                 typer.echo(f"{result.axis[row]:12.6g} " + " ".join(f"{_fmt(series[k][row]):>16}" for k in series))
-    if not result.ok:
-        raise typer.Exit(3)
 
 
 @app.command("generate", epilog=_settings())

@@ -28,6 +28,14 @@ EMPTY = "<Empty>"
 RKM = re.compile(r"^([+-]?\d+)(meg|[fpnumkgtr])(\d+)([a-zA-Z]*)$", re.IGNORECASE)
 
 
+class UnsupportedFeature(ValueError):
+    """SPICE the own simulator does not read (a device, a command): ``--backend auto`` hands the deck to ngspice."""
+
+
+class Unsupported(DataError):
+    """A deck using SPICE the own simulator does not read; the message names the feature and the line."""
+
+
 def parse_value(text: str) -> float:
     """SPICE number: ``4.7k`` -> 4700.0, ``85m`` -> 0.085, ``2MEG`` -> 2e6, ``10uF`` -> 1e-5; RKM (IEC 60062)
     spellings with the multiplier as the decimal point: ``4K7`` -> 4700.0, ``2m5`` -> 0.0025, ``1R5`` -> 1.5."""
@@ -232,6 +240,8 @@ def parse_netlist(text: str, path: str | None = None, *, title: bool = False) ->
                     raise ValueError(f"duplicate element name {el.name!r}")
                 names.add(el.name.lower())
                 net.elements.append(el)
+        except UnsupportedFeature as exc:
+            raise Unsupported(str(exc), path=path or "<netlist>", line=lineno) from None
         except ValueError as exc:
             raise DataError(str(exc), path=path or "<netlist>", line=lineno) from None
     if not net.elements:
@@ -305,7 +315,8 @@ def _parse_command(net: Netlist, line: str, lineno: int, in_control: bool) -> No
     elif head in ("options", "option", "temp", "global", "run", "quit", "exit", "set", "echo", "plot", "write"):
         return  # harmless to a DC/AC/transient solve
     else:
-        raise ValueError(f"unsupported command '{words[0]}'")
+        raise UnsupportedFeature(f"unsupported command '{words[0]}' (--backend auto runs such decks on ngspice when "
+                                 "it is installed)")
 
 
 PRINT_TOKEN = re.compile(r"(?:[^\s(]|\([^)]*\))+")  # whitespace splits, except inside parentheses
@@ -341,7 +352,8 @@ def _parse_element(line: str, lineno: int) -> Element:
     name = words[0]
     kind = name[0].upper()
     if kind not in KINDS:
-        raise ValueError(f"unknown element type '{name[0]}' in {name!r} (supported: {', '.join(KINDS)})")
+        raise UnsupportedFeature(f"unknown element type '{name[0]}' in {name!r} (the own simulator reads "
+                                 f"{', '.join(KINDS)}; --backend auto runs such decks on ngspice when it is installed)")
     if len(words) < 4 and not (kind in "VI" and waves and len(words) == 3):
         raise ValueError(f"{name}: expected at least 2 nodes and a value")
     nodes = (_node(words[1]), _node(words[2]))
