@@ -173,7 +173,7 @@ def test_auto_runs_what_the_own_simulator_lacks_on_ngspice(tmp_path, capsys, mon
     import json
 
     result = json.loads(captured.out)
-    assert "engine: ngspice" in captured.err and "unsupported command 'include'" in captured.err
+    assert "engine: ngspice" in captured.err and "d.cir:4: unknown element type 'D'" in captured.err
     want = ngspice_op(DIODE.split(".control")[0], ["v(2)", "v(x1.m)", "i(V1)"], tmp_path)
     assert result["node_voltages"]["2"] == pytest.approx(want[0], rel=1e-5)
     assert result["node_voltages"]["x1.m"] == pytest.approx(want[1], rel=1e-5)
@@ -190,5 +190,5 @@ def test_without_ngspice_a_missing_feature_is_one_line(tmp_path, capsys, monkeyp
     deck = _diode_deck(tmp_path)
     assert main_with_errors(app, ["maps", "simulate", str(deck)]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
-    assert err == [f"error: {deck}:2: unsupported command 'include' (--backend auto runs such decks on ngspice when "
-                   "it is installed)"]
+    assert err == [f"error: {deck}:4: unknown element type 'D' in 'D1' (the own simulator reads R, C, L, V, I, E, G, "
+                   "F, H; --backend auto runs such decks on ngspice when it is installed)"]

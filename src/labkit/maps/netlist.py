@@ -209,16 +209,28 @@ def parse_netlist(text: str, path: str | None = None, *, title: bool = False) ->
     write them (the original prepends a title before simulating); ``.title`` works in both. A netlist
     with no element (empty, comments only) is a DataError.
     """
+    from labkit.maps.deck import expand, needs_front_end
+
     net = Netlist(path=path)
     in_control = False
     names: set[str] = set()
-    lines = _join_continuations(text.splitlines())
+    if needs_front_end(text):  # includes, parameters, subcircuits
+        try:
+            origin = expand(text, path, title=title)
+        except OSError as exc:
+            raise DataError(f"cannot read an included file ({exc})", path=path or "<netlist>") from None
+        except ValueError as exc:
+            raise DataError(str(exc)) from None
+    else:
+        origin = [(raw, path, k) for k, raw in enumerate(_join_continuations(text.splitlines()), 1)]
+    lines = [raw for raw, _, _ in origin]
     if title and lines:
         first = lines[0].strip()
         net.title = first[6:].strip() if first.lower().startswith(".title") else first
-    for lineno, raw in enumerate(lines, 1):
-        if title and lineno == 1:
+    for index, raw in enumerate(lines, 1):
+        if title and index == 1:
             continue
+        where, lineno = origin[index - 1][1] or path or "<netlist>", origin[index - 1][2]
         line = raw.strip()
         if not line or line.startswith("*"):
             continue
@@ -241,9 +253,9 @@ def parse_netlist(text: str, path: str | None = None, *, title: bool = False) ->
                 names.add(el.name.lower())
                 net.elements.append(el)
         except UnsupportedFeature as exc:
-            raise Unsupported(str(exc), path=path or "<netlist>", line=lineno) from None
+            raise Unsupported(str(exc), path=where, line=lineno) from None
         except ValueError as exc:
-            raise DataError(str(exc), path=path or "<netlist>", line=lineno) from None
+            raise DataError(str(exc), path=where, line=lineno) from None
     if not net.elements:
         raise DataError("no circuit elements (the netlist is empty or only comments"
                         + (", after its title line)" if title else ")"), path=path or "<netlist>")
