@@ -29,7 +29,7 @@ def ours(deck: str) -> tuple[np.ndarray, np.ndarray]:
 
 def test_pulse_defaults_come_from_the_tran_line() -> None:
     from labkit.maps.netlist import Waveform
-    from labkit.maps.transient import waveform_values, with_tran_defaults
+    from labkit.maps.waveforms import waveform_values, with_tran_defaults
 
     # PULSE(0 1): rise = fall = TSTEP, width = period = TSTOP (ngspice's vsrc); a written 0 means the default too
     w = with_tran_defaults(Waveform("pulse", (0.0, 1.0)), 1e-6, 1e-4)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from labkit.maps import transient as tr
+from labkit.maps import waveforms
 from labkit.maps.netlist import parse_netlist
 from labkit.maps.simulate import assemble, index, operating_point, simulate, solve_system, waveform_value
 
@@ -65,7 +66,7 @@ def test_factor_once_equals_stepwise(name: str, method: str) -> None:
     body, h, tstop, uic = DECKS[name]
     net = parse_netlist(body + f".tran {h} {tstop}{' uic' if uic else ''}\n.end\n")
     ours = simulate(net, method=method)
-    times, is_out = tr.time_grid(h, tstop, tr.breakpoints(net, tstop), tr.substeps(net, index(net), h, tstop))
+    times, is_out = tr.time_grid(h, tstop, waveforms.breakpoints(net, tstop), tr.substeps(net, index(net), h, tstop))
     ref = {nd: v[is_out] for nd, v in stepwise(net, times, uic=uic, method=method).items()}  # the same steps
     assert ours.ok
     skip = 0 if uic else 1  # the operating point at t=0 leads the series without uic
@@ -95,7 +96,7 @@ def test_vectorised_waveforms_equal_pointwise() -> None:
     t = np.linspace(0, 3e-3, 3001)
     for w in (Waveform("pulse", (0, 5, 1e-4, 1e-5, 2e-5, 3e-4, 7e-4)), Waveform("sin", (0.5, 2, 1e3, 2e-4, 50)),
               Waveform("pwl", (0, 0, 1e-3, 1, 2e-3, -1))):
-        np.testing.assert_allclose(tr.waveform_values(w, t, 0.0), [waveform_value(w, x, 0.0) for x in t],
+        np.testing.assert_allclose(waveforms.waveform_values(w, t, 0.0), [waveform_value(w, x, 0.0) for x in t],
                                    rtol=0, atol=1e-12)
 
 

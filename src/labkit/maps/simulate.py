@@ -141,7 +141,7 @@ def _path(adjacency: dict[str, list[tuple[str, str]]], start: str, goal: str) ->
 
 def waveform_value(w: Waveform, t: float, dc: float) -> float:
     """One time point of ``transient.waveform_values`` (PULSE, SIN, PWL)."""
-    from labkit.maps.transient import waveform_values
+    from labkit.maps.waveforms import waveform_values
 
     return float(waveform_values(w, np.array([t]), dc)[0])
 
@@ -350,7 +350,7 @@ def simulate(net: Netlist, analysis: str | None = None, *, ill: float = ILL_COND
 
 def tran_sources(net: Netlist, tstep: float, tstop: float) -> Netlist:
     """The netlist with every source waveform's transient defaults written out (``with_tran_defaults``)."""
-    from labkit.maps.transient import with_tran_defaults
+    from labkit.maps.waveforms import with_tran_defaults
 
     return dataclasses.replace(net, elements=[
         dataclasses.replace(el, waveform=with_tran_defaults(el.waveform, tstep, tstop)) if el.waveform else el
