@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -139,6 +140,30 @@ def generator(count: int, workers: int) -> None:
           "circuits/s (incl. process start-up)")
 
 
+def dc_sweeps() -> None:
+    """A .dc sweep of an 8-stage resistor ladder with a controlled source: own (one factorisation, one solve per
+    point) against ngspice -b, both writing every point."""
+    print("\n.dc sweeps (own: parse + every point's node voltages and currents; ngspice -b: wrdata)")
+    print(f"{'points':>10}{'own s':>10}{'ngspice s':>11}{'ngspice/own':>13}")
+    ladder = "".join(f"R{k} {k} {k + 1} 1k\nR{k}g {k + 1} 0 2k\n" for k in range(1, 9))
+    for n in (100, 1_000, 10_000):
+        deck = f"dc ladder\nV1 1 0 0\n{ladder}E1 20 0 9 0 2\nR20 20 0 1k\n.dc V1 0 {n - 1} 1\n.end\n"
+        start = time.perf_counter()
+        result = simulate(parse_netlist(deck, title=True))
+        own = time.perf_counter() - start
+        assert result.ok and len(result.axis) == n
+        spice = None
+        if ngspice.available():
+            with tempfile.TemporaryDirectory() as tmp:
+                (Path(tmp) / "deck.cir").write_text(deck.replace(".end\n", ".control\nrun\nwrdata out.txt v(2)\n"
+                                                                            ".endc\n.end\n"))
+                start = time.perf_counter()
+                subprocess.run(["ngspice", "-b", "deck.cir"], capture_output=True, cwd=tmp, timeout=600)
+                spice = time.perf_counter() - start
+        ratio = f"x{spice / own:8.1f}" if spice else "-"
+        print(f"{n:>10,}{own:>10.3f}{(spice or float('nan')):>11.3f}{ratio:>13}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--circuits", type=int, default=200)
@@ -147,6 +172,7 @@ def main() -> None:
     args = parser.parse_args()
     simulators()
     transients(args.max_points)
+    dc_sweeps()
     generator(args.circuits, args.workers)
 
 

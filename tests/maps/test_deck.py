@@ -94,3 +94,30 @@ def test_front_end_errors_name_the_file_and_line(tmp_path) -> None:
     deck.write_text("d\n.subckt s a b\nR1 a b 1k\n.ends\nV1 1 0 1\nX1 1 s\n")
     with pytest.raises(DataError, match=r"d\.cir:6: X1: 1 node\(s\) for subcircuit 's' with 2 port\(s\)"):
         parse_netlist(deck.read_text(), path=str(deck), title=True)
+
+
+DC = {"one source": "V1 1 0 0\nR1 1 2 4K7\nR2 2 0 2k\nI1 0 2 1m\n.dc V1 -2 5 0.5\n",
+      "nested": "V1 1 0 0\nR1 1 2 1k\nR2 2 0 2k\nI1 0 2 1m\n.dc V1 0 5 0.5 I1 0 2m 1m\n",
+      "downwards, current source": "I1 0 1 0\nR1 1 0 1k\nE1 2 0 1 0 3\nR2 2 0 5k\n.dc I1 5m -5m -1m\n"}
+
+
+@needs_ngspice
+@pytest.mark.parametrize("name", list(DC))
+def test_dc_sweeps_agree_with_ngspice(name: str) -> None:
+    import numpy as np
+
+    from labkit.maps import ngspice
+
+    net = parse_netlist(DC[name] + ".control\nprint v(2) ; measurement of X\n.endc\n")
+    ours, theirs = simulate(net), ngspice.run_ngspice(net, analysis="dc")
+    assert ours.ok and ours.analysis == "dc" and np.allclose(ours.axis, theirs.axis)
+    np.testing.assert_allclose(ours.measurements["X"], theirs.measurements["X"], rtol=1e-6, atol=1e-9)
+
+
+def test_dc_sweep_by_hand_and_a_wrong_step() -> None:
+    net = parse_netlist("V1 1 0 0\nR1 1 2 1k\nR2 2 0 3k\n.dc V1 0 2 1\n.control\nprint v(2) ; measurement of X\n"
+                        ".endc\n")
+    r = simulate(net)
+    assert r.axis == [0.0, 1.0, 2.0] and r.measurements["X"] == pytest.approx([0.0, 0.75, 1.5])
+    with pytest.raises(ValueError, match="does not go from 5 to -5"):
+        simulate(parse_netlist("V1 1 0 0\nR1 1 0 1k\n.dc V1 5 -5 1\n"))

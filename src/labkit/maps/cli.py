@@ -34,7 +34,7 @@ def _fmt(value: object) -> str:
 def simulate_cmd(
     netlist: Annotated[Path, typer.Argument(help="SPICE netlist (R V I E G F H C L; .op/.ac/.tran or a .control "
                                                  "block with print ... ; measurement of LABEL).")],
-    analysis: Annotated[str | None, typer.Option(help="op, ac or tran (default: the netlist's first).")] = None,
+    analysis: Annotated[str | None, typer.Option(help="op, ac, tran or dc (default: the netlist's first).")] = None,
     backend: Annotated[str, typer.Option(help="auto (the own simulator; a deck using SPICE it does not read - "
                                                "nonlinear devices, .model, .subckt, .include, .param, .dc ... - "
                                                "runs on ngspice when installed, else one line naming the feature), "
@@ -107,7 +107,7 @@ def _show(result: Any, as_json: bool, units: dict[str, str]) -> None:
                 typer.echo("branch currents: " + ", ".join(f"i({n}) = {_fmt(v)}"
                                                           for n, v in result.branch_currents.items()))
         elif result.ok:
-            label = "f (Hz)" if result.analysis == "ac" else "t (s)"
+            label = {"ac": "f (Hz)", "dc": "sweep"}.get(result.analysis, "t (s)")
             series = result.measurements or {f"v({k})": v for k, v in result.node_voltages.items()}
             typer.echo(f"{label:>12} " + " ".join(f"{k:>16}" for k in series))
             picks = sorted(set(range(0, len(result.axis), max(1, len(result.axis) // 10))) | {len(result.axis) - 1})

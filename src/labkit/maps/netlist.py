@@ -149,6 +149,8 @@ def _analysis_line(an: Analysis) -> str:
     if an.kind == "ac":
         sweep, points, f1, f2 = an.params
         return f"ac {sweep} {points} {format_value(f1)} {format_value(f2)}"  # type: ignore[arg-type]
+    if an.kind == "dc":
+        return "dc " + " ".join(str(p) if k % 4 == 0 else format_value(p) for k, p in enumerate(an.params))  # type: ignore[arg-type]
     tstep, tstop, tstart, tmax, uic = an.params
     return f"tran {format_value(tstep)} {format_value(tstop)} {format_value(tstart)}" + (" uic" if uic else "")  # type: ignore[arg-type]
 
@@ -290,6 +292,11 @@ def _parse_command(net: Netlist, line: str, lineno: int, in_control: bool) -> No
         tstart = nums[2] if len(nums) > 2 else 0.0
         tmax = nums[3] if len(nums) > 3 else nums[0]
         net.analyses.append(Analysis("tran", (nums[0], nums[1], tstart, tmax, uic)))
+    elif head == "dc":  # dc SRC START STOP STEP [SRC2 START2 STOP2 STEP2]
+        if len(words) not in (5, 9):
+            raise ValueError("dc needs: dc SOURCE START STOP STEP [SOURCE2 START2 STOP2 STEP2]")
+        net.analyses.append(Analysis("dc", tuple(w if k % 4 == 1 else parse_value(w) for k, w in enumerate(words)
+                                                 if k)))
     elif head in ("options", "option", "temp", "global", "run", "quit", "exit", "set", "echo", "plot", "write"):
         return  # harmless to a DC/AC/transient solve
     else:

@@ -341,8 +341,12 @@ def simulate(net: Netlist, analysis: str | None = None, *, ill: float = ILL_COND
         return operating_point(net, ill=ill)
     if spec is None:
         raise ValueError(f"the netlist has no .{wanted} line")
-    if wanted == "ac":
-        return ac_sweep(net, frequencies(*spec.params), ill=ill)  # type: ignore[arg-type]
+    if wanted in ("ac", "dc"):
+        from labkit.maps.sweeps import ac_sweep, dc_sweep, frequencies
+
+        if wanted == "ac":
+            return ac_sweep(net, frequencies(*spec.params), ill=ill)  # type: ignore[arg-type]
+        return dc_sweep(net, spec.params, ill=ill)
     tstep, tstop, tstart, tmax, uic = spec.params
     return transient(net, float(tstep), float(tstop), tstart=float(tstart),  # type: ignore[arg-type]
                      tmax=float(tmax), uic=bool(uic), method=method, ill=ill)  # type: ignore[arg-type]
@@ -380,36 +384,11 @@ def operating_point(net: Netlist, *, ill: float = ILL_CONDITIONED) -> Simulation
     return Simulation("ok", note, cond, "op", meas, volts, currents)
 
 
-def frequencies(sweep: str, points: int, fstart: float, fstop: float) -> list[float]:
-    if sweep == "lin":
-        return np.linspace(fstart, fstop, points).tolist()
-    base = 10.0 if sweep == "dec" else 2.0
-    count = int(math.floor(points * math.log(fstop / fstart, base) + 1e-9)) + 1
-    return [fstart * base ** (k / points) for k in range(count)]
-
-
 def _append(series: dict[str, dict[str, list[Any]]], parts: tuple[dict[str, Any], ...]) -> None:
     """Add one point's (measurements, node voltages, branch currents) to the running series."""
     for key, part in zip("mvi", parts, strict=True):
         for name, value in part.items():
             series[key].setdefault(name, []).append(value)
-
-
-def ac_sweep(net: Netlist, freqs: list[float], *, ill: float = ILL_CONDITIONED) -> Simulation:
-    problem = structural_problem(net, "ac")
-    if problem:
-        return Simulation("singular", problem, analysis="ac")
-    sys_ = index(net)
-    series: dict[str, dict[str, list[Any]]] = {"m": {}, "v": {}, "i": {}}
-    worst = 0.0
-    for f in freqs:
-        a, b = assemble(net, sys_, mode="ac", omega=2 * math.pi * f)
-        status, cond, x = solve_system(a, b, ill)
-        worst = max(worst, cond)
-        if x is None:
-            return Simulation(status, f"condition number {cond:.3g} at {f:g} Hz", cond, "ac")
-        _append(series, _readout(net, sys_, x))
-    return Simulation("ok", "", worst, "ac", series["m"], series["v"], series["i"], list(freqs))
 
 
 def transient(net: Netlist, tstep: float, tstop: float, *, tstart: float = 0.0, tmax: float | None = None,
