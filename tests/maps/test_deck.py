@@ -121,3 +121,13 @@ def test_dc_sweep_by_hand_and_a_wrong_step() -> None:
     assert r.axis == [0.0, 1.0, 2.0] and r.measurements["X"] == pytest.approx([0.0, 0.75, 1.5])
     with pytest.raises(ValueError, match="does not go from 5 to -5"):
         simulate(parse_netlist("V1 1 0 0\nR1 1 0 1k\n.dc V1 5 -5 1\n"))
+
+
+def test_control_blocks_keep_what_the_own_simulator_can_answer() -> None:
+    from labkit.maps.netlist import Unsupported
+
+    deck = ("t\nV1 1 0 2\nR1 1 2 1k\nR2 2 0 1k\n.control\nset noaskquit\nop\nlet half = v(2)\nwrdata out.txt v(2)\n"
+            "print v(2) ; measurement of X\n.endc\n.end\n")
+    assert simulate(parse_netlist(deck, title=True)).measurements["X"] == pytest.approx(1.0)
+    with pytest.raises(Unsupported, match=r":8: cannot measure 'half'.*hands such decks to ngspice"):
+        parse_netlist(deck.replace("wrdata out.txt v(2)", "print half"), title=True)

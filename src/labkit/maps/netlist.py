@@ -276,7 +276,10 @@ def _parse_command(net: Netlist, line: str, lineno: int, in_control: bool) -> No
             return
         exprs = _split_print(body)
         for expr in exprs:
-            net.measurements.append(parse_measurement(expr, label if len(exprs) == 1 else None))
+            try:
+                net.measurements.append(parse_measurement(expr, label if len(exprs) == 1 else None))
+            except ValueError as exc:  # an expression of vectors: ngspice's to evaluate
+                raise UnsupportedFeature(f"{exc}; --backend auto hands such decks to ngspice") from None
     elif head == "op":
         net.analyses.append(Analysis("op"))
     elif head == "ac":
@@ -297,7 +300,8 @@ def _parse_command(net: Netlist, line: str, lineno: int, in_control: bool) -> No
             raise ValueError("dc needs: dc SOURCE START STOP STEP [SOURCE2 START2 STOP2 STEP2]")
         net.analyses.append(Analysis("dc", tuple(w if k % 4 == 1 else parse_value(w) for k, w in enumerate(words)
                                                  if k)))
-    elif head in ("options", "option", "temp", "global", "run", "quit", "exit", "set", "echo", "plot", "write"):
+    elif head in ("options", "option", "temp", "global", "run", "quit", "exit", "set", "echo", "plot", "write",
+                  "let", "wrdata", "display", "show", "setplot"):
         return  # harmless to a DC/AC/transient solve
     else:
         raise UnsupportedFeature(f"unsupported command '{words[0]}' (--backend auto runs such decks on ngspice when "
