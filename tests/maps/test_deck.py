@@ -129,5 +129,5 @@ def test_control_blocks_keep_what_the_own_simulator_can_answer() -> None:
     deck = ("t\nV1 1 0 2\nR1 1 2 1k\nR2 2 0 1k\n.control\nset noaskquit\nop\nlet half = v(2)\nwrdata out.txt v(2)\n"
             "print v(2) ; measurement of X\n.endc\n.end\n")
     assert simulate(parse_netlist(deck, title=True)).measurements["X"] == pytest.approx(1.0)
-    with pytest.raises(Unsupported, match=r":8: cannot measure 'half'.*hands such decks to ngspice"):
+    with pytest.raises(Unsupported, match=r":9: cannot measure 'half'.*hands such decks to ngspice"):
         parse_netlist(deck.replace("wrdata out.txt v(2)", "print half"), title=True)
