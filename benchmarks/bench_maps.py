@@ -140,6 +140,29 @@ def generator(count: int, workers: int) -> None:
           "circuits/s (incl. process start-up)")
 
 
+def ac_sweeps() -> None:
+    """An .ac sweep of an 8-section RLC ladder: own (one complex solve per frequency) against ngspice -b."""
+    print("\n.ac sweeps (own: parse + every point's node voltages and currents; ngspice -b: wrdata)")
+    print(f"{'points':>10}{'own s':>10}{'ngspice s':>11}{'ngspice/own':>13}")
+    ladder = "".join(f"R{k} {k} {k}a 10\nL{k} {k}a {k + 1} 1m\nC{k} {k + 1} 0 1u\n" for k in range(1, 9))
+    for per_decade in (20, 200, 2_000):
+        deck = f"ac ladder\nV1 1 0 AC 1\n{ladder}R20 9 0 1k\n.ac dec {per_decade} 10 100k\n.end\n"
+        start = time.perf_counter()
+        result = simulate(parse_netlist(deck, title=True))
+        own = time.perf_counter() - start
+        assert result.ok
+        spice = None
+        if ngspice.available():
+            with tempfile.TemporaryDirectory() as tmp:
+                (Path(tmp) / "deck.cir").write_text(deck.replace(".end\n", ".control\nrun\nwrdata out.txt v(9)\n"
+                                                                            ".endc\n.end\n"))
+                start = time.perf_counter()
+                subprocess.run(["ngspice", "-b", "deck.cir"], capture_output=True, cwd=tmp, timeout=600)
+                spice = time.perf_counter() - start
+        ratio = f"x{spice / own:8.1f}" if spice else "-"
+        print(f"{len(result.axis):>10,}{own:>10.3f}{(spice or float('nan')):>11.3f}{ratio:>13}")
+
+
 def dc_sweeps() -> None:
     """A .dc sweep of an 8-stage resistor ladder with a controlled source: own (one factorisation, one solve per
     point) against ngspice -b, both writing every point."""
@@ -172,6 +195,7 @@ def main() -> None:
     args = parser.parse_args()
     simulators()
     transients(args.max_points)
+    ac_sweeps()
     dc_sweeps()
     generator(args.circuits, args.workers)
 

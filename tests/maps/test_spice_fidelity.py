@@ -79,7 +79,7 @@ def test_transients_equal_the_exact_solution_at_the_decks_own_step(name: str) ->
     assert np.max(np.abs(v - np.interp(t, fine, y))) < 1e-3 * np.max(np.abs(y))
 
 
-def ngspice_tight(deck: str, tmp_path) -> tuple[np.ndarray, np.ndarray]:
+def ngspice_tight(deck: str, tmp_path, expr: str = "v(2)") -> tuple[np.ndarray, np.ndarray]:
     """ngspice's own adaptive transient with tight tolerances (reltol 1e-6) and a maximum step of TSTEP / 100, as
     a reference (at the deck's own settings ngspice is the less accurate one: 2.6e-3 of the peak from the exact
     solution on the LC tank below, labkit 2.6e-4)."""
@@ -88,7 +88,7 @@ def ngspice_tight(deck: str, tmp_path) -> tuple[np.ndarray, np.ndarray]:
     out = tmp_path / "out.txt"
     deck = re.sub(r"\.tran (\S+) (\S+)", lambda m: f".tran {m[1]} {m[2]} 0 {parse_value(m[1]) / 100:g}", deck)
     (tmp_path / "deck.cir").write_text(f"reference\n{deck}.options reltol=1e-6 abstol=1e-15 vntol=1e-12 trtol=1\n"
-                                       f".control\nrun\nwrdata {out} v(2)\n.endc\n.end\n")
+                                       f".control\nrun\nwrdata {out} {expr}\n.endc\n.end\n")
     subprocess.run(["ngspice", "-b", "deck.cir"], cwd=tmp_path, capture_output=True, timeout=60)
     data = np.loadtxt(out, ndmin=2)
     return data[:, 0], data[:, 1]
@@ -192,3 +192,22 @@ def test_without_ngspice_a_missing_feature_is_one_line(tmp_path, capsys, monkeyp
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert err == [f"error: {deck}:4: unknown element type 'D' in 'D1' (the own simulator reads R, C, L, V, I, E, G, "
                    "F, H; --backend auto runs such decks on ngspice when it is installed)"]
+
+
+@needs_ngspice
+def test_a_full_deck_in_everyday_style_agrees_with_ngspice(tmp_path) -> None:
+    """.include of a subcircuit library, .param expressions, gnd, a PULSE with its defaults and no parentheses,
+    subcircuits with parameters driven from a .param, written as people write decks for ngspice (RKM values are
+    checked above: ngspice reads them only in its LTspice mode)."""
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "filters.inc").write_text(
+        "* RC sections\n.subckt rcsec in out gnd params: r=1k c=10n\nR1 in out {r}\nC1 out gnd {c}\n.ends rcsec\n")
+    deck = ("two-pole filter\n.include lib/filters.inc\n.param rbase=2.2k cbase={10n*2}\n"
+            "Vin in gnd PULSE 0 1\nX1 in mid gnd rcsec r={rbase} c={cbase}\nX2 mid out gnd rcsec r={rbase*2} c=4.7n\n"
+            "Rload out 0 100k\n.tran 2u 400u\n")
+    (tmp_path / "deck.cir").write_text(deck + PRINT.replace("v(2)", "v(out)") + ".end\n")
+    result = simulate(parse_netlist((tmp_path / "deck.cir").read_text(), path=str(tmp_path / "deck.cir"),
+                                    title=True))
+    t, v = np.asarray(result.axis), np.asarray(result.measurements["V"])
+    tn, vn = ngspice_tight(deck.split("\n", 1)[1].replace("v(2)", "v(out)"), tmp_path, expr="v(out)")
+    assert np.max(np.abs(v - np.interp(t, tn, vn))) < 1e-3 * np.max(np.abs(vn))

@@ -283,7 +283,10 @@ def solve_system(a: np.ndarray, b: np.ndarray, ill: float = ILL_CONDITIONED) -> 
     return "ok", cond, solve(b) if solve is not None else np.linalg.solve(a, b)
 
 
-def _readout(net: Netlist, sys_: System, x: np.ndarray) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def _readout(net: Netlist, sys_: System, x: np.ndarray, omega: float | None = None
+             ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Measurements, node voltages and element currents of one solution; ``omega`` (rad/s) for an AC point: a
+    capacitor then carries j omega C v and a current source its AC phasor."""
     x = x.tolist()  # Python numbers: per-element arithmetic on numpy scalars costs more than the solve
 
     def v(nd: str) -> Any:
@@ -299,13 +302,13 @@ def _readout(net: Netlist, sys_: System, x: np.ndarray) -> tuple[dict[str, Any],
         elif el.kind == "R":
             cur = (vp - vn) / el.value  # type: ignore[operator]
         elif el.kind == "I":
-            cur = el.value
+            cur = el.value if omega is None else _source_value(el, "ac", 0.0)
         elif el.kind == "G":
             cur = el.value * (v(el.control_nodes[0]) - v(el.control_nodes[1]))  # type: ignore[index,operator]
         elif el.kind == "F":
             cur = el.value * x[sys_.branches[el.control_source.lower()]]  # type: ignore[union-attr,operator]
-        else:  # C at DC: open
-            cur = 0.0
+        else:  # C: open at DC, j omega C v in AC
+            cur = 0.0 if omega is None else 1j * omega * el.value * (vp - vn)  # type: ignore[operator]
         currents[el.name] = _scalar(cur)
     return measurements(net, volts, currents), volts, currents
 
