@@ -8,6 +8,14 @@ import socket
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# fuzzing profiles (tests/fuzzing.py): a few dozen mutations per loader in CI, many more on demand
+settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("deep", max_examples=1000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REAL_CACHE = Path(os.environ.get("LABKIT_CACHE") or Path.home() / ".cache" / "labkit")
 

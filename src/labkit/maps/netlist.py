@@ -215,7 +215,10 @@ def parse_netlist(text: str, path: str | None = None, *, title: bool = False) ->
             elif in_control or lower.startswith("."):
                 _parse_command(net, line.lstrip("."), lineno, in_control)
             else:
-                el = _parse_element(_strip_inline_comment(line), lineno)
+                body = _strip_inline_comment(line)
+                if not body:  # only an inline comment (; or $ ...)
+                    continue
+                el = _parse_element(body, lineno)
                 if el.name.lower() in names:
                     raise ValueError(f"duplicate element name {el.name!r}")
                 names.add(el.name.lower())

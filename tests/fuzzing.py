@@ -1,0 +1,98 @@
+"""Mutation fuzzing of the loaders through the CLI (issue #29).
+
+Start from a valid file, mutate it with hypothesis - truncation at a random offset, bit flips, inserted or
+deleted bytes, an empty file, text re-encoded as UTF-16 or Latin-1, a number replaced by a huge one, NaN or inf,
+a line duplicated or dropped - run the command in-process and check the property every command owes its user:
+
+- exit 0 (the mutation was still a valid file, read correctly), or
+- exit 2 with exactly one ``error:`` line that names the file (3 for a simulation that is not ok), and
+- never an internal exception (exit 1), never a traceback, never a run folder left behind by a failed start.
+
+``Tally`` counts the outcomes per loader; the tests print it (``pytest -s``) so a run says how many mutations each
+loader took. Profiles (tests/conftest.py): ``ci`` (the default, a few dozen examples per loader) and ``deep``
+(``pytest --hypothesis-profile=deep``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from collections import Counter
+from pathlib import Path
+
+from hypothesis import strategies as st
+
+NUMBER = re.compile(rb"(?<![\w.])\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+
+@st.composite
+def mutations(draw: st.DrawFn, data: bytes) -> tuple[str, bytes]:
+    """(kind, mutated bytes) of ``data``."""
+    n = max(len(data), 1)
+    kind = draw(st.sampled_from(["truncate", "flip", "insert", "delete", "empty", "utf16", "latin1", "number",
+                                 "duplicate_line", "drop_line"]))
+    at = draw(st.integers(0, n - 1))
+    if kind == "truncate":
+        return kind, data[:at]
+    if kind == "flip":
+        bits = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, 7)), min_size=1, max_size=8))
+        out = bytearray(data)
+        for pos, bit in bits:
+            if pos < len(out):
+                out[pos] ^= 1 << bit
+        return kind, bytes(out)
+    if kind == "insert":
+        return kind, data[:at] + draw(st.binary(min_size=1, max_size=16)) + data[at:]
+    if kind == "delete":
+        return kind, data[:at] + data[at + draw(st.integers(1, 64)):]
+    if kind == "empty":
+        return kind, b""
+    if kind in ("utf16", "latin1"):
+        text = data.decode("utf-8", errors="replace") + draw(st.sampled_from(["", " é", " ü°"]))
+        return kind, text.encode("utf-16" if kind == "utf16" else "latin-1", errors="replace")
+    if kind == "number":
+        found = list(NUMBER.finditer(data))
+        if not found:
+            return kind, data
+        m = found[draw(st.integers(0, len(found) - 1))]
+        new = draw(st.sampled_from([b"1e308", b"-1e308", b"nan", b"inf", b"-0", b"99999999999999999999", b"0"]))
+        return kind, data[:m.start()] + new + data[m.end():]
+    lines = data.splitlines(keepends=True) or [b""]
+    k = draw(st.integers(0, len(lines) - 1))
+    if kind == "duplicate_line":
+        return kind, b"".join(lines[:k + 1] + lines[k:])
+    return kind, b"".join(lines[:k] + lines[k + 1:])
+
+
+def run_cli(argv: list[str]) -> tuple[int, str]:
+    """(exit code, stderr) of ``labkit ARGV`` in this process."""
+    from labkit.cli import app
+    from labkit.core.cli import main_with_errors
+
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        code = main_with_errors(app, argv)
+    return code, err.getvalue()
+
+
+def run_folders(runs: Path) -> set[Path]:
+    return {p for p in runs.glob("*/*") if p.is_dir()} if runs.exists() else set()
+
+
+class Tally(Counter):
+    """Outcomes per loader: ok, error (exit 2 naming the file), not_ok (exit 3)."""
+
+    def check(self, code: int, err: str, named: str | list[str], new_folders: set[Path]) -> None:
+        names = [named] if isinstance(named, str) else named
+        assert code in (0, 2, 3), f"exit {code}: {err[-800:]}"
+        assert "Traceback" not in err, err[-800:]
+        if code == 2:
+            lines = [line for line in err.splitlines() if line.startswith("error:")]
+            assert len(lines) == 1, err
+            assert any(n in lines[0] for n in names), f"the error does not name {names}: {lines[0]}"
+            assert not new_folders, f"a failed start left {sorted(new_folders)}"
+        self[{0: "ok", 2: "error", 3: "not_ok"}[code]] += 1
+
+    def line(self, loader: str) -> str:
+        return f"{loader}: {sum(self.values())} mutations - " + ", ".join(f"{k} {v}" for k, v in sorted(self.items()))

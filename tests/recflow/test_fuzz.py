@@ -1,0 +1,51 @@
+"""A RecFlow folder in the release's layout with one file mutated (tests/fuzzing.py): `labkit recflow train` trains
+and evaluates, or refuses in one line naming a file of the folder before any run folder exists - never an
+internal error."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.fuzzing import Tally, mutations, run_cli, run_folders
+
+from .release_fixture import write_release
+
+BASE = write_release(Path(tempfile.mkdtemp(prefix="labkit-fuzz-recflow-")) / "release")
+FILES = ["all_stage/2024-01-13.feather", "all_stage/2024-01-14.feather", "realshow/2024-01-14.feather",
+         "seq_effective_50_dict/2024-01-13.pkl", "seq_effective_50_dict/2024-01-14.pkl",
+         "request_id_dict/2024-01-13.pkl", "others/id_cnt.pkl", "others/coarse_rank_test.feather",
+         "others/realshow_video_info.feather"]
+TALLY: dict[str, Tally] = {f: Tally() for f in FILES}
+
+
+@st.composite
+def one_file(draw: st.DrawFn) -> tuple[str, tuple[str, bytes]]:
+    rel = draw(st.sampled_from(FILES))
+    return rel, draw(mutations((BASE / rel).read_bytes()))
+
+
+@given(one_file())
+def test_fuzz_a_recflow_folder(case) -> None:
+    rel, (_, data) = case
+    runs = Path(os.environ["LABKIT_RUNS"])
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "release"
+        shutil.copytree(BASE, folder)
+        (folder / rel).write_bytes(data)
+        before = run_folders(runs)
+        options = ["--strategy", "aux"] if "request_id_dict" in rel else []
+        code, err = run_cli(["recflow", "train", "--data", str(folder), "--set", "train.batch=4", *options])
+        TALLY[rel].check(code, err, str(folder), run_folders(runs) - before)
+
+
+def teardown_module() -> None:
+    for rel, tally in TALLY.items():
+        if tally:
+            print(tally.line(f"recflow train ({rel})"))
+    shutil.rmtree(BASE.parent, ignore_errors=True)

@@ -1,0 +1,43 @@
+"""Files of sweep points, mutated (tests/fuzzing.py): `labkit rlhf fit FILE` fits them, or refuses them in one line
+naming the file - never an internal error, never a run folder (the output goes to --out). A file that still
+parses costs a full fit with 1,000 bootstrap refits per curve (seconds), so CI tries 10 mutations per format;
+`--hypothesis-profile=deep` runs many more."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, settings
+
+from tests.fuzzing import Tally, mutations, run_cli
+
+ROWS = [(n, seed, 0.1 + 0.05 * (n.bit_length() - 1) + 0.01 * seed) for n in (1, 2, 4, 8) for seed in range(3)]
+JSONL = "".join(f'{{"n": {n}, "seed": {s}, "gain": {g:.4f}}}\n' for n, s, g in ROWS).encode()
+CSV = ("n,seed,gain\n" + "".join(f"{n},{s},{g:.4f}\n" for n, s, g in ROWS)).encode()
+TALLY = {"jsonl": Tally(), "csv": Tally()}
+
+
+def _fuzz(kind: str, mutation: tuple[str, bytes]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"points.{kind}"
+        path.write_bytes(mutation[1])
+        code, err = run_cli(["rlhf", "fit", str(path), "--out", str(Path(tmp) / "out")])
+        TALLY[kind].check(code, err, str(path), set())
+
+
+@settings(max_examples=10)
+@given(mutations(JSONL))
+def test_fuzz_points_jsonl(mutation) -> None:
+    _fuzz("jsonl", mutation)
+
+
+@settings(max_examples=10)
+@given(mutations(CSV))
+def test_fuzz_points_csv(mutation) -> None:
+    _fuzz("csv", mutation)
+
+
+def teardown_module() -> None:
+    for kind, tally in TALLY.items():
+        print(tally.line(f"rlhf fit ({kind} points)"))
