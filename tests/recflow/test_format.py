@@ -82,7 +82,8 @@ def _hand_written(root: Path) -> None:
     feather.write_feather(info, others / "realshow_video_info.feather")
     (others / "realshow_video_info_daily").mkdir()
     feather.write_feather(info, others / "realshow_video_info_daily" / "2024-01-13.feather")
-    for name in ("recall_test.feather", "prerank_test.feather", "rank_test.feather"):
+    feather.write_feather(shown, others / "recall_test.feather")  # retrieval: the test day's exposures
+    for name in ("prerank_test.feather", "rank_test.feather"):
         feather.write_feather(table, others / name)
 
 
@@ -93,7 +94,8 @@ def test_hand_written_release_layout_loads_with_ids_shifted(tmp_path) -> None:
     assert day == "2024-01-13" and t["video_id"].tolist() == [4, 5, 6, 4, 5, 6]  # +1
     assert t["category_level_one"].tolist() == [0] * 6 and t["user_id"].tolist() == [1, 1, 1, 2, 2, 2]
     assert t["request_id"].tolist() == [0, 0, 0, 1, 1, 1]  # keys are not shifted
-    assert data.test_table(tmp_path, "retrieval")["video_id"].tolist() == [4, 5, 6, 4, 5, 6]  # recall_test spelling
+    assert data.test_table(tmp_path, "retrieval")["video_id"].tolist() == [4, 4]  # recall_test spelling, +1
+    assert data.test_table(tmp_path, "coarse")["video_id"].tolist() == [4, 5, 6, 4, 5, 6]  # prerank_test
     h = data.load_histories(tmp_path, day)
     assert h[0][-1].tolist() == [8, 4, 10, 0, 2, 1_703_000_000, 20_000, 1_704_999_000_000, 12_000, 99]
     assert not h[0][:-1].any() and data.history_valid(h[0]).sum() == 1 and data.history_valid(h[1]).sum() == 0
