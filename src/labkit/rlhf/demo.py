@@ -38,8 +38,10 @@ def run_demo(folder: Path) -> str:
              r["tokens"], f"{r['seconds']:.0f}"] for r in records]
     sat = axes.get("n", {}).get("fits", {}).get("saturating", {})
     p = sat.get("params", {})
-    fitted = (f"Saturating fit gain = {p['y_inf']:.3f} - {p['c']:.3f} n^-{p['k']:.2f} (R^2 {sat['r2']:.2f}); "
-              if p else "")
+    fitted = (f"Saturating fit gain = {p['y_inf']:.3g} - {p['c']:.3g} n^-{p['k']:.3g} (R^2 {sat['r2']:.2f}"
+              + (f"; degenerate: {'; '.join(sat['degenerate'])}, so no plateau is read off it" if sat.get("degenerate")
+                 else "") + "); " if p else "")
+    on_fit = "none claimed" if sat.get("degenerate") else plateau_text(axes.get("n", {}).get("plateau_fit"))
     return "\n".join([
         "## RLHF scaling: accuracy gain against samples per prompt", "",
         f"A tiny Llama ({cfg.base.policy}, character tokenizer, supervised first) trained by RL with the exact-match "
@@ -49,7 +51,7 @@ def run_demo(folder: Path) -> str:
         markdown_table(["n", "algorithm", "SFT acc.", "RL acc.", "gain [95% CI]", "KL to SFT", "gen. tokens", "s"],
                        rows), "",
         f"{fitted}plateau (first n from which a doubling gains < 0.01): "
-        f"{plateau_text(axes.get('n', {}).get('plateau_fit'))} on the fitted curve, "
+        f"{on_fit} on the fitted curve, "
         f"{plateau_text(axes.get('n', {}).get('plateau'))} on the means. {failed} point(s) failed.", "",
         findings_markdown(found[:1]), "",
         f"![gain vs n]({folder.name}/gain_vs_n.png)", "",

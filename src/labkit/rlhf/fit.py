@@ -52,6 +52,7 @@ class Fit:
         return CURVES[self.form](np.asarray(x, dtype=float), *self.params.values())
 
 
+LOG_LIKE_K = 1e-3  # a saturating fit with a smaller exponent is a log curve with an arbitrary y_inf
 BOOT_MAXFEV = 400  # evaluations per warm-started bootstrap refit (a good fit needs tens; a degenerate one crawls)
 
 
@@ -104,7 +105,9 @@ def _fit_saturating(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     left, right = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
     res = minimize_scalar(sse, bounds=(left, right), method="bounded", options={"xatol": 1e-10})
     log_k = float(res.x) if res.fun <= errors[best] else float(grid[best])
-    k = math.exp(log_k)
+    if min(log_k - grid[0], grid[-1] - log_k) < 1e-6:  # the optimum is the bound itself (a degenerate fit)
+        log_k = float(grid[0] if log_k - grid[0] < grid[-1] - log_k else grid[-1])
+    k = min(max(math.exp(log_k), lo), hi)
     y_inf, c, _ = _linear_part(x ** -k, y)
     return np.array([y_inf, c, k])
 
@@ -145,8 +148,9 @@ def fit_curve(x: Sequence[float], y: Sequence[float], form: str, *, n_boot: int 
 
 
 def degeneracies(fit: Fit) -> list[str]:
-    """Why a fit says nothing: a parameter on its bound, a bootstrap interval of zero width, R^2 <= 0 (no better
-    than the mean) or undefined (constant y)."""
+    """Why a fit says nothing: a parameter on its bound, a saturating exponent below LOG_LIKE_K (a log curve with an
+    arbitrary y_inf), a bootstrap interval of zero width, R^2 <= 0 (no better than the mean) or undefined
+    (constant y)."""
     out = []
     if fit.form == "saturating":
         lower, upper = BOUNDS_SATURATING
@@ -154,6 +158,9 @@ def degeneracies(fit: Fit) -> list[str]:
             value = fit.params[name]
             if any(math.isfinite(b) and math.isclose(value, b, rel_tol=1e-6, abs_tol=1e-9) for b in (lo, hi)):
                 out.append(f"{name} at its bound")
+        if "k at its bound" not in out and fit.params["k"] < LOG_LIKE_K:
+            out.append(f"k {fit.params['k']:.2g} < {LOG_LIKE_K:g}: the log form in disguise (y_inf - c n^-k ~ "
+                       f"y_inf - c + c k log n), no saturation on this grid")
     flat = [name for name, (lo, hi) in fit.ci.items() if hi - lo <= 1e-12 * max(1.0, abs(hi))]
     if flat:
         out.append(f"zero-width interval for {', '.join(flat)}")
