@@ -14,6 +14,7 @@ declares a labelled measurement (MAPS's convention) with EXPR ``v(a)``, ``v(a, b
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 
@@ -269,6 +270,8 @@ def looks_like_element(line: str) -> bool:
 
 def _parse_command(net: Netlist, line: str, lineno: int, in_control: bool) -> None:
     words = line.split()
+    if not words:
+        raise ValueError("a dot with no command after it")
     head = words[0].lower()
     if head == "print":
         m = PRINT.match(line)
@@ -288,8 +291,10 @@ def _parse_command(net: Netlist, line: str, lineno: int, in_control: bool) -> No
     elif head == "ac":
         if len(words) != 5 or words[1].lower() not in ("dec", "oct", "lin"):
             raise ValueError("ac needs: ac dec|oct|lin POINTS FSTART FSTOP")
-        net.analyses.append(Analysis("ac", (words[1].lower(), int(words[2]), parse_value(words[3]),
-                                            parse_value(words[4]))))
+        ac = (words[1].lower(), int(words[2]), parse_value(words[3]), parse_value(words[4]))
+        if not (ac[1] > 0 and 0 < ac[2] <= ac[3] < math.inf):
+            raise ValueError(f"ac needs POINTS > 0 and 0 < FSTART <= FSTOP (got {' '.join(words[1:])})")
+        net.analyses.append(Analysis("ac", ac))
     elif head == "tran":
         uic = words[-1].lower() == "uic"
         nums = [parse_value(w) for w in words[1:len(words) - uic]]
@@ -297,6 +302,8 @@ def _parse_command(net: Netlist, line: str, lineno: int, in_control: bool) -> No
             raise ValueError("tran needs: tran TSTEP TSTOP [TSTART [TMAX]] [uic]")
         tstart = nums[2] if len(nums) > 2 else 0.0
         tmax = nums[3] if len(nums) > 3 else nums[0]
+        if not (0 < nums[0] < math.inf and 0 < nums[1] < math.inf and 0 <= tstart < nums[1] and tmax > 0):
+            raise ValueError(f"tran needs 0 < TSTEP, 0 <= TSTART < TSTOP and TMAX > 0 (got {' '.join(words[1:])})")
         net.analyses.append(Analysis("tran", (nums[0], nums[1], tstart, tmax, uic)))
     elif head == "dc":  # dc SRC START STOP STEP [SRC2 START2 STOP2 STEP2]
         if len(words) not in (5, 9):

@@ -233,6 +233,7 @@ def _source_value(el: Element, mode: str, t: float) -> complex:
 # ---------------------------------------------------------------- solve
 
 
+MAX_POINTS = 1e7  # time points of a transient, points of a sweep: more is a typo (1e-300 for 1e-3), not a run
 SPARSE_ABOVE = 300  # unknowns; larger systems are factorised sparse, with a 1-norm condition estimate
 
 
@@ -403,6 +404,8 @@ def transient(net: Netlist, tstep: float, tstop: float, *, tstart: float = 0.0, 
     if method not in ("trap", "be"):
         raise ValueError("method must be trap or be")
     h = min(tstep, tmax or tstep)
+    if tstop / h > MAX_POINTS:
+        raise ValueError(f".tran {tstep:g} {tstop:g}: {tstop / h:.3g} time points (at most {MAX_POINTS:.0e})")
     problem = structural_problem(net, "tran")
     if problem:
         return Simulation("singular", problem, analysis="tran")

@@ -11,6 +11,7 @@ import numpy as np
 from labkit.maps.netlist import Netlist
 from labkit.maps.simulate import (
     ILL_CONDITIONED,
+    MAX_POINTS,
     SPARSE_ABOVE,
     Simulation,
     _append,
@@ -102,6 +103,8 @@ def sweep_values(start: float, stop: float, step: float) -> np.ndarray:
     from START towards STOP is refused (ngspice writes no data for it)."""
     if step == 0 or (stop - start) * step < 0:
         raise ValueError(f".dc step {step:g} does not go from {start:g} to {stop:g}")
+    if not math.isfinite((stop - start) / step) or (stop - start) / step > MAX_POINTS:
+        raise ValueError(f".dc {start:g} to {stop:g} in steps of {step:g}: too many points (at most {MAX_POINTS:.0e})")
     return start + step * np.arange(int(math.floor((stop - start) / step + 1e-9)) + 1)
 
 

@@ -256,7 +256,9 @@ def run_transient(net: Netlist, sys_: Any, h: float, tstop: float, *, tstart: fl
     state need not be consistent)."""
     from labkit.maps.simulate import Simulation, condition_status
 
-    times, is_out = time_grid(h, tstop, breakpoints(net, tstop), substeps(net, sys_, h, tstop))
+    out_steps = math.ceil(tstop / h - 1e-9)
+    per = min(substeps(net, sys_, h, tstop), max(1, int(2e7 // out_steps)))  # at most ~2e7 internal steps
+    times, is_out = time_grid(h, tstop, breakpoints(net, tstop), per)
     steps = np.diff(np.r_[0.0, times])
     cuts = np.flatnonzero(np.r_[True, np.abs(np.diff(steps)) > 1e-9 * steps[1:]])  # runs of one step size
     sources = [el for el in net.elements if el.kind in "VI"]
