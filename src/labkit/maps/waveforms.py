@@ -68,7 +68,9 @@ def breakpoints(net: Netlist, tstop: float) -> np.ndarray:
         p = list(w.params)
         if w.kind == "pulse" and len(p) >= 7:
             td, tr, tf, pw, per = p[2], p[3], p[4], p[5], p[6]
-            periods = int(min(MAX_BREAKPOINTS, max(1, math.ceil((tstop - td) / per)) if per > 0 else 1))
+            count = (tstop - td) / per if per > 0 else 0.0  # periods that start before tstop
+            periods = MAX_BREAKPOINTS if not math.isfinite(count) or count > MAX_BREAKPOINTS else \
+                max(0, math.ceil(count))
             start = td + per * np.arange(periods + 1)[:, None]
             out.append((start + np.array([0.0, tr, tr + pw, tr + pw + tf])[None, :]).ravel())
         elif w.kind == "pwl":
