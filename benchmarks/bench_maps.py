@@ -89,7 +89,7 @@ def transients(max_points: int) -> None:
                 result = simulate(parse_netlist(deck, title=True))
                 own = min(own, time.perf_counter() - start)
             assert result.ok and len(result.axis) >= n + 1, (name, n, result.status)  # + source corners
-            spice = min(_ngspice_tran(deck) for _ in range(repeats)) if ngspice.available() else None
+            spice = min(_ngspice_seconds(deck) for _ in range(repeats)) if ngspice.available() else None
             rows.append((n, own, spice))
             ratio = f"x{spice / own:8.1f}" if spice else "-"
             print(f"{name:<20}{n:>10,}{own:>10.3f}{(spice or float('nan')):>11.3f}{ratio:>13}")
@@ -100,12 +100,11 @@ def transients(max_points: int) -> None:
                   f"over x{points[-1] // points[0]:,} points")
 
 
-def _ngspice_tran(deck: str) -> float:
-    import subprocess
-
+def _ngspice_seconds(deck: str, expr: str = "v(2)") -> float:
+    """Wall time of `ngspice -b` on ``deck`` writing ``expr`` at every point (process start included)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "deck.cir"
-        path.write_text(deck.replace(".end\n", ".control\nrun\nwrdata out.txt v(2)\n.endc\n.end\n"))
+        path.write_text(deck.replace(".end\n", f".control\nrun\nwrdata out.txt {expr}\n.endc\n.end\n"))
         start = time.perf_counter()
         subprocess.run(["ngspice", "-b", str(path)], capture_output=True, cwd=tmp, timeout=600)
         took = time.perf_counter() - start
@@ -140,51 +139,35 @@ def generator(count: int, workers: int) -> None:
           "circuits/s (incl. process start-up)")
 
 
-def ac_sweeps() -> None:
-    """An .ac sweep of an 8-section RLC ladder: own (one complex solve per frequency) against ngspice -b."""
-    print("\n.ac sweeps (own: parse + every point's node voltages and currents; ngspice -b: wrdata)")
+def _sweep_table(title: str, decks: list[str], expr: str, points: list[int] | None = None) -> None:
+    """Own simulator against `ngspice -b` on each deck of a sweep analysis, one row per deck (``points``: the
+    number of sweep points each must give)."""
+    print(f"\n{title} (own: parse + every point's node voltages and currents; ngspice -b: wrdata)")
     print(f"{'points':>10}{'own s':>10}{'ngspice s':>11}{'ngspice/own':>13}")
-    ladder = "".join(f"R{k} {k} {k}a 10\nL{k} {k}a {k + 1} 1m\nC{k} {k + 1} 0 1u\n" for k in range(1, 9))
-    for per_decade in (20, 200, 2_000):
-        deck = f"ac ladder\nV1 1 0 AC 1\n{ladder}R20 9 0 1k\n.ac dec {per_decade} 10 100k\n.end\n"
+    for k, deck in enumerate(decks):
         start = time.perf_counter()
         result = simulate(parse_netlist(deck, title=True))
         own = time.perf_counter() - start
-        assert result.ok
-        spice = None
-        if ngspice.available():
-            with tempfile.TemporaryDirectory() as tmp:
-                (Path(tmp) / "deck.cir").write_text(deck.replace(".end\n", ".control\nrun\nwrdata out.txt v(9)\n"
-                                                                            ".endc\n.end\n"))
-                start = time.perf_counter()
-                subprocess.run(["ngspice", "-b", "deck.cir"], capture_output=True, cwd=tmp, timeout=600)
-                spice = time.perf_counter() - start
+        assert result.ok and (points is None or len(result.axis) == points[k]), (title, result.detail)
+        spice = _ngspice_seconds(deck, expr) if ngspice.available() else None
         ratio = f"x{spice / own:8.1f}" if spice else "-"
         print(f"{len(result.axis):>10,}{own:>10.3f}{(spice or float('nan')):>11.3f}{ratio:>13}")
+
+
+def ac_sweeps() -> None:
+    """An .ac sweep of an 8-section RLC ladder: own (all frequencies in one batched solve) against ngspice -b."""
+    ladder = "".join(f"R{k} {k} {k}a 10\nL{k} {k}a {k + 1} 1m\nC{k} {k + 1} 0 1u\n" for k in range(1, 9))
+    _sweep_table(".ac sweeps", [f"ac ladder\nV1 1 0 AC 1\n{ladder}R20 9 0 1k\n.ac dec {per} 10 100k\n.end\n"
+                                for per in (20, 200, 2_000)], "v(9)")
 
 
 def dc_sweeps() -> None:
     """A .dc sweep of an 8-stage resistor ladder with a controlled source: own (one factorisation, one solve per
     point) against ngspice -b, both writing every point."""
-    print("\n.dc sweeps (own: parse + every point's node voltages and currents; ngspice -b: wrdata)")
-    print(f"{'points':>10}{'own s':>10}{'ngspice s':>11}{'ngspice/own':>13}")
     ladder = "".join(f"R{k} {k} {k + 1} 1k\nR{k}g {k + 1} 0 2k\n" for k in range(1, 9))
-    for n in (100, 1_000, 10_000):
-        deck = f"dc ladder\nV1 1 0 0\n{ladder}E1 20 0 9 0 2\nR20 20 0 1k\n.dc V1 0 {n - 1} 1\n.end\n"
-        start = time.perf_counter()
-        result = simulate(parse_netlist(deck, title=True))
-        own = time.perf_counter() - start
-        assert result.ok and len(result.axis) == n
-        spice = None
-        if ngspice.available():
-            with tempfile.TemporaryDirectory() as tmp:
-                (Path(tmp) / "deck.cir").write_text(deck.replace(".end\n", ".control\nrun\nwrdata out.txt v(2)\n"
-                                                                            ".endc\n.end\n"))
-                start = time.perf_counter()
-                subprocess.run(["ngspice", "-b", "deck.cir"], capture_output=True, cwd=tmp, timeout=600)
-                spice = time.perf_counter() - start
-        ratio = f"x{spice / own:8.1f}" if spice else "-"
-        print(f"{n:>10,}{own:>10.3f}{(spice or float('nan')):>11.3f}{ratio:>13}")
+    counts = [100, 1_000, 10_000]
+    _sweep_table(".dc sweeps", [f"dc ladder\nV1 1 0 0\n{ladder}E1 20 0 9 0 2\nR20 20 0 1k\n.dc V1 0 {n - 1} 1\n"
+                                ".end\n" for n in counts], "v(2)", counts)
 
 
 def main() -> None:
