@@ -69,7 +69,7 @@ def simulate_cmd(
             raise
         typer.echo(f"engine: ngspice (the own simulator does not read it: {exc})", err=True)
         result = ngspice.run_deck(netlist)
-        result.detail = f"ngspice ran it: {exc}" if result.ok else f"{result.detail}; the own simulator: {exc}"
+        result.detail = f"{result.detail}; the own simulator does not read it: {exc}"
         _show(result, as_json, {})
         if not result.ok:
             raise typer.Exit(3) from None

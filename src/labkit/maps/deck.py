@@ -63,8 +63,12 @@ def evaluate(expr: str, params: dict[str, float]) -> float:
 def _assignments(tokens: list[str], params: dict[str, float]) -> dict[str, float]:
     """``a=1k b={a*2}`` (spaces around ``=`` allowed) evaluated left to right over ``params``."""
     text = re.sub(r"\s*=\s*", "=", " ".join(tokens))
+    pattern = r"(\w+)=(\{[^{}]*\}|'[^']*'|\S+)"
+    rest = re.sub(pattern, " ", text).strip()
+    if rest:  # a token that is not NAME=VALUE is refused, not skipped
+        raise ValueError(f"cannot read {rest.split()[0]!r} as a parameter assignment (NAME=VALUE)")
     out: dict[str, float] = {}
-    for name, value in re.findall(r"(\w+)=(\{[^{}]*\}|'[^']*'|\S+)", text):
+    for name, value in re.findall(pattern, text):
         out[name.lower()] = evaluate(value.strip("{}'"), {**params, **out})
     return out
 
@@ -244,7 +248,7 @@ def _instance(words: list[str], f: str | None, k: int, params: dict[str, float],
 
 def expand(text: str, path: str | None, *, title: bool) -> list[Line]:
     """A deck's lines after includes, parameters and subcircuits (the title line, when there is one, as is)."""
-    lines = read_lines(text, path)
+    lines = read_lines(text, path or "<netlist>")  # includes of a deck without a file resolve from the cwd
     if title and lines:
         return [lines[0], *flatten(lines[1:])]
     return flatten(lines)

@@ -181,6 +181,7 @@ def run_deck(path: Path, timeout: float = 120.0) -> Simulation:
     volts.update({n: value(v) for n, v in vectors.items() if "." in n and "#" not in n})  # subcircuit nodes
     currents = {n.split("#")[0]: value(v) for n, v in vectors.items() if n.endswith("#branch")}
     meas: dict[str, Any] = {}
+    unread: list[str] = []  # print expressions that are not v()/i() of a written vector: counted, shown
     for line in prints:
         m = PRINT.match(line)
         label = ((m.group(2) or "").strip() or None) if m else None
@@ -188,6 +189,7 @@ def run_deck(path: Path, timeout: float = 120.0) -> Simulation:
             try:
                 ms = parse_measurement(expr, label)
             except ValueError:
+                unread.append(expr)
                 continue
             if ms.kind == "v":
                 a, b = (volts.get(n.lower(), 0.0) if n != "0" else 0.0 for n in ms.nodes)
@@ -195,7 +197,10 @@ def run_deck(path: Path, timeout: float = 120.0) -> Simulation:
             else:
                 got = currents.get((ms.source or "").lower())
                 if got is None:
+                    unread.append(expr)
                     continue
             meas[label or expr] = got * ms.sign if scalar else np.asarray(got) * ms.sign
     axis = None if scalar else (vectors["_scale"].tolist() if analysis == "ac" else vectors["_scale"])
-    return Simulation("ok", "ngspice", None, analysis, meas, volts, currents, axis)
+    detail = "ngspice" + (f"; {len(unread)} print expression(s) not read as measurements, the first {unread[0]!r}"
+                          if unread else "")
+    return Simulation("ok", detail, None, analysis, meas, volts, currents, axis)
