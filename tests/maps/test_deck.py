@@ -33,6 +33,8 @@ DECKS = {
                       "V1 1 0 6\nXa 1 2 rdiv rt=2k\nXb 2 3 rdiv rb={2*500}\n.op\n"),
     "nested": (".subckt cell a b\nR1 a m 1k\nC1 m b 1n\nR2 m b 2k\n.ends\n.subckt two a b\nX1 a m cell\nX2 m b cell\n"
                ".ends\nV1 1 0 5\nXt 1 0 two\n.op\n"),
+    "local param shadows a global one": (".param r=1k\n.subckt s a b\n.param r=3k\nR1 a b {r}\n.ends\n"
+                                         "V1 1 0 4\nR0 1 2 {r}\nX1 2 0 s\n.op\n"),
     "controlled in subckt": (".subckt amp in out\nRin in 0 1k\nE1 out 0 in 0 4\n.ends\nV1 1 0 0.5\nX1 1 2 amp\n"
                              "R2 2 0 1k\n.op\n"),
 }
@@ -93,6 +95,14 @@ def test_front_end_errors_name_the_file_and_line(tmp_path) -> None:
         parse_netlist(deck.read_text(), path=str(deck), title=True)
     deck.write_text("d\n.subckt s a b\nR1 a b 1k\n.ends\nV1 1 0 1\nX1 1 s\n")
     with pytest.raises(DataError, match=r"d\.cir:6: X1: 1 node\(s\) for subcircuit 's' with 2 port\(s\)"):
+        parse_netlist(deck.read_text(), path=str(deck), title=True)
+    deck.write_text("d\n.param r=1k oops\nV1 1 0 1\nR1 1 0 {r}\n")  # not NAME=VALUE: refused, not skipped
+    with pytest.raises(DataError, match=r"d\.cir:2: cannot read 'oops' as a parameter assignment"):
+        parse_netlist(deck.read_text(), path=str(deck), title=True)
+    from labkit.maps.netlist import Unsupported
+
+    deck.write_text("d\n.subckt s a b\n.model m d\nR1 a b 1k\n.ends\nV1 1 0 1\nX1 1 0 s\n")  # not ignored
+    with pytest.raises(Unsupported, match=r"d\.cir:3: \.model inside a subcircuit"):
         parse_netlist(deck.read_text(), path=str(deck), title=True)
 
 

@@ -186,8 +186,11 @@ def _expand_line(text: str, f: str | None, k: int, params: dict[str, float], sub
     stripped = text.strip()
     if not stripped or stripped.startswith("*") or (stripped.startswith(".") and not prefix):
         return [(_substitute(text, params, f, k) if stripped.startswith(".") else text, f, k)]
-    if stripped.startswith("."):
-        return []  # analyses and options inside a subcircuit are ignored, as ngspice does
+    if stripped.startswith("."):  # a subcircuit's .param is read in _instance; anything else is not ours
+        from labkit.maps.netlist import UnsupportedFeature
+
+        raise UnsupportedFeature(f"{f}:{k}: {stripped.split()[0]} inside a subcircuit (--backend auto runs such "
+                                 "decks on ngspice when it is installed)")
     from labkit.maps.netlist import _strip_inline_comment
 
     text = _substitute(_strip_inline_comment(stripped), params, f, k)
@@ -242,6 +245,13 @@ def _instance(words: list[str], f: str | None, k: int, params: dict[str, float],
     mapping = {p.lower(): a for p, a in zip(sub.ports, actual, strict=True)}
     out: list[Line] = []
     for text, bf, bk in sub.body:
+        words = text.split()
+        if words and words[0].lower() == ".param":  # local parameters, in order, over the instance's
+            try:
+                local.update(_assignments(words[1:], local))
+            except ValueError as exc:
+                raise ValueError(f"{bf}:{bk}: {exc}") from None
+            continue
         out += _expand_line(text, bf, bk, local, subckts, inst, mapping, depth + 1)
     return out
 

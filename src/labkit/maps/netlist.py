@@ -188,6 +188,8 @@ def parse_netlist(text: str, path: str | None = None, *, title: bool = False) ->
             origin = expand(text, path, title=title)
         except OSError as exc:
             raise DataError(f"cannot read an included file ({exc})", path=path or "<netlist>") from None
+        except UnsupportedFeature as exc:  # its message already names file and line
+            raise Unsupported(str(exc)) from None
         except ValueError as exc:
             raise DataError(str(exc)) from None
     else:
