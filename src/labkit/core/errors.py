@@ -25,7 +25,7 @@ class DataError(LabkitError):
             parts.append(f"field '{field}'")
         prefix = ", ".join(parts)
         super().__init__(f"{prefix}: {message}" if prefix else message)
-        self.path, self.line, self.field = path, line, field
+        self.message, self.path, self.line, self.field = message, path, line, field
 
 
 class BackendError(LabkitError):

@@ -31,10 +31,25 @@ def text_stream(path: Path | str) -> io.StringIO:
     return io.StringIO(read_text(path), newline="")
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` refusing a key given twice in one object (``json`` keeps the last one silently)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
 def json_array_with_lines(path: Path) -> list[tuple[int, Any]]:
-    """Parse a JSON array; return ``(line where the element starts, element)`` pairs."""
+    """Parse a JSON array (a key twice in one record is an error); return ``(line where the element starts,
+    element)`` pairs."""
     text = read_text(path)
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(object_pairs_hook=_unique_keys)
     pos = len(text) - len(text.lstrip())
     if text[pos:pos + 1] != "[":
         raise DataError("expected a JSON array", path=str(path), line=1)
@@ -52,17 +67,26 @@ def json_array_with_lines(path: Path) -> list[tuple[int, Any]]:
             value, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise DataError(f"not JSON ({exc.msg})", path=str(path), line=exc.lineno) from None
+        except _DuplicateKey as exc:
+            raise DataError("given twice in one record", path=str(path), line=line, field=str(exc)) from None
+        except RecursionError:
+            raise DataError("not JSON (nested too deeply)", path=str(path), line=line) from None
         out.append((line, value))
 
 
 def jsonl_with_lines(path: Path) -> list[tuple[int, Any]]:
-    """Parse JSON lines (blank lines skipped); return ``(line number, record)`` pairs."""
+    """Parse JSON lines (blank lines skipped; a key twice in one record is an error); return ``(line number,
+    record)`` pairs."""
     out: list[tuple[int, Any]] = []
     for lineno, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
-            out.append((lineno, json.loads(line)))
+            out.append((lineno, json.loads(line, object_pairs_hook=_unique_keys)))
         except json.JSONDecodeError as exc:
             raise DataError(f"not JSON ({exc.msg})", path=str(path), line=lineno) from None
+        except _DuplicateKey as exc:
+            raise DataError("given twice in one record", path=str(path), line=lineno, field=str(exc)) from None
+        except RecursionError:
+            raise DataError("not JSON (nested too deeply)", path=str(path), line=lineno) from None
     return out

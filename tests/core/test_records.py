@@ -1,0 +1,44 @@
+"""core.records: JSON arrays and JSON lines read with the line each record starts on; every defect is a
+DataError naming file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from labkit.core.errors import DataError
+from labkit.core.records import json_array_with_lines, jsonl_with_lines, read_text
+
+
+def test_records_keep_their_lines(tmp_path: Path) -> None:
+    path = tmp_path / "a.json"
+    path.write_text('[\n  {"a": 1},\n\n  {"a": 2,\n   "b": [1, 2]}\n]\n')
+    assert json_array_with_lines(path) == [(2, {"a": 1}), (4, {"a": 2, "b": [1, 2]})]
+    lines = tmp_path / "a.jsonl"
+    lines.write_text('{"a": 1}\n\n{"a": 2}\n')
+    assert jsonl_with_lines(lines) == [(1, {"a": 1}), (3, {"a": 2})]
+
+
+@pytest.mark.parametrize(("text", "reader", "message"), [
+    ('{"a": 1}\n{"a": 1, "b": 2, "a": 3}\n', jsonl_with_lines, r"x:2, field 'a': given twice in one record"),
+    ('[{"a": 1},\n {"b": {"c": 1, "c": 2}}]', json_array_with_lines, r"x:2, field 'c': given twice in one record"),
+    ('{"a": 1}\n{"a": \n', jsonl_with_lines, r"x:2: not JSON"),
+    ("[" * 100_000, json_array_with_lines, r"x:1: not JSON \(nested too deeply\)"),
+    ('{"a": ' * 100_000, jsonl_with_lines, r"x:1: not JSON \(nested too deeply\)"),
+    ('[{"a": 1}', json_array_with_lines, r"x:1: the JSON array is not closed"),
+])
+def test_defects_name_file_and_line(tmp_path: Path, text: str, reader, message: str) -> None:
+    path = tmp_path / "x"
+    path.write_text(text)
+    with pytest.raises(DataError, match=message):
+        reader(path)
+
+
+def test_text_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x"
+    path.write_bytes('{"a": "é"}'.encode("utf-16"))
+    with pytest.raises(DataError, match=r"x: not UTF-8 text \(byte 0"):
+        read_text(path)
+    path.write_bytes('\ufeff{"a": 1}\n'.encode())
+    assert jsonl_with_lines(path) == [(1, {"a": 1})]
