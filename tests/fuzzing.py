@@ -10,18 +10,30 @@ a line duplicated or dropped - run the command in-process and check the property
 
 ``Tally`` counts the outcomes per loader; the tests print it (``pytest -s``) so a run says how many mutations each
 loader took. Profiles (tests/conftest.py): ``ci`` (the default, a few dozen examples per loader) and ``deep``
-(``pytest --hypothesis-profile=deep``).
+(``pytest --hypothesis-profile=deep`` or ``HYPOTHESIS_PROFILE=deep``); ``examples(n)`` scales a test's own budget
+with the profile.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
+import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
+from hypothesis import settings
 from hypothesis import strategies as st
+
+
+def examples(n: int) -> settings:
+    """``n`` mutations under the ``ci`` profile (30 examples), scaled with the active profile (``deep``: x33), so a
+    slow loader's smaller budget still grows in a deep run."""
+    return settings(max_examples=max(n, settings().max_examples * n // 30))
+
 
 NUMBER = re.compile(rb"(?<![\w.])\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
@@ -78,6 +90,23 @@ def run_cli(argv: list[str]) -> tuple[int, str]:
 
 def run_folders(runs: Path) -> set[Path]:
     return {p for p in runs.glob("*/*") if p.is_dir()} if runs.exists() else set()
+
+
+def fuzz_command(tally: Tally, name: str, data: bytes, argv: Callable[[Path], list[str]],
+                 others: dict[str, bytes] | None = None) -> None:
+    """Write ``data`` as ``<tmp>/name`` (and ``others`` beside it), run ``labkit argv(tmp)`` and check the
+    outcome with ``tally`` (the error must name the file; no run folder may appear under $LABKIT_RUNS)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for other, content in (others or {}).items():
+            (folder / other).parent.mkdir(parents=True, exist_ok=True)
+            (folder / other).write_bytes(content)
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+        runs = Path(os.environ["LABKIT_RUNS"])
+        before = run_folders(runs)
+        code, err = run_cli(argv(folder))
+        tally.check(code, err, str(folder / name), run_folders(runs) - before)
 
 
 class Tally(Counter):

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from labkit.core.config import load_config, to_dict
 from labkit.core.errors import ConfigError
-from tests.fuzzing import Tally, mutations
+from tests.fuzzing import Tally, examples, mutations
 
 CONFIGS = {"hpss": "HpssConfig", "prag": "PragConfig", "maps": "MapsConfig", "safety": "SafetyConfig",
            "character": "CharacterConfig", "ugc": "UgcConfig", "spar": "SparConfig", "pds": "PdsConfig",
@@ -38,7 +38,7 @@ def test_the_default_config_round_trips(system: str, tmp_path: Path) -> None:
     assert load_config(_cls(system), path) == _cls(system)()
 
 
-@settings(max_examples=200)  # milliseconds each
+@examples(200)  # milliseconds each
 @given(st.sampled_from(sorted(CONFIGS)).flatmap(lambda s: st.tuples(st.just(s), mutations(_default_yaml(s)))))
 def test_fuzz_configs(case: tuple[str, tuple[str, bytes]]) -> None:
     system, (_, data) = case

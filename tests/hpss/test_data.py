@@ -50,7 +50,7 @@ def test_user_jsonl_and_csv(tmp_path) -> None:
     assert item.scores == {"quality": 4.0} and item.group == "g1" and item.fields["output"] == "a"
     csv_path = tmp_path / "mine.csv"
     csv_path.write_text("source,output,score\nq,a,3\nq2,b,oops\n")
-    with pytest.raises(DataError, match=r"mine.csv:1, field 'score.quality': expected a number, got 'oops'"):
+    with pytest.raises(DataError, match=r"mine.csv:3, field 'score.quality': expected a number, got 'oops'"):
         load_file(csv_path, aspect="quality")
 
 
@@ -61,7 +61,7 @@ def test_bad_records_name_file_record_field(tmp_path) -> None:
     with pytest.raises(DataError, match=r"bad.json:1, field 'system_output': missing"):
         load_file(path, task="topical_chat")
     path.write_text("[{]")
-    with pytest.raises(DataError, match="bad.json: not JSON"):
+    with pytest.raises(DataError, match="bad.json:1: not JSON"):
         load_file(path)
 
 

@@ -41,7 +41,7 @@ def test_prediction_field_forms(tmp_path) -> None:
     human, pred, _, _ = predictions(path, "pred", "a")
     assert human == [1, 2, 3] and pred == [0.5, 0.7, 0.9]
     path.write_text('{"scores": {"a": 1}, "pred": "__import__(\'os\')"}\n')
-    with pytest.raises(DataError, match=r"p.jsonl:0, field 'pred': expected a number"):
+    with pytest.raises(DataError, match=r"p.jsonl:1, field 'pred': expected a number"):
         predictions(path, "pred", "a")
     path.write_text('{"scores": {"a": 1}, "pred": "{\'a\': __import__(\'os\')}"}\n')
     with pytest.raises(DataError, match="not a valid mapping literal"):

@@ -57,6 +57,29 @@ def test_interrupted_scoring_resumes_identically(fitted, tmp_path) -> None:
         score_corpus(corpus, scorer_dir, part, shard_size=50)
 
 
+def test_pds_score_killed_mid_run_resumes_to_the_same_shards(fitted, tmp_path) -> None:
+    """`labkit pds score` killed with SIGKILL after some shards, then run again: every shard scored exactly as
+    in an uninterrupted run, the finished shards not redone (their files untouched)."""
+    from labkit.cli import app
+    from labkit.core.cli import main_with_errors
+    from tests.killing import kill_when
+
+    _, corpus, scorer_dir, _, _ = fitted
+    full = tmp_path / "full"
+    score_corpus(corpus, scorer_dir, full, shard_size=4)
+    part = tmp_path / "part"
+    argv = ["pds", "score", "--corpus", str(corpus), "--scorer", str(scorer_dir), "--out", str(part),
+            "--shard-size", "4"]
+    kill_when(argv, lambda: len(list(part.glob("shard-*.npy"))) >= 3, tmp_path / "killed.log")
+    done = {p.name: p.stat().st_mtime_ns for p in part.glob("shard-*.npy")}
+    assert 3 <= len(done) < 75
+    assert main_with_errors(app, argv) == 0
+    assert {p.name: p.stat().st_mtime_ns for p in part.glob("shard-*.npy") if p.name in done} == done
+    assert sorted(p.name for p in part.glob("shard-*.npy")) == [shard_path(full, k).name for k in range(75)]
+    for k in range(75):
+        assert np.array_equal(np.load(shard_path(part, k)), np.load(shard_path(full, k)))
+
+
 def test_streaming_selection_equals_in_memory(fitted, tmp_path) -> None:
     _, corpus, scorer_dir, _, toy = fitted
     out = tmp_path / "scores"

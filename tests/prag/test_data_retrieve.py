@@ -43,7 +43,7 @@ def test_question_formats(tmp_path) -> None:
     (tmp_path / "mine.jsonl").write_text('{"question": "Q?", "answer": ["a", "b"]}\n')
     assert load_questions(tmp_path / "mine.jsonl")[0].answers == ["a", "b"]
     (tmp_path / "noans.json").write_text(json.dumps([{"question": "Q?"}]))
-    with pytest.raises(DataError, match=r"field '\[0\].answer'"):
+    with pytest.raises(DataError, match=r"noans.json:1, field 'answer': missing"):
         load_questions(tmp_path / "noans.json")
 
 

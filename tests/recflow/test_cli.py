@@ -51,3 +51,53 @@ def test_train_resume_and_cascade_eval(tmp_path, capsys, monkeypatch) -> None:
     assert 0 <= c["cascade"]["recall@10@10"] <= c["cascade"]["recall@10@20"] <= 1
     assert main_with_errors(app, ["recflow", "eval", str(tmp_path), "--data", str(data)]) != 0
     assert "not a trained RecFlow run" in capsys.readouterr().err
+
+
+def _generate(tmp_path):
+    data = tmp_path / "funnel"
+    assert main_with_errors(app, ["recflow", "generate", "--out", str(data), "--users", "60", "--days", "4",
+                                  "--set", "generate.videos=600"]) == 0
+    return data
+
+
+def _whole_and_killed(argv, tmp_path, capsys, monkeypatch):
+    """(an uninterrupted run of ``labkit argv``, the same run in a process killed with SIGKILL after its first
+    record)."""
+    from tests.killing import kill_after_records
+
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "whole"))
+    assert main_with_errors(app, argv) == 0
+    whole = _run_dir(capsys.readouterr().err)
+    return whole, kill_after_records(argv, tmp_path / "killed", 1, tmp_path / "killed.log")
+
+
+def test_train_killed_with_sigkill_resumes_to_the_uninterrupted_model(tmp_path, capsys, monkeypatch) -> None:
+    import json
+
+    import torch
+
+    from tests.killing import lines
+
+    argv = ["recflow", "train", "--data", str(_generate(tmp_path)), "--task", "coarse"]
+    whole, killed = _whole_and_killed(argv, tmp_path, capsys, monkeypatch)  # killed after its first day
+    assert lines(killed / "results.jsonl") < 3 and not (killed / "metrics.json").exists()
+    assert main_with_errors(app, ["recflow", "train", "--resume", str(killed)]) == 0
+    days = [json.loads(x)["key"] for x in (killed / "results.jsonl").read_text().splitlines() if x.endswith("}")]
+    assert sorted(days) == sorted(set(days)) and len(days) == 3  # each training day once, none lost
+    a, b = (torch.load(r / "checkpoint.pt", map_location="cpu")["model"] for r in (whole, killed))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert json.loads((killed / "metrics.json").read_text()) == json.loads((whole / "metrics.json").read_text())
+
+
+def test_experiment_killed_with_sigkill_repeats_no_finished_arm(tmp_path, capsys, monkeypatch) -> None:
+    import json
+
+    argv = ["recflow", "experiment", "distribution-shift", "--data", str(_generate(tmp_path)), "--set",
+            "experiment.seeds=1", "--set", "experiment.strategies=[bce,sampling]", "--set", "train.task=coarse"]
+    whole, killed = _whole_and_killed(argv, tmp_path, capsys, monkeypatch)  # killed after its first arm
+    first = (killed / "bce-seed0" / "checkpoint.pt").stat().st_mtime_ns
+    assert main_with_errors(app, ["recflow", "experiment", "distribution-shift", "--resume", str(killed)]) == 0
+    assert (killed / "bce-seed0" / "checkpoint.pt").stat().st_mtime_ns == first  # the finished arm not retrained
+    keys = [json.loads(x)["key"] for x in (killed / "results.jsonl").read_text().splitlines() if x.endswith("}")]
+    assert keys == ["bce-0", "sampling-0"]
+    assert json.loads((killed / "metrics.json").read_text()) == json.loads((whole / "metrics.json").read_text())

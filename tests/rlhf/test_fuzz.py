@@ -8,9 +8,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import given
 
-from tests.fuzzing import Tally, mutations, run_cli
+from tests.fuzzing import Tally, examples, mutations, run_cli
 
 ROWS = [(n, seed, 0.1 + 0.05 * (n.bit_length() - 1) + 0.01 * seed) for n in (1, 2, 4, 8) for seed in range(3)]
 JSONL = "".join(f'{{"n": {n}, "seed": {s}, "gain": {g:.4f}}}\n' for n, s, g in ROWS).encode()
@@ -26,13 +26,13 @@ def _fuzz(kind: str, mutation: tuple[str, bytes]) -> None:
         TALLY[kind].check(code, err, str(path), set())
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(mutations(JSONL))
 def test_fuzz_points_jsonl(mutation) -> None:
     _fuzz("jsonl", mutation)
 
 
-@settings(max_examples=10)
+@examples(10)
 @given(mutations(CSV))
 def test_fuzz_points_csv(mutation) -> None:
     _fuzz("csv", mutation)

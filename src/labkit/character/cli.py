@@ -161,7 +161,7 @@ def metaeval_cmd(pred_field: Annotated[str | None, typer.Option("--pred-field", 
 @app.command("train-judge", epilog=SETTINGS)
 def train_judge_cmd(kind: Annotated[str, typer.Option(help="lite (MiniLM + ridge, minutes on CPU) or lora "
                                                      "(LoRA on the embedded model, score tokens only).")] = "lite",
-                    steps: Annotated[int, typer.Option(help="LoRA training steps (lora only).")] = 200,
+                    steps: Annotated[int, typer.Option(help="LoRA training steps (lora only).", min=1)] = 200,
                     eval_embedded: Annotated[bool, typer.Option(help=(
                         "Also score the held-out records with the untuned embedded judge (slow on CPU)."))] = False,
                     lang: LangOpt = None, dims: DimsOpt = None, limit: LimitOpt = None, data: DataOpt = None,

@@ -45,6 +45,19 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def csv_records_with_lines(path: Path | str, delimiter: str = ",") -> list[tuple[int, dict[str, str | None]]]:
+    """``(line the row ends on, row)`` of a CSV/TSV file with a header row (csv.DictReader's reading); a file
+    the csv module cannot read (a NUL byte, an unclosed quote at the end) is a DataError naming the line."""
+    import csv
+
+    reader = csv.DictReader(text_stream(path), delimiter=delimiter)
+    try:
+        return [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise DataError(f"not {'TSV' if delimiter == chr(9) else 'CSV'} ({exc})", path=str(path),
+                        line=reader.line_num) from None
+
+
 def json_array_with_lines(path: Path) -> list[tuple[int, Any]]:
     """Parse a JSON array (a key twice in one record is an error); return ``(line where the element starts,
     element)`` pairs."""

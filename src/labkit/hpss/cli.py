@@ -66,20 +66,16 @@ def judge_cmd(
     input: Annotated[Path, typer.Option("--input", help="JSONL/CSV/JSON of outputs (source, output, ...).")],  # noqa: A002
     judge: Annotated[str | None, typer.Option(help="Judge model spec (default: the one searched with).")] = None,
     out: Annotated[Path | None, typer.Option(help="Where to write scores (default: <input>.scored.jsonl).")] = None,
-    max_tokens: Annotated[int, typer.Option(help="Judge answer length for explain-then-rate strategies.")] = 1024,
+    max_tokens: Annotated[int, typer.Option(help="Judge answer length for explain-then-rate strategies.",
+                                            min=1)] = 1024,
 ) -> None:
     """Score new outputs with a found strategy; prints correlations when the file has human scores."""
-    from labkit.core.config import read_yaml
-    from labkit.core.errors import ConfigError
     from labkit.core.models import load_model
-    from labkit.hpss.data import load_file
+    from labkit.hpss.data import load_file, read_strategy
     from labkit.hpss.eval import correlation_table
     from labkit.hpss.method import judge_file
 
-    exported = read_yaml(strategy)
-    missing = [k for k in ("task", "aspect", "strategy", "judge") if k not in exported]
-    if missing:
-        raise ConfigError(f"{strategy}: not an exported strategy (missing {missing})")
+    exported = read_strategy(strategy)
     task = None if exported["task"] == "generic" else exported["task"]
     items = load_file(input, task=task, aspect=exported["aspect"], scored=False).items
     rows = judge_file(exported, load_model(judge or exported["judge"]), items, max_tokens=max_tokens)
@@ -104,8 +100,8 @@ def metaeval_cmd(
     group_by: Annotated[str | None, typer.Option(help=(
         "Correlate within each group of this field, then average. Default: the task's own grouping "
         "(SummEval: per document, as `hpss search`); 'none' for dataset level."))] = None,
-    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95% CIs.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95% CIs (0: none).", min=0)] = 1000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.", min=0)] = 0,
 ) -> None:
     """Pearson, Spearman and Kendall tau-b of a score column against human scores, with CIs."""
     from labkit.core.metrics import CORRELATIONS, correlation_by_group

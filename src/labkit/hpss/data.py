@@ -12,8 +12,8 @@ Every problem is a DataError naming the file, the record and the field.
 from __future__ import annotations
 
 import ast
-import csv
 import json
+import math
 import random
 import re
 from dataclasses import dataclass, field
@@ -22,7 +22,7 @@ from typing import Any
 
 from labkit.core.errors import DataError
 from labkit.core.paths import data_dir
-from labkit.core.records import jsonl_with_lines, read_text, text_stream
+from labkit.core.records import csv_records_with_lines, json_array_with_lines, jsonl_with_lines, read_text
 from labkit.hpss.tasks import TASKS
 
 JUDGE_SUFFIX = "qwen_2_5_14b"  # the split files' side information was written by this judge
@@ -46,21 +46,15 @@ class Dataset:
     path: str
 
 
-def _read_records(path: Path) -> list[dict[str, Any]]:
+def _read_records(path: Path) -> list[tuple[int, Any]]:
+    """``(line the record starts on, record)`` of a CSV, JSON-lines or JSON-array file."""
     if not path.exists():
         raise DataError("file not found", path=str(path))
     if path.suffix == ".csv":
-        return list(csv.DictReader(text_stream(path)))
+        return csv_records_with_lines(path)
     if path.suffix == ".jsonl":
-        return [rec for _, rec in jsonl_with_lines(path)]
-    text = read_text(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"not JSON ({exc.msg} at line {exc.lineno})", path=str(path)) from exc
-    if not isinstance(data, list):
-        raise DataError("expected a JSON array of records", path=str(path))
-    return data
+        return jsonl_with_lines(path)
+    return json_array_with_lines(path)
 
 
 def detect_task(record: dict[str, Any]) -> str:
@@ -100,8 +94,8 @@ def as_number(value: Any, *, path: str, line: int, name: str) -> float:
         out = float(value)
     except (TypeError, ValueError):
         raise DataError(f"expected a number, got {value!r}", path=path, line=line, field=name) from None
-    if out != out:
-        raise DataError("score is NaN", path=path, line=line, field=name)
+    if not math.isfinite(out):
+        raise DataError(f"score is {out} (not a finite number)", path=path, line=line, field=name)
     return out
 
 
@@ -119,22 +113,26 @@ def as_mapping(value: Any, *, path: str, line: int, name: str) -> dict[str, Any]
     return None
 
 
-def _item(rec: dict[str, Any], task: str, index: int, path: str, aspect: str | None, scored: bool = True) -> Item:
+def _item(rec: dict[str, Any], task: str, index: int, path: str, aspect: str | None, scored: bool = True,
+          line: int | None = None) -> Item:
+    """Record number ``index`` (its id when it has none), starting on ``line`` of ``path``, as an Item."""
+    line = index if line is None else line
+
     def need(key: str) -> Any:
         if key not in rec or rec[key] in (None, ""):
-            raise DataError("missing", path=path, line=index, field=key)
+            raise DataError("missing", path=path, line=line, field=key)
         return rec[key]
 
     if task == "generic":
         raw = need("score") if scored else rec.get("score")
         if raw in (None, ""):
             raw = {}
-        mapping = as_mapping(raw, path=path, line=index, name="score")
+        mapping = as_mapping(raw, path=path, line=line, name="score")
         if mapping is None:
             if aspect is None:
-                raise DataError("a plain score needs --aspect", path=path, line=index, field="score")
+                raise DataError("a plain score needs --aspect", path=path, line=line, field="score")
             mapping = {aspect: raw}
-        scores = {k: as_number(v, path=path, line=index, name=f"score.{k}") for k, v in mapping.items()}
+        scores = {k: as_number(v, path=path, line=line, name=f"score.{k}") for k, v in mapping.items()}
         fields = {"source": str(need("source")), "output": str(need("output"))}
         if rec.get("reference"):
             fields["reference"] = str(rec["reference"])
@@ -144,7 +142,7 @@ def _item(rec: dict[str, Any], task: str, index: int, path: str, aspect: str | N
         refs = rec.get("references")
         if isinstance(refs, list) and refs:
             fields["reference"] = str(refs[0])
-        scores = release_scores(rec, path=path, line=index)
+        scores = release_scores(rec, path=path, line=line)
         group = need("id")
         rec = {**rec, "id": f"{rec['id']}/{rec.get('model_id', index)}"}
     else:
@@ -157,8 +155,8 @@ def _item(rec: dict[str, Any], task: str, index: int, path: str, aspect: str | N
             fields["reference"] = str(rec["reference"])
         scores_raw = need("scores") if scored else rec.get("scores") or {}
         if not isinstance(scores_raw, dict):
-            raise DataError("expected a mapping of aspect scores", path=path, line=index, field="scores")
-        scores = {k: as_number(v, path=path, line=index, name=f"scores.{k}") for k, v in scores_raw.items()}
+            raise DataError("expected a mapping of aspect scores", path=path, line=line, field="scores")
+        scores = {k: as_number(v, path=path, line=line, name=f"scores.{k}") for k, v in scores_raw.items()}
         group = rec.get("doc_id", rec.get("story_id"))
     extra = {k: v for k, v in rec.items() if k == "generated_reference" or k.startswith("metrics_")}
     item_id = rec.get("id", index)
@@ -168,22 +166,23 @@ def _item(rec: dict[str, Any], task: str, index: int, path: str, aspect: str | N
 
 def load_file(path: str | Path, *, task: str | None = None, aspect: str | None = None,
               scored: bool = True) -> Dataset:
-    """Read one file in any supported format; records are numbered from 0 in errors.
+    """Read one file in any supported format; errors name the line a record starts on (CSV: its row's line).
 
     ``scored=False`` accepts records without human scores (outputs to be judged)."""
     path = Path(path)
-    records = _read_records(path)
-    if not records:
+    numbered = _read_records(path)
+    if not numbered:
         raise DataError("no records", path=str(path))
-    for i, rec in enumerate(records):
+    for line, rec in numbered:
         if not isinstance(rec, dict):
-            raise DataError("record is not an object", path=str(path), line=i)
-    name = task or detect_task(records[0])
+            raise DataError("record is not an object", path=str(path), line=line)
+    name = task or detect_task(numbered[0][1])
     if name == "sfhot" and "sfres" in path.name:
         name = "sfres"
-    items = [_item(rec, name, i, str(path), aspect, scored) for i, rec in enumerate(records)]
+    items = [_item(rec, name, i, str(path), aspect, scored, line) for i, (line, rec) in enumerate(numbered)]
     if aspect is not None and scored:
-        missing = next((i for i, it in enumerate(items) if aspect not in it.scores), None)
+        missing = next((line for (line, _), it in zip(numbered, items, strict=True) if aspect not in it.scores),
+                       None)
         if missing is not None:
             raise DataError(f"no human score for aspect '{aspect}'", path=str(path), line=missing,
                             field="scores")
@@ -228,12 +227,16 @@ def predictions(path: str | Path, pred_field: str, aspect: str,
     mapping. ``group_by=None`` uses the task's default (SummEval: per document, as ``hpss search``);
     ``"none"`` correlates at dataset level."""
     path = Path(path)
-    records = _read_records(path)
-    if group_by is None and records and isinstance(records[0], dict):
-        group_by = group_field(records[0], detect_task(records[0]))
+    numbered = _read_records(path)
+    if not numbered:
+        raise DataError("no records", path=str(path))
+    if group_by is None and isinstance(numbered[0][1], dict):
+        group_by = group_field(numbered[0][1], detect_task(numbered[0][1]))
     group_by = None if group_by in (None, "none") else group_by
     human, pred, groups = [], [], []
-    for i, rec in enumerate(records):
+    for i, rec in numbered:
+        if not isinstance(rec, dict):
+            raise DataError("record is not an object", path=str(path), line=i)
         if pred_field not in rec:
             raise DataError("missing", path=str(path), line=i, field=pred_field)
         value = rec[pred_field]
@@ -255,7 +258,7 @@ def predictions(path: str | Path, pred_field: str, aspect: str,
         pred.append(as_number(value, path=str(path), line=i, name=pred_field))
         if group_by is not None and group_by not in rec:
             raise DataError("missing group field", path=str(path), line=i, field=group_by)
-        groups.append(str(rec[group_by]) if group_by else str(i))
+        groups.append(str(rec[group_by]) if group_by else str(len(groups)))
     return human, pred, groups, group_by
 
 
@@ -321,3 +324,33 @@ def load_initiation(dataset: str, judge_suffix: str = JUDGE_SUFFIX, root: Path |
     if not baseline:
         raise DataError("no baseline.json", path=str(folder))
     return Initiation(dataset, baseline, changes)
+
+
+def read_strategy(path: Path) -> dict[str, Any]:
+    """An exported judge (``best.yaml`` of a search run), checked whole: task, aspect, judge, the 8 factor
+    values of ``strategy`` and the fixed side information (text or null). A ConfigError names the file and key."""
+    from labkit.core.config import read_yaml
+    from labkit.core.errors import ConfigError
+    from labkit.hpss.space import PAPER_FACTORS, check_value
+
+    exported = read_yaml(path)
+    missing = [k for k in ("task", "aspect", "strategy", "judge") if k not in exported]
+    if missing:
+        raise ConfigError(f"{path}: not an exported strategy (missing {missing})")
+    if exported["task"] not in TASKS:
+        raise ConfigError(f"{path}: 'task' must be one of {sorted(TASKS)}, got {exported['task']!r}")
+    for key in ("aspect", "judge"):
+        if not isinstance(exported[key], str) or not exported[key]:
+            raise ConfigError(f"{path}: '{key}' must be a non-empty string, got {exported[key]!r}")
+    values = exported["strategy"]
+    if not isinstance(values, dict) or set(values) != set(PAPER_FACTORS):
+        raise ConfigError(f"{path}: 'strategy' must map each of {list(PAPER_FACTORS)} to a value")
+    for factor, value in values.items():
+        try:
+            check_value(factor, value)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: 'strategy.{factor}': {exc}") from None
+    for key in ("criterion", "autocot", "examples"):
+        if exported.get(key) is not None and not isinstance(exported[key], str):
+            raise ConfigError(f"{path}: '{key}' must be text or null, got {type(exported[key]).__name__}")
+    return exported

@@ -166,12 +166,19 @@ def prepare(cfg: HpssConfig, model: Any = None) -> Prepared:
     valid.items = sample_items(valid.items, cfg.max_items, cfg.seed)
     test.items = sample_items(test.items, cfg.max_items, cfg.seed + 1)
     if len(valid.items) < 3 or len(test.items) < 3:
-        raise LabkitError(f"need at least 3 validation and 3 test items, have {len(valid.items)}/{len(test.items)}")
+        raise LabkitError(f"{cfg.data}: need at least 3 validation and 3 test items, have "
+                          f"{len(valid.items)}/{len(test.items)}")
+    space = StrategySpace.from_dict(cfg.factors)
+    most = max((int(v[len("Example"):]) for v in dict(space.factors).get("examples", ()) if v != "NoExample"),
+               default=0)
+    if most >= len(valid.items):  # each item's K examples come from the other validation items
+        raise LabkitError(f"{cfg.data}: factor 'examples' has Example{most}, which needs {most} other validation "
+                          f"items; the validation split has {len(valid.items)} (narrow factors.examples or use "
+                          "more data)")
     task = task_for(valid.name)
     model = model or load_model(cfg.judge, batch_size=cfg.batch_size)
     side = SideInfo(task, cfg.aspect, model, valid.items, mode=cfg.side_info, aux_judge=cfg.aux_judge,
                     human_criteria=cfg.criteria, seed=cfg.seed)
-    space = StrategySpace.from_dict(cfg.factors)
     setup = JudgeSetup(model, side, max_tokens=cfg.max_tokens, free_max_tokens=cfg.free_max_tokens,
                        batch_size=cfg.batch_size, workers=cfg.workers)
     return Prepared(cfg, task, valid, test, space, space.default(task.default_scale), setup)

@@ -34,7 +34,7 @@ DEFAULT = {"scale": 5, "criteria": "Human", "cot": "Prefix", "autocot": "NoAutoC
            "metrics": "NoMetrics", "examples": "NoExample", "reference": "NoReference", "order": "TEI"}
 
 
-def _check_value(factor: str, value: Any) -> Any:
+def check_value(factor: str, value: Any) -> Any:
     if factor == "scale":
         if not isinstance(value, int) or isinstance(value, bool) or value < 2:
             raise ConfigError(f"factor 'scale': values are integers >= 2, got {value!r}")
@@ -67,7 +67,7 @@ class StrategySpace:
                 raise ConfigError(f"unknown factor '{name}' (factors: {list(PAPER_FACTORS)})")
             if not values:
                 raise ConfigError(f"factor '{name}' needs at least one value")
-            factors[name] = tuple(dict.fromkeys(_check_value(name, v) for v in values))
+            factors[name] = tuple(dict.fromkeys(check_value(name, v) for v in values))
         return cls(tuple(factors.items()))
 
     @property

@@ -41,7 +41,7 @@ def simulate_cmd(
                                                "own (modified nodal analysis) or ngspice (cross-check).")] = "auto",
     method: Annotated[str, typer.Option(help="Transient integration: trap (trapezoidal) or be (backward Euler).")
                       ] = "trap",
-    ill_conditioned: Annotated[float, typer.Option(help="Condition number above which no numbers are reported.")
+    ill_conditioned: Annotated[float, typer.Option(help="Condition number above which no numbers are reported.", min=1)
                                ] = 1e12,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole result as JSON.")] = False,
     title: Annotated[bool, typer.Option("--title/--no-title", help=(
@@ -170,7 +170,7 @@ def solve_cmd(
     reasoner: Annotated[str, typer.Option(help="Reasoner LLM spec (paper: claude-3-5-sonnet).")] = "smollm2",
     quantity: Annotated[list[str] | None, typer.Option(help="Asked quantity (repeatable); default: labels "
                                                        "mentioned in the question.")] = None,
-    repair_rounds: Annotated[int, typer.Option(help="At most this many LLM repairs of the netlist.")] = 2,
+    repair_rounds: Annotated[int, typer.Option(help="At most this many LLM repairs of the netlist.", min=0)] = 2,
 ) -> None:
     """MAPS on one problem: perception, validation/repair, <Empty> filling, simulation, answer; prints JSON
     ``{"answers": {quantity: value}, "trace": [...]}``."""
@@ -235,12 +235,12 @@ def train_ppm_cmd(
     out: Annotated[Path, typer.Option(help="Folder for the LoRA adapter, settings and loss log.")],
     base: Annotated[str, typer.Option(help="tiny (random LLaVA for CPU smoke runs) or a local HF VLM folder.")
                     ] = "tiny",
-    steps: Annotated[int, typer.Option(help="Optimiser steps (paper: 2,000).")] = 2000,
-    rank: Annotated[int, typer.Option(help="LoRA rank (paper: 50).")] = 50,
-    lr: Annotated[float, typer.Option(help="Peak learning rate, cosine decay, 2% warm-up (paper: not given).")
+    steps: Annotated[int, typer.Option(help="Optimiser steps (paper: 2,000).", min=1)] = 2000,
+    rank: Annotated[int, typer.Option(help="LoRA rank (paper: 50).", min=1)] = 50,
+    lr: Annotated[float, typer.Option(help="Peak learning rate, cosine decay, 2% warm-up (paper: not given).", min=0)
                   ] = 1e-4,
-    batch_size: Annotated[int, typer.Option(help="Pairs per step (paper: not given).")] = 4,
-    max_items: Annotated[int | None, typer.Option(help="Use at most this many training pairs.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Pairs per step (paper: not given).", min=1)] = 4,
+    max_items: Annotated[int | None, typer.Option(help="Use at most this many training pairs.", min=1)] = None,
 ) -> None:
     """LoRA fine-tuning of a vision-language model on (diagram, netlist) pairs."""
     from labkit.maps.ppm import TrainConfig, dataset_pairs, train_ppm
@@ -264,8 +264,8 @@ def eval_ppm_cmd(
     predictions: Annotated[Path | None, typer.Option(help="JSONL of {id, netlist} from any perception model.")
                            ] = None,
     split: Annotated[str, typer.Option(help="train, valid or test.")] = "test",
-    max_items: Annotated[int | None, typer.Option(help="Score at most this many circuits.")] = None,
-    max_new_tokens: Annotated[int, typer.Option(help="Decoding length (paper: 1000).")] = 1000,
+    max_items: Annotated[int | None, typer.Option(help="Score at most this many circuits.", min=1)] = None,
+    max_new_tokens: Annotated[int, typer.Option(help="Decoding length (paper: 1000).", min=1)] = 1000,
 ) -> None:
     """Perception metrics: parses and simulates, exact match, component counts, value multisets, signed
     simulation results (relative tolerance), typed-graph isomorphism; numeric and symbolic labels apart."""

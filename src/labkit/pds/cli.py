@@ -31,7 +31,7 @@ def make_toy_cmd(out: Annotated[Path, typer.Option(help="Folder for corpus.jsonl
                  documents: Annotated[int, typer.Option(help="Corpus documents.", min=1)] = 2000,
                  clean_share: Annotated[float, typer.Option(help="Share of clean documents in the corpus.", min=0.0,
                                                             max=1.0)] = 0.3,
-                 seed: Annotated[int, typer.Option(help="Seed.")] = 0) -> None:
+                 seed: Annotated[int, typer.Option(help="Seed.", min=0)] = 0) -> None:
     """Write the text toy: a corpus mixing a clean style (short grammatical sentences) with three junk styles
     (letter noise, word salad, one word repeated), each document labelled in a 'style' field, and 200 clean
     target documents that are not in the corpus."""
@@ -192,8 +192,8 @@ def fit_scorer_cmd(scores: Annotated[Path, typer.Option(help="A `solve --corpus`
 @app.command("score")
 def score_cmd(corpus: CorpusOpt, scorer: Annotated[Path, typer.Option(help="Scorer folder (from fit-scorer).")],
               out: Annotated[Path, typer.Option(help="Folder for the score shards (re-run to resume).")],
-              shard_size: Annotated[int, typer.Option(help="Documents per shard.")] = 1000,
-              workers: Annotated[int, typer.Option(help="Scoring processes (or Ray actors with --ray).")] = 1,
+              shard_size: Annotated[int, typer.Option(help="Documents per shard.", min=1)] = 1000,
+              workers: Annotated[int, typer.Option(help="Scoring processes (or Ray actors with --ray).", min=1)] = 1,
               ray: Annotated[bool, typer.Option("--ray", help="Score with Ray Data map_batches.")] = False) -> None:
     """Score a whole corpus with the data scorer, in resumable shards (a re-run scores only missing shards)."""
     from labkit.core.errors import LabkitError
@@ -212,7 +212,7 @@ def select_cmd(scores: Annotated[Path, typer.Option(help="Score shards folder (f
                out: Annotated[Path, typer.Option(help="Output JSONL of the kept documents (corpus order).")],
                r: Annotated[float, typer.Option(help="Share kept, in (0, 1] (paper 0.4).", min=0.0, max=1.0)] = 0.4,
                tau: Annotated[float, typer.Option(help="Gumbel temperature, > 0 (paper 0.1).", min=0.0)] = 0.1,
-               seed: Annotated[int, typer.Option(help="Seed of the Gumbel noise.")] = 0) -> None:
+               seed: Annotated[int, typer.Option(help="Seed of the Gumbel noise.", min=0)] = 0) -> None:
     """Keep exactly floor(r N) documents by Gumbel-top-k in one streaming pass (no sort of the whole corpus)."""
     from labkit.core.errors import ConfigError
     from labkit.pds.corpus import select_corpus

@@ -16,7 +16,7 @@ class ToyConfig:
     flip: float = option(0.245, "Share of training labels flipped (brief: 24.5%)", ge=0, le=1)
     steps: int = option(200, "Full-batch gradient steps T (brief: 200)", ge=1)
     eta: float = option(2.0, "Step size (brief: 2)", gt=0)
-    seed: int = option(0, "Seed of the data")
+    seed: int = option(0, "Seed of the data", ge=0)
 
 
 @dataclass
@@ -34,7 +34,7 @@ class LmConfig:
                          "are not warmed up); 0 = the random init", ge=0)
     steps: int = option(60, "Proxy gradient steps T (paper: 100)", ge=1)
     chunk: int = option(64, "Documents per batched call in the solver (exact sums; bounds activation memory)", ge=1)
-    seed: int = option(0, "Seed of the proxy sample and model")
+    seed: int = option(0, "Seed of the proxy sample and model", ge=0)
 
 
 @dataclass
@@ -47,7 +47,7 @@ class ScorerConfig:
         "released pipeline, so tau means the same on every corpus), raw = as the solver gave them")
     val_share: float = option(0.2, "Share of the scored proxy documents held out for the validation Spearman",
                               gt=0, lt=1)
-    seed: int = option(0, "Seed of the validation split")
+    seed: int = option(0, "Seed of the validation split", ge=0)
 
 
 @dataclass
@@ -76,5 +76,5 @@ class PdsConfig:
     cosine: bool = option(False, "Cosine-normalised scores (magnitude-insensitive; the noisy-label variant)")
     r: float = option(0.4, "Share kept by the selector (paper 0.4)", gt=0, le=1)
     tau: float = option(0.1, "Gumbel-top-k temperature (paper 0.1)", gt=0)
-    select_seed: int = option(0, "Seed of the selector's Gumbel noise")
+    select_seed: int = option(0, "Seed of the selector's Gumbel noise", ge=0)
     random_seeds: int = option(3, "Random subsets of the same size to compare against", ge=1)

@@ -23,6 +23,7 @@ import numpy as np
 
 from labkit.core.errors import ConfigError, DataError
 from labkit.core.parallel import parallel_map
+from labkit.core.records import read_text
 from labkit.pds.data import iter_corpus
 from labkit.pds.select import keep_count, select_streaming
 
@@ -80,7 +81,7 @@ def _manifest(corpus: Path, out: Path, shard_size: int, scorer: Path) -> dict[st
     want = {"corpus": str(corpus.resolve()), "documents": n, "shard_size": shard_size, "scorer": str(scorer.resolve())}
     path = out / "manifest.json"
     if path.exists():
-        have = json.loads(path.read_text())
+        have = read_manifest(out)
         if any(have[k] != want[k] for k in ("corpus", "documents", "shard_size")):
             raise DataError(f"{path}: written for {have['corpus']} ({have['documents']} documents, shards of "
                             f"{have['shard_size']}); score into a new folder")
@@ -130,9 +131,15 @@ def read_manifest(out: Path) -> dict[str, Any]:
     if not path.is_file():
         raise DataError(f"{out}: not a score folder (no manifest.json; run `labkit pds score` first)")
     try:
-        info = json.loads(path.read_text())
-        int(info["documents"]), int(info["shard_size"]), str(info["corpus"])
-    except (ValueError, KeyError, TypeError) as exc:
+        info = json.loads(read_text(path))
+        if not isinstance(info, dict):
+            raise TypeError("not a JSON object")
+        for key, kind in (("documents", int), ("shard_size", int), ("corpus", str)):
+            if not isinstance(info.get(key), kind) or isinstance(info[key], bool):
+                raise TypeError(f"field '{key}' missing or not {kind.__name__}")
+        if info["documents"] < 1 or info["shard_size"] < 1:
+            raise ValueError("'documents' and 'shard_size' must be >= 1")
+    except (ValueError, TypeError, RecursionError) as exc:
         raise DataError(f"{path}: broken manifest ({exc})") from None
     return info
 
@@ -145,8 +152,16 @@ def read_scores(out: Path) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         path = shard_path(out, k)
         if not path.exists():
             raise DataError(f"{path}: missing (re-run `labkit pds score` with the same --out to finish)")
-        s = np.load(path)
-        yield np.arange(k * size, k * size + len(s)), s
+        want = min(size, info["documents"] - k * size)
+        try:
+            s = np.load(path, allow_pickle=False)
+        except Exception as exc:  # noqa: BLE001 - numpy's header parser raises ValueError, SyntaxError, TokenError...
+            raise DataError(f"{path}: not a score shard ({exc}); delete it and re-run `labkit pds score`") from None
+        if s.shape != (want,) or not np.issubdtype(s.dtype, np.floating) or not np.isfinite(s).all():
+            raise DataError(f"{path}: expected {want} finite scores, got shape {s.shape} of {s.dtype}"
+                            f"{'' if s.dtype.kind != 'f' or np.isfinite(s).all() else ' with NaN/inf'}; delete it "
+                            "and re-run `labkit pds score`")
+        yield np.arange(k * size, k * size + want), s
 
 
 def select_corpus(scores_dir: Path, out: Path, *, r: float = 0.4, tau: float = 0.1, seed: int = 0
@@ -158,8 +173,13 @@ def select_corpus(scores_dir: Path, out: Path, *, r: float = 0.4, tau: float = 0
     keep = select_streaming(read_scores(scores_dir), info["documents"], r=r, tau=tau, seed=seed)
     kept = set(keep.tolist())
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", encoding="utf-8") as f:
-        for i, (_, rec) in enumerate(iter_corpus(Path(info["corpus"]))):
-            if i in kept:
-                f.write(json.dumps(rec) + "\n")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")  # a corpus defect leaves no half-written output
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            for i, (_, rec) in enumerate(iter_corpus(Path(info["corpus"]))):
+                if i in kept:
+                    f.write(json.dumps(rec) + "\n")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
     return {"documents": info["documents"], "kept": len(keep), "r": r, "tau": tau, "seed": seed}

@@ -26,34 +26,36 @@ AugmentedOpt = Annotated[Path | None, typer.Option("--augmented", help=(
 
 def _cfg(config: Path | None, overrides: list[str] | None, **given: Any) -> PragConfig:
     from labkit.core.config import load_config
+    from labkit.prag.method import check_local_model
 
     sets = overrides_from(given)
-    return load_config(PragConfig, config, sets + list(overrides or []))
+    cfg = load_config(PragConfig, config, sets + list(overrides or []))
+    check_local_model(cfg.model)
+    return cfg
 
 
 def _known(path: Path | None) -> dict[str, Any]:
     from labkit.core.errors import DataError
+    from labkit.core.records import jsonl_with_lines
     from labkit.prag.corpus import Document
 
     if path is None:
         return {}
     out = {}
-    for lineno, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
+    for lineno, row in jsonl_with_lines(path):
         try:
-            row = json.loads(line)
             out[str(row["id"])] = Document(str(row["id"]), row["text"], row["rewrite"],
                                            [(q["question"], q["answer"]) for q in row["qa"]][:3])
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise DataError(f"not an augmentation record ({exc})", path=str(path), line=lineno) from None
+        except (KeyError, TypeError, IndexError) as exc:
+            raise DataError(f"not an augmentation record ({type(exc).__name__}: {exc})", path=str(path),
+                            line=lineno) from None
     return out
 
 
 @app.command("fiction")
 def fiction_cmd(out: Annotated[Path, typer.Option(help="Folder for corpus.jsonl, augmented.jsonl, questions.jsonl.")],
-                count: Annotated[int, typer.Option(help="Fictional entities.")] = 30,
-                seed: Annotated[int, typer.Option(help="Name seed.")] = 0) -> None:
+                count: Annotated[int, typer.Option(help="Fictional entities.", min=1)] = 30,
+                seed: Annotated[int, typer.Option(help="Name seed.", min=0)] = 0) -> None:
     """Write a corpus of fictional entities (facts no model can know), its augmentation and held-out questions."""
     from labkit.prag.corpus import fictional_corpus
 
@@ -94,8 +96,8 @@ def encode_cmd(corpus: Annotated[Path, typer.Option(help="The passages to parame
                augmenter: Annotated[str | None, typer.Option(help="same (default), template, or a model spec.")
                                     ] = None,
                augmented: AugmentedOpt = None, store: StoreOpt = None,
-               workers: Annotated[int, typer.Option(help="Worker processes (each loads the model); Ray with --ray.")
-                                  ] = 1,
+               workers: Annotated[int, typer.Option(help="Worker processes (each loads the model); Ray with --ray.",
+                                                    min=1)] = 1,
                config: ConfigOpt = None, overrides: SetOpt = None) -> None:
     """Augment (rewrite + 3 QA) and train one FFN LoRA per document; each document once per fingerprint."""
     from labkit.prag.data import load_corpus
@@ -152,21 +154,23 @@ def eval_cmd(data: Annotated[Path, typer.Option(help="QA file: 2WQA dev.json, Ho
     from labkit.core.config import load_config, to_dict
     from labkit.core.runs import resume_run, start_run
     from labkit.prag.data import load_questions
-    from labkit.prag.method import eval_run
+    from labkit.prag.method import check_local_model, eval_run
     from labkit.prag.report import eval_report
 
     if resume is not None:
         cfg = load_config(PragConfig, resume / "config.yaml", overrides)
+        check_local_model(cfg.model)
         run = resume_run(resume)
         augmented = Path(cfg.augmented) if cfg.augmented else None
     else:
         cfg = _cfg(config, overrides, model=model, index=index, store=store, modes=f"[{modes}]" if modes else None,
                    augmenter="template" if augmented else None, augmented=str(augmented) if augmented else None)
     questions = load_questions(data, limit or cfg.max_questions)
+    known = _known(augmented)  # checked before a run folder exists
     if resume is None:
         run = start_run("prag", name, to_dict(cfg))
     typer.echo(f"run: {run.dir}", err=True)
-    table = eval_run(cfg, questions, run, _known(augmented), cot=cot)
+    table = eval_run(cfg, questions, run, known, cot=cot)
     run.write_metrics(table)
     run.write_report(eval_report(table, run.dir, f"{data.name}, {len(questions)} questions, model {cfg.model}"))
     for mode, row in table.items():

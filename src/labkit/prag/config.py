@@ -29,15 +29,15 @@ class PragConfig:
     train: TrainSettings = field(default_factory=TrainSettings)
     index: str = option("runs/prag/index", "Index folder written by `labkit prag index`")
     store: str = option("runs/prag/adapters", "Adapter store folder")
-    top_k: int = option(3, "Passages retrieved per question (paper: 3)")
+    top_k: int = option(3, "Passages retrieved per question (paper: 3)", ge=1)
     dense: bool = option(False, "Dense MiniLM retrieval instead of BM25 (paper: BM25)")
     merge: Literal["sum", "mean", "weighted", "softmax"] = option(
         "sum", "Combine retrieved adapters: sum (paper Eq. 6), mean, weighted by normalised retrieval scores, or "
         "softmax of the scores (weights sum to 1)")
-    merge_temperature: float = option(1.0, "Temperature of the softmax merge, in retrieval-score units")
+    merge_temperature: float = option(1.0, "Temperature of the softmax merge, in retrieval-score units", gt=0)
     missing: Literal["encode", "report"] = option("encode", "A retrieved document without an adapter: encode it "
                                                   "now, or answer without it and report it")
-    max_new_tokens: int = option(20, "Answer length (paper: 20 direct, 128 CoT)")
+    max_new_tokens: int = option(20, "Answer length (paper: 20 direct, 128 CoT)", ge=1)
     modes: list[str] = option(["none", "rag", "prag", "combine"], "Modes compared by eval")
-    max_questions: int | None = option(None, "Evaluate the first N questions (paper: 300 per sub-type)")
-    retries: int = option(5, "Augmentation retries per passage")
+    max_questions: int | None = option(None, "Evaluate the first N questions (paper: 300 per sub-type)", ge=1)
+    retries: int = option(5, "Augmentation retries per passage", ge=0)

@@ -13,13 +13,12 @@ Corpus: JSONL or Parquet rows with ``id``, ``text`` and optional ``title`` (DPR'
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from labkit.core.errors import DataError
-from labkit.core.records import jsonl_with_lines, read_text, text_stream
+from labkit.core.records import csv_records_with_lines, json_array_with_lines, jsonl_with_lines
 
 
 @dataclass
@@ -38,31 +37,38 @@ class Question:
     meta: dict[str, object] = field(default_factory=dict)
 
 
+def _parquet_rows(path: Path) -> list[tuple[int, object]]:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        from labkit.core.errors import MissingDependency
+
+        raise MissingDependency("pyarrow", "prag") from exc
+    try:
+        rows = pq.read_table(path).to_pylist()
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"not a Parquet file ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})",
+                        path=str(path)) from None
+    return list(enumerate(rows, 1))
+
+
 def load_corpus(path: str | Path) -> list[Passage]:
+    """Passages of a JSONL, Parquet (row numbers as lines) or TSV corpus; ids must be unique."""
     path = Path(path)
     if not path.exists():
         raise DataError("file not found", path=str(path))
-    rows: list[dict] = []
     if path.suffix == ".parquet":
-        try:
-            import pyarrow.parquet as pq
-        except ImportError as exc:
-            from labkit.core.errors import MissingDependency
-
-            raise MissingDependency("pyarrow", "prag") from exc
-        rows = pq.read_table(path).to_pylist()
-        lines = list(range(1, len(rows) + 1))
-    elif path.suffix == ".tsv":
-        reader = csv.DictReader(text_stream(path), delimiter="\t")
-        rows, lines = list(reader), list(range(2, 2 + 10**9))
+        numbered = _parquet_rows(path)
     else:
-        numbered = jsonl_with_lines(path)
-        rows, lines = [rec for _, rec in numbered], [n for n, _ in numbered]
+        numbered = csv_records_with_lines(path, "\t") if path.suffix == ".tsv" else jsonl_with_lines(path)
     passages, seen = [], set()
-    for row, lineno in zip(rows, lines, strict=False):
+    for lineno, row in numbered:
+        if not isinstance(row, dict):
+            raise DataError("record is not an object", path=str(path), line=lineno)
         for key in ("id", "text"):
-            if key not in row or row[key] in (None, ""):
-                raise DataError("missing or empty", path=str(path), line=lineno, field=key)
+            if row.get(key) in (None, "") or isinstance(row[key], (dict, list)):
+                raise DataError("missing, empty or not a scalar", path=str(path), line=lineno, field=key)
         pid = str(row["id"])
         if pid in seen:
             raise DataError(f"duplicate id {pid!r}", path=str(path), line=lineno, field="id")
@@ -74,67 +80,82 @@ def load_corpus(path: str | Path) -> list[Passage]:
 
 
 def load_questions(path: str | Path, limit: int | None = None) -> list[Question]:
-    """Any of the four upstream formats, or the plain {question, answer} one (detected by fields)."""
+    """Any of the four upstream formats, or the plain {question, answer} one (detected by fields); errors name
+    the line a question starts on; ids must be unique (results are keyed by them)."""
     path = Path(path)
     if not path.exists():
         raise DataError("file not found", path=str(path))
     if path.suffix == ".tsv":
-        out = _popqa(path)
+        numbered = [(line, _popqa(row, line, path)) for line, row in csv_records_with_lines(path, "\t")]
     else:
-        text = read_text(path)
-        try:
-            data = [json.loads(x) for x in text.splitlines() if x.strip()] if path.suffix == ".jsonl" \
-                else json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not JSON ({exc.msg})", path=str(path), line=exc.lineno) from None
-        if not isinstance(data, list):
-            raise DataError("expected a JSON list of questions", path=str(path))
+        rows = jsonl_with_lines(path) if path.suffix == ".jsonl" else json_array_with_lines(path)
         aliases = _aliases_2wqa(path.parent / "id_aliases.json")
-        out = [_question(row, k, path, aliases) for k, row in enumerate(data)]
+        numbered = [(line, _question(row, k, line, path, aliases)) for k, (line, row) in enumerate(rows)]
+    if not numbered:
+        raise DataError("no questions", path=str(path))
+    seen: set[str] = set()
+    for line, q in numbered:
+        if q.id in seen:
+            raise DataError(f"duplicate id {q.id!r}", path=str(path), line=line, field="id")
+        seen.add(q.id)
+    out = [q for _, q in numbered]
     return out[:limit] if limit else out
 
 
-def _question(row: dict, k: int, path: Path, aliases: dict[str, list[str]]) -> Question:
-    if "question" not in row:
-        raise DataError("missing", path=str(path), field=f"[{k}].question")
-    qid = str(row.get("_id", row.get("ID", row.get("id", k))))
+def _texts(value: object, path: Path, line: int, name: str) -> list[str]:
+    """Answer aliases: a scalar or a list of scalars, as text."""
+    items = value if isinstance(value, list) else [value]
+    if any(isinstance(a, (dict, list)) for a in items):
+        raise DataError("expected text or a list of texts", path=str(path), line=line, field=name)
+    return [str(a) for a in items if a not in (None, "")]
+
+
+def _question(row: object, k: int, line: int, path: Path, aliases: dict[str, list[str]]) -> Question:
+    if not isinstance(row, dict):
+        raise DataError("record is not an object", path=str(path), line=line)
+    if not isinstance(row.get("question"), str) or not row["question"].strip():
+        raise DataError("missing or not text", path=str(path), line=line, field="question")
+    qid = row.get("_id", row.get("ID", row.get("id", k)))
+    if isinstance(qid, (dict, list)) or qid is None:
+        raise DataError("not a scalar", path=str(path), line=line, field="id")
     if "answers" in row and isinstance(row["answers"], list):  # ComplexWebQuestions
         answers = []
         for a in row["answers"]:
             if isinstance(a, dict):
-                answers += [a.get("answer", "")] + list(a.get("aliases", []))
+                answers += _texts(a.get("answer", ""), path, line, "answers.answer")
+                answers += _texts(a.get("aliases", []), path, line, "answers.aliases")
             else:
-                answers.append(str(a))
+                answers += _texts(a, path, line, "answers")
     elif "answer" in row:
-        answers = row["answer"] if isinstance(row["answer"], list) else [str(row["answer"])]
-        answers += aliases.get(str(row.get("answer_id", "")), [])
+        answers = _texts(row["answer"], path, line, "answer") + aliases.get(str(row.get("answer_id", "")), [])
     else:
-        raise DataError("missing", path=str(path), field=f"[{k}].answer")
-    answers = [a for a in answers if a]
+        raise DataError("missing", path=str(path), line=line, field="answer")
     if not answers:
-        raise DataError("no answer", path=str(path), field=f"[{k}].answer")
-    return Question(qid, row["question"], answers, str(row.get("type", "")))
+        raise DataError("no answer", path=str(path), line=line, field="answer")
+    return Question(str(qid), row["question"], answers, str(row.get("type", "")))
 
 
 def _aliases_2wqa(path: Path) -> dict[str, list[str]]:
     if not path.exists():
         return {}
     out = {}
-    for line in read_text(path).splitlines():
-        if line.strip():
-            row = json.loads(line)
-            out[str(row["Q_id"])] = list(row.get("aliases", []))
+    for line, row in jsonl_with_lines(path):
+        if not isinstance(row, dict) or "Q_id" not in row:
+            raise DataError("missing", path=str(path), line=line, field="Q_id")
+        out[str(row["Q_id"])] = _texts(row.get("aliases", []), path, line, "aliases")
     return out
 
 
-def _popqa(path: Path) -> list[Question]:
-    out = []
-    for lineno, row in enumerate(csv.DictReader(text_stream(path), delimiter="\t"), 2):
-        try:
-            answers = json.loads(row["possible_answers"])
-        except (KeyError, json.JSONDecodeError) as exc:
-            raise DataError(f"not a JSON list ({exc})", path=str(path), line=lineno,
-                            field="possible_answers") from None
-        out.append(Question(str(row.get("id", lineno)), row["question"], [str(a) for a in answers],
-                            str(row.get("prop", ""))))
-    return out
+def _popqa(row: dict[str, str | None], line: int, path: Path) -> Question:
+    if not (row.get("question") or "").strip():
+        raise DataError("missing or empty", path=str(path), line=line, field="question")
+    try:
+        answers = json.loads(row.get("possible_answers") or "")
+    except json.JSONDecodeError as exc:
+        raise DataError(f"not a JSON list ({exc.msg})", path=str(path), line=line, field="possible_answers") from None
+    if not isinstance(answers, list):
+        raise DataError("not a JSON list", path=str(path), line=line, field="possible_answers")
+    texts = _texts(answers, path, line, "possible_answers")
+    if not texts:
+        raise DataError("no answer", path=str(path), line=line, field="possible_answers")
+    return Question(str(row.get("id") or line), str(row["question"]), texts, str(row.get("prop") or ""))

@@ -38,6 +38,14 @@ class Generator:
         return self.chat.tokenizer
 
 
+def check_local_model(spec: str) -> None:
+    """Before any work: PRAG needs the weights in this process (an endpoint or the mock cannot merge adapters)."""
+    from labkit.core.models.registry import parse_spec
+
+    if parse_spec(spec)[0] not in ("smollm2", "hf"):
+        raise ConfigError(f"PRAG merges adapters into local weights: model {spec!r} must be smollm2 or hf:<path>")
+
+
 def load_generator(spec: str) -> Generator:
     from labkit.core.models import load_model
 

@@ -60,7 +60,8 @@ def generate_cmd(out: Annotated[Path, typer.Option(help="Folder to write (the of
 
 @app.command("validate")
 def validate_cmd(root: Annotated[Path, typer.Argument(help="A RecFlow folder (generated or the official release).")],
-                 max_days: Annotated[int | None, typer.Option(help="Check only the first N days.")] = None) -> None:
+                 max_days: Annotated[int | None, typer.Option(help="Check only the first N days.", min=1)] = None
+                 ) -> None:
     """Check a folder against the official layout; one line per problem (file, column or key, first row)."""
     from labkit.core.errors import DataError
     from labkit.recflow.validate import validate
@@ -81,9 +82,9 @@ def subsample_cmd(data: DataArg,
                   out: Annotated[Path, typer.Option(help="Folder to write (the same layout).")],
                   users: Annotated[float, typer.Option(help="Share of users kept (a hash of the user ID, as the "
                                                             "loaders' train.users).")],
-                  seed: Annotated[int, typer.Option(help="Hash seed (the loaders' train.seed).")] = 0,
+                  seed: Annotated[int, typer.Option(help="Hash seed (the loaders' train.seed).", min=0)] = 0,
                   workers: Annotated[int, typer.Option(help="Days processed at once (processes, or Ray tasks with "
-                                                            "--ray).")] = 2,
+                                                            "--ray).", min=1)] = 2,
                   ray: Annotated[bool, typer.Option("--ray", help="Run the days as a Ray Data pipeline (a local Ray, "
                                                                   "or LABKIT_RAY_ADDRESS).")] = False) -> None:
     """The per-day preprocessing pass for the full release: keep a share of users and write the folder again in the

@@ -13,7 +13,7 @@ class GenerateConfig:
     days: int = option(4, "Days; the last one is the test day (the release: 37, test day 2024-02-18)", ge=2)
     videos: int | None = option(None, "Videos in the hidden corpus (None: 20 per user; the release: 8.7M)", ge=20)
     requests_per_day: float = option(3.0, "Mean requests per user and day (the release: about 6)", gt=0)
-    seed: int = option(0, "Seed of the hidden world and the logs")
+    seed: int = option(0, "Seed of the hidden world and the logs", ge=0)
 
 
 @dataclass
@@ -32,7 +32,7 @@ class TrainConfig:
     batch: int | None = option(None, "Batch size (None: the paper's, 1,024 for DSSM, 4,096 for SASRec)", ge=1)
     dim: int = option(8, "Embedding dimension (paper: 8)", ge=1)
     users: float = option(1.0, "Share of users kept (a hash of the user ID: the same users every day)", gt=0, le=1)
-    seed: int = option(0, "Seed of initialisation, sampling and batch order")
+    seed: int = option(0, "Seed of initialisation, sampling and batch order", ge=0)
     device: str = option("cpu", "Torch device for training: cpu, or cuda on a GPU box (features are built on the CPU "
                          "and moved per batch; evaluation follows the model's device)")
 

@@ -35,9 +35,9 @@ class PointSettings:
     kl: float = option(0.0, "KL coefficient to the reference (SFT) policy (TRL's GRPO default: 0)", ge=0)
     lr: float = option(1e-4, "Policy learning rate (tiny policies; the paper's is not published)", gt=0)
     epochs: int = option(2, "Passes over the RL prompts", ge=1)
-    seed: int = option(0, "Seed of this point's RL (prompts, sampling)")
+    seed: int = option(0, "Seed of this point's RL (prompts, sampling)", ge=0)
     sft_seed: int = option(0, "Seed of the SFT policy and reward model (artifacts shared by the RL seeds, so the "
-                           "seeds measure the RL's own variance)")
+                           "seeds measure the RL's own variance)", ge=0)
 
 
 @dataclass
@@ -47,6 +47,6 @@ class SweepConfig:
                                    "[rule, rm-bt]}")
     mode: Literal["one_at_a_time", "product"] = option("one_at_a_time", "Vary one axis at a time around the base "
                                                         "point (default, attributable), or every combination")
-    seeds: list[int] = option([0, 1, 2], "Seeds per point (the brief asks for >= 3)")
+    seeds: list[int] = option([0, 1, 2], "Seeds per point (the brief asks for >= 3)", ge=0)
     eval_prompts: int = option(200, "Held-out evaluation prompts", ge=1)
     workers: int = option(1, "Grid points in flight (processes locally, Ray under --ray)", ge=1)

@@ -95,8 +95,8 @@ def report_cmd(run: RunArg) -> None:
 
 @app.command("show")
 def show_cmd(run: RunArg, case_id: Annotated[int, typer.Argument(help="Case id.")],
-             epoch: Annotated[int, typer.Option(help="Epoch to show.")] = 0,
-             width: Annotated[int, typer.Option(help="Characters shown per message.")] = 1200) -> None:
+             epoch: Annotated[int, typer.Option(help="Epoch to show.", min=0)] = 0,
+             width: Annotated[int, typer.Option(help="Characters shown per message.", min=1)] = 1200) -> None:
     """Print one trajectory: user, tool calls with arguments, results, final answer, verdicts and analyses."""
     from labkit.core.errors import LabkitError
     from labkit.core.runs import resume_run

@@ -14,10 +14,10 @@ class AgentConfig:
                         "Qwen2.5-7B-Instruct); the embedded 135M model only exercises the plumbing")
     protocol: Literal["auto", "native", "text"] = option("auto", "Tool calling: native OpenAI tool calls, JSON in the "
                                                          "reply text, or auto (native where the backend has it)")
-    max_rounds: int = option(10, "Model calls per episode before it is flagged round_limit (paper: 10)")
-    max_tokens: int = option(2048, "New tokens per model call (paper: 2048)")
-    temperature: float = option(0.0, "Sampling temperature (paper: greedy); set > 0 for epochs > 1")
-    seed: int = option(0, "Sampling seed; epoch e uses seed + e")
+    max_rounds: int = option(10, "Model calls per episode before it is flagged round_limit (paper: 10)", ge=1)
+    max_tokens: int = option(2048, "New tokens per model call (paper: 2048)", ge=1)
+    temperature: float = option(0.0, "Sampling temperature (paper: greedy); set > 0 for epochs > 1", ge=0)
+    seed: int = option(0, "Sampling seed; epoch e uses seed + e", ge=0)
     defence: Literal["none", "simple", "detailed"] = option(
         "none", "Defence system prompt: none, simple (general rules) or detailed (the 10 failure modes) (Sec. 5.3)")
 
@@ -40,13 +40,13 @@ class SafetyConfig:
                                "openai:thu-coai/ShieldAgent@URL on vLLM)")
     judge_mode: Literal["generate", "score"] = option("generate", "generate: parse [Answer] safe|unsafe (paper); "
                                                       "score: the likelier of the two answers by log-probability")
-    judge_max_tokens: int = option(256, "New tokens per judge call (paper: 10, which leaves no analysis)")
+    judge_max_tokens: int = option(256, "New tokens per judge call (paper: 10, which leaves no analysis)", ge=1)
     engine: EngineConfig = field(default_factory=EngineConfig)
     cases: str | None = option(None, "Case file in the upstream schema (default: "
                                "$LABKIT_DATA_DIR/agent_safetybench/cases_dev.json)")
     environments: str | None = option(None, "Folder of <Env>.json schemas (default: 'environments' beside the cases)")
     risks: list[str] = option([], "Only these risk categories (empty: all 8)")
     ids: list[int] = option([], "Only these case ids (empty: all)")
-    limit: int | None = option(None, "At most N cases, taken round-robin over the risk categories")
-    epochs: int = option(1, "Episodes per case (pass^k consistency when > 1)")
-    workers: int = option(8, "Episodes in flight at once (batched on local models)")
+    limit: int | None = option(None, "At most N cases, taken round-robin over the risk categories", ge=1)
+    epochs: int = option(1, "Episodes per case (pass^k consistency when > 1)", ge=1)
+    workers: int = option(8, "Episodes in flight at once (batched on local models)", ge=1)

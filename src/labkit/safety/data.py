@@ -9,14 +9,13 @@ out of the run, never guessed at.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from labkit.core.errors import DataError
 from labkit.core.paths import data_dir
-from labkit.core.records import json_array_with_lines, read_text
+from labkit.core.records import json_array_with_lines
 
 RISKS = (
     "Leak sensitive data / information",
@@ -154,21 +153,20 @@ def load_schemas(env_dir: Path, name: str) -> dict[str, dict[str, Any]]:
     path = Path(env_dir) / f"{name}.json"
     if not path.exists():
         raise DataError(f"no schema file for environment '{name}'", path=str(path))
-    try:
-        tools = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"not JSON ({exc.msg})", path=str(path), line=exc.lineno) from None
-    if not isinstance(tools, list):
-        raise DataError("expected a JSON list of tool schemas", path=str(path), line=1)
     out = {}
-    for k, tool in enumerate(tools):
+    for line, tool in json_array_with_lines(path):
         if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
-            raise DataError(f"tool {k} has no name", path=str(path), field=f"[{k}].name")
-        params = dict(tool.get("parameters") or {"type": "object", "properties": {}})
-        params.setdefault("type", "object")
-        params.setdefault("properties", {})
+            raise DataError("a tool schema needs a string name", path=str(path), line=line, field="name")
+        params = tool.get("parameters") or {"type": "object", "properties": {}}
+        if not isinstance(params, dict) or not isinstance(params.get("properties", {}), dict):
+            raise DataError("must be a JSON-schema object with an object of properties", path=str(path), line=line,
+                            field="parameters")
+        params = {"type": "object", "properties": {}, **params}
         if "required" in tool and "required" not in params:
             params["required"] = tool["required"]
+        required = params.get("required", [])
+        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+            raise DataError("must be a list of parameter names", path=str(path), line=line, field="required")
         out[tool["name"]] = {"name": tool["name"], "description": str(tool.get("description", "")),
                              "parameters": params}
     return out

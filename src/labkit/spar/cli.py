@@ -41,7 +41,7 @@ def ifeval_cmd(responses: Annotated[Path | None, typer.Option(help=(
     average, per instruction type, and the failing instructions. Seeds fixed; results identical run to run."""
     from labkit.core.errors import ConfigError
     from labkit.core.runs import resume_run, start_run
-    from labkit.spar.data import load_ifeval, read_responses
+    from labkit.spar.data import ifeval_path, load_ifeval, read_responses
     from labkit.spar.eval import generate_responses, report, score_matched
     from labkit.spar.ifeval import match, summarize
 
@@ -51,8 +51,8 @@ def ifeval_cmd(responses: Annotated[Path | None, typer.Option(help=(
     items = load_ifeval(Path(cfg.ifeval.data) if cfg.ifeval.data else None)[:cfg.ifeval.limit]
     given = read_responses(responses) if responses is not None else None  # checked before a run folder exists
     if given is not None and not match(items, given).pairs:
-        raise ConfigError(f"{responses}: no response matched an IFEval prompt (prompts are matched by their exact "
-                          f"text)")
+        raise ConfigError(f"{responses}: no response matched a prompt of "
+                          f"{cfg.ifeval.data or ifeval_path()} (prompts are matched by their exact text)")
     run = resume_run(resume) if resume else start_run("spar", name or "ifeval", to_dict(cfg))
     typer.echo(f"run: {run.dir}", err=True)
     if given is not None:
@@ -88,14 +88,15 @@ def ifeval_cmd(responses: Annotated[Path | None, typer.Option(help=(
 @app.command("prompts", epilog=SETTINGS)
 def prompts_cmd(out: Annotated[Path, typer.Option(help="Output JSONL (IFEval's input format for programmatic "
                                                        "prompts; {\"prompt\"} for evolved ones).")],
-                count: Annotated[int, typer.Option(help="Prompts to write.")] = 200,
-                seed: Annotated[int, typer.Option(help="Seed of the draw.")] = 0,
+                count: Annotated[int, typer.Option(help="Prompts to write.", min=1)] = 200,
+                seed: Annotated[int, typer.Option(help="Seed of the draw.", min=0)] = 0,
                 evolve: Annotated[str | None, typer.Option(help=(
                     "Evolve seed instructions with this model instead (paper: gpt-4o-mini through "
                     "openai:<model>@<url>); the prompts are then verifiable by an LLM judge only."))] = None,
                 seeds: Annotated[Path | None, typer.Option(help="Seed instructions for --evolve, one per line "
                                                                 "(default: labkit's task list).")] = None,
-                max_constraints: Annotated[int, typer.Option(help="Constraints per programmatic prompt, 1..N.")] = 3
+                max_constraints: Annotated[int, typer.Option(help="Constraints per programmatic prompt, 1..N.",
+                                                             min=1)] = 3
                 ) -> None:
     """Write constraint-bearing training prompts: programmatic (IFEval-style verifiable constraints, default) or
     evolved by an LLM as in the paper. None equals one of IFEval's 541 prompts."""

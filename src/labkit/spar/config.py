@@ -16,7 +16,7 @@ class IfevalConfig:
     model: str = option("smollm2", "Model spec that answers the prompts (--model); unused with --responses")
     max_tokens: int = option(1280, "New tokens per response (lm-eval's IFEval task: 1280)", ge=1)
     temperature: float = option(0.0, "0 = greedy (the paper never published its evaluation decoding)", ge=0)
-    seed: int = option(0, "Sampling seed when temperature > 0")
+    seed: int = option(0, "Sampling seed when temperature > 0", ge=0)
     limit: int | None = option(None, "Only the first N prompts (None: all 541)", ge=1)
     workers: int = option(8, "Prompts in flight at once (batched on local models)", ge=1)
 
@@ -90,7 +90,7 @@ class IterateConfig:
     ifeval_limit: int | None = option(100, "IFEval prompts scored before and after (None: all 541)", ge=1)
     eval_max_tokens: int = option(256, "New tokens per evaluation answer (greedy)", ge=1)
     iterations: int = option(1, "Iterations to chain (paper 3): M_{t+1} is trained from M_t", ge=1)
-    seed: int = option(0, "Seed of prompts, sampling and training")
+    seed: int = option(0, "Seed of prompts, sampling and training", ge=0)
     workers: int = option(8, "Prompts in flight at once (batched on local models)", ge=1)
     serve: Literal["none", "vllm", "labkit"] = option(
         "none", "How local models (smollm2, hf:<dir>) are called: none = in this process; vllm = behind `vllm serve` "

@@ -42,6 +42,8 @@ def load_ifeval(path: Path | None = None) -> list[IfevalItem]:
             raise DataError("every kwargs entry must be an object", path=str(path), line=n, field="kwargs")
         items.append(IfevalItem(rec["key"], rec["prompt"], tuple(rec["instruction_id_list"]),
                                 tuple(rec["kwargs"])))
+    if not items:
+        raise DataError("no prompts", path=str(path))
     return items
 
 

@@ -37,7 +37,12 @@ def _read_csv_matrix(path: Path) -> tuple[np.ndarray, int]:
     delimiter = "\t" if path.suffix == ".tsv" else ","
     rows: list[list[float]] = []
     header = 0
-    for lineno, row in enumerate(csv.reader(text_stream(path), delimiter=delimiter), 1):
+    reader = csv.reader(text_stream(path), delimiter=delimiter)
+    try:
+        numbered = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise DataError(f"not CSV ({exc})", path=str(path), line=reader.line_num) from None
+    for lineno, row in numbered:
         if not row or all(not cell.strip() for cell in row):
             continue
         try:
@@ -65,19 +70,31 @@ def _is_float(text: str) -> bool:
     return True
 
 
+def _numbers(array: np.ndarray, path: Path, key: str) -> np.ndarray:
+    try:
+        return np.asarray(array).astype(float)
+    except (TypeError, ValueError):
+        raise DataError(f"array of {array.dtype} is not numeric", path=str(path), field=key) from None
+
+
 def _read_array(path: Path, key: str) -> tuple[np.ndarray, int]:
     if not path.exists():
         raise DataError("file not found", path=str(path))
-    if path.suffix == ".npy":
-        return np.load(path, allow_pickle=False).astype(float), 0
-    if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as archive:
-            names = list(archive.files)
-            if key in names:
-                return archive[key].astype(float), 0
-            if len(names) == 1:
-                return archive[names[0]].astype(float), 0
-            raise DataError(f"no array '{key}' (has {names})", path=str(path), field=key)
+    if path.suffix in (".npy", ".npz"):
+        try:
+            loaded = np.load(path, allow_pickle=False)
+            if path.suffix == ".npy":
+                return _numbers(loaded, path, key), 0
+            with loaded as archive:
+                names = list(archive.files)
+                if key not in names and len(names) != 1:
+                    raise DataError(f"no array '{key}' (has {names})", path=str(path), field=key)
+                return _numbers(archive[key if key in names else names[0]], path, key), 0
+        except DataError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - numpy/zipfile raise ValueError, OSError, BadZipFile, TokenError...
+            raise DataError(f"not a readable {path.suffix} file ({type(exc).__name__}: {exc})",
+                            path=str(path)) from None
     if path.suffix in (".csv", ".tsv", ".txt"):
         return _read_csv_matrix(path)
     raise DataError(f"unknown format '{path.suffix}' (use .npy, .npz or .csv)", path=str(path))

@@ -70,6 +70,9 @@ def from_ratings(path: Path, cfg: EnvConfig) -> Environment:
     from labkit.ugc.factorization import cluster_items, creator_relevance, factorize
 
     ratings = load_ratings(path)
+    if not 2 <= cfg.creators <= len(ratings.item_ids):  # before the factorisation's work
+        raise DataError(f"env.creators {cfg.creators} needs 2 to {len(ratings.item_ids)} (the file's items)",
+                        path=str(path))
     factors = factorize(ratings, rank=cfg.rank, reg=cfg.reg, iters=cfg.als_iters, seed=cfg.seed)
     labels = cluster_items(factors.item, cfg.creators, seed=cfg.seed)
     relevance = creator_relevance(factors, labels, float(ratings.values.min()), float(ratings.values.max()))

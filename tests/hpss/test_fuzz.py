@@ -1,0 +1,94 @@
+"""HPSS inputs, mutated (tests/fuzzing.py): human-score files for `metaeval` (JSON lines, CSV, JSON array), the
+outputs file and the exported strategy (best.yaml) of `judge`, and the data file of `search` (with the mock judge).
+Each command reads the file right, or refuses it in one line naming the file - never an internal error, never a
+run folder left by a failed start."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import yaml
+from hypothesis import given
+
+from labkit.hpss.space import DEFAULT
+from tests.fuzzing import Tally, examples, fuzz_command, mutations
+
+RECORDS = [{"id": f"s{i}", "source": f"article {i // 3}", "output": f"summary {i} of the article",
+            "score": {"coherence": 1 + (i * 7) % 5}, "pred": round(0.5 + (i * 3) % 5, 2), "group": f"d{i // 3}"}
+           for i in range(9)]
+JSONL = "".join(json.dumps(r) + "\n" for r in RECORDS).encode()
+SEARCH = "".join(json.dumps({**r, "id": f"s{i}", "group": f"d{i // 3}", "source": f"article {i // 3}"}) + "\n"
+                 for i, r in enumerate(RECORDS * 3)).encode()  # 27 items: Example10 needs 11 in validation
+ARRAY = json.dumps(RECORDS, indent=1).encode()
+_rows = io.StringIO()
+_writer = csv.DictWriter(_rows, ["id", "source", "output", "score", "pred", "group"])
+_writer.writeheader()
+_writer.writerows({**r, "score": r["score"]["coherence"]} for r in RECORDS)
+CSV = _rows.getvalue().encode()
+STRATEGY = yaml.safe_dump({"task": "generic", "aspect": "coherence", "judge": "mock", "strategy": DEFAULT,
+                           "criterion": None, "autocot": None, "examples": None}).encode()
+TALLY = {name: Tally() for name in ("metaeval jsonl", "metaeval csv", "metaeval json", "judge outputs",
+                                    "judge strategy", "search data")}
+
+
+def _metaeval(kind: str, name: str, data: bytes) -> None:
+    fuzz_command(TALLY[kind], name, data, lambda d: [
+        "hpss", "metaeval", "--data", str(d / name), "--aspect", "coherence", "--pred-field", "pred",
+        "--n-boot", "20"])
+
+
+@given(mutations(JSONL))
+def test_fuzz_metaeval_jsonl(mutation) -> None:
+    _metaeval("metaeval jsonl", "scores.jsonl", mutation[1])
+
+
+@given(mutations(CSV))
+def test_fuzz_metaeval_csv(mutation) -> None:
+    _metaeval("metaeval csv", "scores.csv", mutation[1])
+
+
+@given(mutations(ARRAY))
+def test_fuzz_metaeval_json_array(mutation) -> None:
+    _metaeval("metaeval json", "scores.json", mutation[1])
+
+
+@examples(15)
+@given(mutations(JSONL))
+def test_fuzz_judge_outputs(mutation) -> None:
+    fuzz_command(TALLY["judge outputs"], "outputs.jsonl", mutation[1], lambda d: [
+        "hpss", "judge", "--strategy", str(d / "best.yaml"), "--input", str(d / "outputs.jsonl"),
+        "--out", str(d / "scored.jsonl")], others={"best.yaml": STRATEGY})
+
+
+@examples(15)
+@given(mutations(STRATEGY))
+def test_fuzz_judge_strategy(mutation) -> None:
+    fuzz_command(TALLY["judge strategy"], "best.yaml", mutation[1], lambda d: [
+        "hpss", "judge", "--strategy", str(d / "best.yaml"), "--input", str(d / "outputs.jsonl"),
+        "--judge", "mock", "--out", str(d / "scored.jsonl")], others={"outputs.jsonl": JSONL})
+
+
+@examples(10)
+@given(mutations(SEARCH))
+def test_fuzz_search_data(mutation) -> None:
+    fuzz_command(TALLY["search data"], "data.jsonl", mutation[1], lambda d: [
+        "hpss", "search", "--data", str(d / "data.jsonl"), "--aspect", "coherence", "--judge", "mock",
+        "--budget", "1", "--max-items", "12", "--set", "n_boot=10"])
+
+
+def test_a_space_needing_more_examples_than_the_data_has_is_refused_before_work(tmp_path, monkeypatch) -> None:
+    from tests.fuzzing import run_cli, run_folders
+
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
+    (tmp_path / "d.jsonl").write_bytes(JSONL)
+    code, err = run_cli(["hpss", "search", "--data", str(tmp_path / "d.jsonl"), "--aspect", "coherence",
+                         "--judge", "mock", "--budget", "1"])
+    assert code == 2 and "d.jsonl: factor 'examples' has Example10, which needs 10 other validation items" in err
+    assert not run_folders(tmp_path / "runs")
+
+
+def teardown_module() -> None:
+    for name, tally in TALLY.items():
+        print(tally.line(f"hpss {name}"))

@@ -1,0 +1,83 @@
+"""PDS inputs, mutated (tests/fuzzing.py): the corpus and target of `solve --corpus --target` (JSON lines; .txt or
+.jsonl), and a score folder's manifest.json and .npy shard read by `select`. Each command reads them right or refuses
+them in one line naming the file - never an internal error, never a run folder or output left by a failed start."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+from hypothesis import given
+
+from tests.fuzzing import Tally, examples, fuzz_command, mutations
+
+DOCS = [f"the cat sat on mat number {i}. it was warm." if i % 2 else f"qz xv {i} {i} {i} lorem kk" for i in range(24)]
+CORPUS = "".join(json.dumps({"text": d, "id": i}) + "\n" for i, d in enumerate(DOCS)).encode()
+TARGET_TXT = "\n\n".join(f"a dog sat on rug {i}. it was calm." for i in range(4)).encode()
+TARGET_JSONL = "".join(json.dumps({"conversations": [f"hi {i}", f"the dog sat {i}."]}) + "\n"
+                       for i in range(4)).encode()
+SOLVE = ["--set", "lm.proxy_n=8", "--set", "lm.target_n=4", "--set", "lm.seq_len=16", "--set", "lm.steps=2",
+         "--set", "lm.warmup=0", "--set", "lm.chunk=8"]
+TALLY = {name: Tally() for name in ("solve corpus", "solve target txt", "solve target jsonl", "select manifest",
+                                    "select shard")}
+
+
+def _solve(kind: str, name: str, data: bytes, others: dict[str, bytes], target: str) -> None:
+    fuzz_command(TALLY[kind], name, data, lambda d: [
+        "pds", "solve", "--corpus", str(d / "corpus.jsonl"), "--target", str(d / target), *SOLVE], others=others)
+
+
+@examples(12)
+@given(mutations(CORPUS))
+def test_fuzz_solve_corpus(mutation) -> None:
+    _solve("solve corpus", "corpus.jsonl", mutation[1], {"target.txt": TARGET_TXT}, "target.txt")
+
+
+@examples(12)
+@given(mutations(TARGET_TXT))
+def test_fuzz_solve_target_txt(mutation) -> None:
+    _solve("solve target txt", "target.txt", mutation[1], {"corpus.jsonl": CORPUS}, "target.txt")
+
+
+@examples(12)
+@given(mutations(TARGET_JSONL))
+def test_fuzz_solve_target_jsonl(mutation) -> None:
+    _solve("solve target jsonl", "target.jsonl", mutation[1], {"corpus.jsonl": CORPUS}, "target.jsonl")
+
+
+def _npy(values: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, values)
+    return buf.getvalue()
+
+
+def _select(kind: str, name: str, data: bytes, others: dict[str, bytes]) -> None:
+    def argv(d):
+        manifest = d / "scores" / "manifest.json"
+        if name != "scores/manifest.json":  # the corpus path is absolute: point it at this folder's corpus
+            manifest.write_text(manifest.read_text().replace("CORPUS", str(d / "corpus.jsonl")))
+        else:
+            manifest.write_bytes(manifest.read_bytes().replace(b"CORPUS", str(d / "corpus.jsonl").encode()))
+        return ["pds", "select", "--scores", str(d / "scores"), "--out", str(d / "out" / "kept.jsonl"), "--r", "0.5"]
+    fuzz_command(TALLY[kind], name, data, argv, others={"corpus.jsonl": CORPUS, **others})
+
+
+MANIFEST = json.dumps({"corpus": "CORPUS", "documents": 24, "shard_size": 16, "scorer": "x"}).encode()
+SHARDS = {"scores/shard-00000.npy": _npy(np.linspace(-1, 1, 16)), "scores/shard-00001.npy": _npy(np.ones(8))}
+
+
+@given(mutations(MANIFEST))
+def test_fuzz_select_manifest(mutation) -> None:
+    _select("select manifest", "scores/manifest.json", mutation[1], SHARDS)
+
+
+@given(mutations(SHARDS["scores/shard-00000.npy"]))
+def test_fuzz_select_shard(mutation) -> None:
+    _select("select shard", "scores/shard-00000.npy", mutation[1],
+            {"scores/manifest.json": MANIFEST, "scores/shard-00001.npy": SHARDS["scores/shard-00001.npy"]})
+
+
+def teardown_module() -> None:
+    for name, tally in TALLY.items():
+        print(tally.line(f"pds {name}"))
