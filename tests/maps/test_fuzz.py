@@ -1,5 +1,7 @@
 """SPICE decks, mutated (tests/fuzzing.py): `labkit maps simulate` reads each one right, refuses it in one line
-naming the file, or reports a simulation that is not ok - never an internal error."""
+naming the file, or reports a simulation that is not ok - never an internal error. A generated dataset's
+circuits.jsonl and a perception model's predictions (JSON lines {id, netlist}) go through `maps eval-ppm` the
+same way."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from pathlib import Path
 
 from hypothesis import given
 
-from tests.fuzzing import Tally, mutations, run_cli
+from tests.fuzzing import Tally, examples, fuzz_command, mutations, run_cli
 
 DECKS = {
     "tran": b"rc low-pass\nV1 in 0 PULSE(0 5 0 1u 1u 1m 2m)\nR1 in out 4K7\nC1 out 0 10n\n.tran 10u 200u\n"
@@ -46,6 +48,46 @@ def test_fuzz_ac_deck(mutation) -> None:
     _fuzz("ac", mutation)
 
 
+
+
+def _dataset() -> tuple[dict[str, bytes], bytes]:
+    """A generated dataset (8 circuits; its files as bytes) and perfect predictions for its test split."""
+    import json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "ds"
+        code, err = run_cli(["maps", "generate", "--out", str(out), "--n", "8"])
+        assert code == 0, err
+        files = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    rows = [json.loads(x) for x in files["circuits.jsonl"].decode().splitlines()]
+    preds = "".join(json.dumps({"id": r["id"], "netlist": r["spice"]}) + "\n" for r in rows if r["split"] == "test")
+    return files, preds.encode()
+
+
+DATASET, PREDICTIONS = _dataset()
+TALLY.update({"predictions": Tally(), "dataset": Tally()})
+
+
+def _eval_ppm(d: Path) -> list[str]:
+    return ["maps", "eval-ppm", "--data", str(d / "ds"), "--predictions", str(d / "predictions.jsonl")]
+
+
+@examples(15)
+@given(mutations(PREDICTIONS))
+def test_fuzz_eval_ppm_predictions(mutation) -> None:
+    fuzz_command(TALLY["predictions"], "predictions.jsonl", mutation[1], _eval_ppm,
+                 others={f"ds/{k}": v for k, v in DATASET.items()})
+
+
+@examples(15)
+@given(mutations(DATASET["circuits.jsonl"]))
+def test_fuzz_eval_ppm_dataset(mutation) -> None:
+    fuzz_command(TALLY["dataset"], "ds/circuits.jsonl", mutation[1], _eval_ppm,
+                 others={"predictions.jsonl": PREDICTIONS,
+                         **{f"ds/{k}": v for k, v in DATASET.items() if k != "circuits.jsonl"}})
+
+
 def teardown_module() -> None:
     for name, tally in TALLY.items():
-        print(tally.line(f"maps simulate ({name} deck)"))
+        print(tally.line(f"maps eval-ppm ({name})" if name in ("predictions", "dataset") else
+                         f"maps simulate ({name} deck)"))

@@ -1,5 +1,6 @@
 """PDS inputs, mutated (tests/fuzzing.py): the corpus and target of `solve --corpus --target` (JSON lines; .txt or
-.jsonl), and a score folder's manifest.json and .npy shard read by `select`. Each command reads them right or refuses
+.jsonl), a score folder's manifest.json and .npy shard read by `select`, and a solve run's scores.jsonl as
+`fit-scorer` reads it (before any embedding). Each command reads them right or refuses
 them in one line naming the file - never an internal error, never a run folder or output left by a failed start."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ TARGET_JSONL = "".join(json.dumps({"conversations": [f"hi {i}", f"the dog sat {i
 SOLVE = ["--set", "lm.proxy_n=8", "--set", "lm.target_n=4", "--set", "lm.seq_len=16", "--set", "lm.steps=2",
          "--set", "lm.warmup=0", "--set", "lm.chunk=8"]
 TALLY = {name: Tally() for name in ("solve corpus", "solve target txt", "solve target jsonl", "select manifest",
-                                    "select shard")}
+                                    "select shard", "fit-scorer scores")}
 
 
 def _solve(kind: str, name: str, data: bytes, others: dict[str, bytes], target: str) -> None:
@@ -76,6 +77,32 @@ def test_fuzz_select_manifest(mutation) -> None:
 def test_fuzz_select_shard(mutation) -> None:
     _select("select shard", "scores/shard-00000.npy", mutation[1],
             {"scores/manifest.json": MANIFEST, "scores/shard-00001.npy": SHARDS["scores/shard-00001.npy"]})
+
+
+SCORES = "".join(json.dumps({"index": i, "score": (-1) ** i * i / 10}) + "\n" for i in range(0, 24, 2)).encode()
+
+
+@examples(100)  # milliseconds each: the reading `fit-scorer` does before any embedding
+@given(mutations(SCORES))
+def test_fuzz_solver_scores_for_fit_scorer(mutation) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from labkit.core.errors import DataError
+    from labkit.pds.data import read_solver_scores
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "corpus.jsonl").write_bytes(CORPUS)
+        (folder / "config.yaml").write_text(f"corpus: {folder / 'corpus.jsonl'}\n")
+        (folder / "scores.jsonl").write_bytes(mutation[1])
+        try:
+            texts, scores = read_solver_scores(folder)
+            assert len(texts) == len(scores) >= 2
+            code, err = 0, ""
+        except DataError as exc:
+            code, err = 2, f"error: {exc}"
+        TALLY["fit-scorer scores"].check(code, err, str(folder / "scores.jsonl"), set())
 
 
 def teardown_module() -> None:

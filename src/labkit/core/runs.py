@@ -26,6 +26,7 @@ import yaml
 from labkit.core.errors import DataError, LabkitError
 from labkit.core.parallel import Outcome, parallel_map
 from labkit.core.paths import runs_dir
+from labkit.core.records import jsonl_with_lines
 
 RESULTS, CONFIG, METRICS, REPORT = "results.jsonl", "config.yaml", "metrics.json", "report.md"
 
@@ -53,19 +54,16 @@ class Run:
             os.fsync(fh.fileno())
 
     def records(self) -> list[dict[str, Any]]:
-        """Every record in the log, in order."""
+        """Every record in the log, in order; a line that is not a JSON object with a text ``key`` (when it has
+        one) is a DataError naming the file and line."""
         if not self.results_path.exists():
             return []
         out = []
-        with open(self.results_path) as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"not JSON ({exc.msg})", path=str(self.results_path),
-                                    line=lineno) from exc
+        for line, rec in jsonl_with_lines(self.results_path):
+            if not isinstance(rec, dict) or not isinstance(rec.get("key", ""), str):
+                raise DataError("not a run record (a JSON object with a text 'key')", path=str(self.results_path),
+                                line=line)
+            out.append(rec)
         return out
 
     def latest(self) -> dict[str, dict[str, Any]]:

@@ -269,17 +269,21 @@ def eval_ppm_cmd(
 ) -> None:
     """Perception metrics: parses and simulates, exact match, component counts, value multisets, signed
     simulation results (relative tolerance), typed-graph isomorphism; numeric and symbolic labels apart."""
-    from labkit.core.errors import ConfigError
+    from labkit.core.errors import ConfigError, DataError
+    from labkit.maps.data import read_predictions
     from labkit.maps.eval import ppm_metrics, ppm_summary
     from labkit.maps.ppm import dataset_pairs, load_trained, predict
 
     pairs = dataset_pairs(data, split)[: max_items or None]
     if predictions is not None:
-        given = {}
-        for line in predictions.read_text().splitlines():
-            if line.strip():
-                row = json.loads(line)
-                given[str(row["id"])] = row["netlist"]
+        given = read_predictions(predictions)
+        missing = [pid for pid, _, _ in pairs if pid not in given]
+        if len(missing) == len(pairs):
+            raise DataError(f"no id of the {split} split of {data} (its first: {pairs[0][0]!r})",
+                            path=str(predictions))
+        if missing:  # scored as an empty netlist (fails every check), and said
+            typer.echo(f"{len(missing)} of {len(pairs)} circuits have no prediction in {predictions} (scored as "
+                       f"empty); first: {missing[0]}", err=True)
         preds = [given.get(pid, "") for pid, _, _ in pairs]
     elif model is not None:
         trained, encoder = load_trained(model)

@@ -85,3 +85,18 @@ def load_generated(folder: str | Path) -> list[Problem]:
                                     path.parent / rec["image"] if rec.get("image") else None,
                                     netlist=rec["spice"]))
     return problems
+
+
+def read_predictions(path: Path) -> dict[str, str]:
+    """id -> predicted netlist of a perception model's JSON lines ``{"id", "netlist"}``; a record of another
+    shape or an id given twice is a DataError naming file and line."""
+    out: dict[str, str] = {}
+    for line, row in jsonl_with_lines(Path(path)):
+        if not isinstance(row, dict) or isinstance(row.get("id"), (dict, list)) or row.get("id") is None:
+            raise DataError("needs an 'id' (text or number)", path=str(path), line=line, field="id")
+        if not isinstance(row.get("netlist"), str):
+            raise DataError("missing or not text", path=str(path), line=line, field="netlist")
+        if str(row["id"]) in out:
+            raise DataError(f"id {row['id']!r} given twice", path=str(path), line=line, field="id")
+        out[str(row["id"])] = row["netlist"]
+    return out

@@ -168,20 +168,13 @@ def fit_scorer_cmd(scores: Annotated[Path, typer.Option(help="A `solve --corpus`
     import json
 
     import numpy as np
-    import yaml
 
-    from labkit.core.errors import DataError
-    from labkit.pds.data import read_corpus
+    from labkit.pds.data import read_solver_scores
     from labkit.pds.scorer import fit_scorer
 
-    path = scores / "scores.jsonl"
-    if not path.exists():
-        raise DataError(f"{path}: not found (run `labkit pds solve --corpus ... --target ...` first)")
     cfg = resolve_config(PdsConfig, config, ([f"scorer.head={head}"] if head else []) + list(overrides or []), None)
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    docs = read_corpus(Path(yaml.safe_load((scores / "config.yaml").read_text())["corpus"]))
-    scorer, report = fit_scorer([docs[r["index"]]["text"] for r in rows], np.array([r["score"] for r in rows]),
-                                cfg.scorer)
+    texts, values = read_solver_scores(scores)  # checked whole before any work
+    scorer, report = fit_scorer(texts, np.array(values), cfg.scorer)
     folder = scorer.save(out or scores / "scorer")
     (folder / "fit.json").write_text(json.dumps(report, indent=1))
     rho = ", ".join(f"{h} {v:.3f}" for h, v in report["spearman"].items())

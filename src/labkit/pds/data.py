@@ -162,3 +162,40 @@ def write_text_toy(toy: TextToy, out: Path) -> tuple[Path, Path]:
     corpus.write_text("".join(json.dumps(r) + "\n" for r in toy.corpus))
     target.write_text("\n\n".join(toy.target) + "\n")
     return corpus, target
+
+
+def read_solver_scores(folder: Path) -> tuple[list[str], list[float]]:
+    """(texts, PMP scores) of a `solve --corpus` run folder: its scores.jsonl rows ``{index, score}`` joined with
+    the corpus its config.yaml names. A missing or broken file, a row of the wrong shape, an index outside the
+    corpus, a repeated index or a score that is not a finite number is a DataError naming file and line."""
+    import math
+
+    from labkit.core.config import read_yaml
+    from labkit.core.errors import ConfigError
+    from labkit.core.records import jsonl_with_lines
+
+    path = Path(folder) / "scores.jsonl"
+    if not path.is_file():
+        raise DataError(f"{path}: not found (run `labkit pds solve --corpus ... --target ...` first)")
+    try:
+        corpus = read_yaml(Path(folder) / "config.yaml").get("corpus")
+    except ConfigError as exc:
+        raise DataError(str(exc)) from None
+    if not isinstance(corpus, str):
+        raise DataError("no corpus path (not a `solve --corpus` run)", path=str(Path(folder) / "config.yaml"),
+                        field="corpus")
+    docs = read_corpus(Path(corpus))
+    texts, scores, seen = [], [], set()
+    for line, row in jsonl_with_lines(path):
+        index, score = (row.get("index"), row.get("score")) if isinstance(row, dict) else (None, None)
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(docs) or index in seen:
+            raise DataError(f"must be a new corpus index in 0..{len(docs) - 1}, got {index!r}", path=str(path),
+                            line=line, field="index")
+        if not isinstance(score, (int, float)) or isinstance(score, bool) or not math.isfinite(score):
+            raise DataError(f"must be a finite number, got {score!r}", path=str(path), line=line, field="score")
+        seen.add(index)
+        texts.append(docs[index]["text"])
+        scores.append(float(score))
+    if len(texts) < 2:
+        raise DataError("fewer than 2 scored documents", path=str(path))
+    return texts, scores
