@@ -1,5 +1,6 @@
 """HPSS inputs, mutated (tests/fuzzing.py): human-score files for `metaeval` (JSON lines, CSV, JSON array), the
-outputs file and the exported strategy (best.yaml) of `judge`, and the data file of `search` (with the mock judge).
+outputs file and the exported strategy (best.yaml) of `judge` (also SummEval's release layout and G-Eval's JSON),
+and the data file of `search` (with the mock judge).
 Each command reads the file right, or refuses it in one line naming the file - never an internal error, never a
 run folder left by a failed start."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import yaml
 from hypothesis import given
@@ -29,8 +31,13 @@ _writer.writerows({**r, "score": r["score"]["coherence"]} for r in RECORDS)
 CSV = _rows.getvalue().encode()
 STRATEGY = yaml.safe_dump({"task": "generic", "aspect": "coherence", "judge": "mock", "strategy": DEFAULT,
                            "criterion": None, "autocot": None, "examples": None}).encode()
+FIXTURES = Path(__file__).with_name("fixtures")
+RELEASE = b"".join((FIXTURES / "summeval_release_paired.jsonl").read_bytes().splitlines(keepends=True)[:6])
+GEVAL = json.dumps(json.loads((FIXTURES / "summeval_geval.json").read_text())[:6], indent=1).encode()
+SUMMEVAL = yaml.safe_dump({"task": "summeval", "aspect": "coherence", "judge": "mock", "strategy": DEFAULT}).encode()
 TALLY = {name: Tally() for name in ("metaeval jsonl", "metaeval csv", "metaeval json", "judge outputs",
-                                    "judge strategy", "search data")}
+                                    "judge strategy", "search data", "SummEval release jsonl",
+                                    "SummEval G-Eval json")}
 
 
 def _metaeval(kind: str, name: str, data: bytes) -> None:
@@ -76,6 +83,24 @@ def test_fuzz_search_data(mutation) -> None:
     fuzz_command(TALLY["search data"], "data.jsonl", mutation[1], lambda d: [
         "hpss", "search", "--data", str(d / "data.jsonl"), "--aspect", "coherence", "--judge", "mock",
         "--budget", "1", "--max-items", "12", "--set", "n_boot=10"])
+
+
+def _summeval(kind: str, name: str, data: bytes) -> None:
+    fuzz_command(TALLY[kind], name, data, lambda d: [
+        "hpss", "judge", "--strategy", str(d / "best.yaml"), "--input", str(d / name), "--out",
+        str(d / "scored.jsonl")], others={"best.yaml": SUMMEVAL})
+
+
+@examples(15)
+@given(mutations(RELEASE))
+def test_fuzz_summeval_release_layout(mutation) -> None:
+    _summeval("SummEval release jsonl", "paired.jsonl", mutation[1])
+
+
+@examples(15)
+@given(mutations(GEVAL))
+def test_fuzz_summeval_geval_layout(mutation) -> None:
+    _summeval("SummEval G-Eval json", "summeval.json", mutation[1])
 
 
 def test_a_space_needing_more_examples_than_the_data_has_is_refused_before_work(tmp_path, monkeypatch) -> None:

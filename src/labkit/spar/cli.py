@@ -103,6 +103,7 @@ def prompts_cmd(out: Annotated[Path, typer.Option(help="Output JSONL (IFEval's i
     import json
     import random
 
+    from labkit.core.errors import DataError
     from labkit.spar.data import ifeval_path, load_ifeval
     from labkit.spar.prompts import TASKS, evolve_prompts, normalise, programmatic_prompts
 
@@ -111,8 +112,11 @@ def prompts_cmd(out: Annotated[Path, typer.Option(help="Output JSONL (IFEval's i
         typer.echo(f"IFEval not found at {ifeval_path()}: prompts are not checked against it", err=True)
     if evolve:
         from labkit.core.models import load_model
+        from labkit.core.records import read_text
 
-        pool = seeds.read_text().splitlines() if seeds else TASKS
+        pool = [s for s in read_text(seeds).splitlines() if s.strip()] if seeds else TASKS
+        if not pool:
+            raise DataError("no seed tasks (one per line)", path=str(seeds))
         chosen = [random.Random(seed).choice(pool) for _ in range(count)] if count > len(pool) else pool[:count]
         prompts, counts = evolve_prompts(load_model(evolve), [s for s in chosen if s.strip()], seed=seed,
                                          exclude=exclude)
