@@ -48,3 +48,20 @@ def test_fuzz_ifeval_responses(mutation) -> None:
 def teardown_module() -> None:
     for name, tally in TALLY.items():
         print(tally.line(f"spar ifeval ({name})"))
+
+
+def test_out_of_range_options_are_one_line_before_a_run_folder(tmp_path, monkeypatch) -> None:
+    from tests.fuzzing import run_cli, run_folders
+
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
+    (tmp_path / "d.jsonl").write_bytes(DATA)
+    (tmp_path / "r.jsonl").write_bytes(ANSWERS)
+    for argv, named in ((["spar", "ifeval", "--data", str(tmp_path / "d.jsonl"), "--responses",
+                          str(tmp_path / "r.jsonl"), "--limit", "-1"], "ifeval.limit"),
+                        (["spar", "iterate", "--iterations", "0"], "iterate.iterations"),
+                        (["spar", "ifeval", "--responses", str(tmp_path / "r.jsonl"), "--data",
+                          str(tmp_path / "d.jsonl"), "--set", "ifeval.seed=-3"], "ifeval.seed")):
+        code, err = run_cli(argv)
+        errors = [line for line in err.splitlines() if line.startswith("error:")]
+        assert code == 2 and len(errors) == 1 and named in errors[0], err
+    assert not run_folders(tmp_path / "runs")
