@@ -80,11 +80,6 @@ def test_fuzz_eval_questions_popqa_tsv(mutation) -> None:
     _eval("eval popqa tsv", "popQA.tsv", mutation[1])
 
 
-def teardown_module() -> None:
-    for name, tally in TALLY.items():
-        print(tally.line(f"prag {name}"))
-
-
 def test_a_model_that_cannot_merge_adapters_is_refused_before_a_run_folder(tmp_path, monkeypatch) -> None:
     from tests.fuzzing import run_cli, run_folders
 
@@ -93,3 +88,32 @@ def test_a_model_that_cannot_merge_adapters_is_refused_before_a_run_folder(tmp_p
     code, err = run_cli(["prag", "eval", "--data", str(tmp_path / "dev.json"), "--model", "mock"])
     assert code == 2 and "model 'mock' must be smollm2 or hf:<path>" in err
     assert not run_folders(tmp_path / "runs")
+
+
+AUGMENTED = "".join(json.dumps({"id": p["id"], "text": p["text"], "rewrite": p["text"].upper(),
+                                "qa": [{"question": f"Where is {p['title']}?", "answer": "on a river"}]}) + "\n"
+                    for p in PASSAGES).encode()
+TALLY["augmented jsonl"] = Tally()
+
+
+@examples(100)  # milliseconds each: what `encode`/`ask`/`eval --augmented` read before any work
+@given(mutations(AUGMENTED))
+def test_fuzz_augmented(mutation) -> None:
+    from labkit.prag.data import load_augmented
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "augmented.jsonl"
+        path.write_bytes(mutation[1])
+        try:
+            docs = load_augmented(path)
+            assert all(isinstance(d.text, str) and all(isinstance(a, str) for qa in d.qa for a in qa)
+                       for d in docs.values())
+            code, err = 0, ""
+        except DataError as exc:
+            code, err = 2, f"error: {exc}"
+        TALLY["augmented jsonl"].check(code, err, str(path), set())
+
+
+def teardown_module() -> None:
+    for name, tally in TALLY.items():
+        print(tally.line(f"prag {name}"))

@@ -35,21 +35,9 @@ def _cfg(config: Path | None, overrides: list[str] | None, **given: Any) -> Prag
 
 
 def _known(path: Path | None) -> dict[str, Any]:
-    from labkit.core.errors import DataError
-    from labkit.core.records import jsonl_with_lines
-    from labkit.prag.corpus import Document
+    from labkit.prag.data import load_augmented
 
-    if path is None:
-        return {}
-    out = {}
-    for lineno, row in jsonl_with_lines(path):
-        try:
-            out[str(row["id"])] = Document(str(row["id"]), row["text"], row["rewrite"],
-                                           [(q["question"], q["answer"]) for q in row["qa"]][:3])
-        except (KeyError, TypeError, IndexError) as exc:
-            raise DataError(f"not an augmentation record ({type(exc).__name__}: {exc})", path=str(path),
-                            line=lineno) from None
-    return out
+    return load_augmented(path) if path is not None else {}
 
 
 @app.command("fiction")

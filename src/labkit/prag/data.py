@@ -159,3 +159,27 @@ def _popqa(row: dict[str, str | None], line: int, path: Path) -> Question:
     if not texts:
         raise DataError("no answer", path=str(path), line=line, field="possible_answers")
     return Question(str(row.get("id") or line), str(row["question"]), texts, str(row.get("prop") or ""))
+
+
+def load_augmented(path: Path) -> dict[str, object]:
+    """id -> Document of a ready-augmentations file (``--augmented``: JSON lines ``{id, text, rewrite, qa:
+    [{question, answer}, ...]}``, the first 3 QA pairs used); a record of another shape or an id given twice is a
+    DataError naming file, line and field."""
+    from labkit.prag.corpus import Document
+
+    out: dict[str, object] = {}
+    for line, row in jsonl_with_lines(path):
+        if not isinstance(row, dict) or row.get("id") in (None, "") or isinstance(row["id"], (dict, list)):
+            raise DataError("needs an 'id' (text or number)", path=str(path), line=line, field="id")
+        for key in ("text", "rewrite"):
+            if not isinstance(row.get(key), str):
+                raise DataError("missing or not text", path=str(path), line=line, field=key)
+        qa = row.get("qa")
+        if not isinstance(qa, list) or not all(isinstance(q, dict) and isinstance(q.get("question"), str)
+                                               and isinstance(q.get("answer"), str) for q in qa):
+            raise DataError("must be a list of {question, answer} texts", path=str(path), line=line, field="qa")
+        if str(row["id"]) in out:
+            raise DataError(f"id {row['id']!r} given twice", path=str(path), line=line, field="id")
+        out[str(row["id"])] = Document(str(row["id"]), row["text"], row["rewrite"],
+                                       [(q["question"], q["answer"]) for q in qa][:3])
+    return out
