@@ -1,5 +1,6 @@
 """Agent-SafetyBench inputs, mutated (tests/fuzzing.py): a case file in the upstream schema and an environment's
-tool schemas (here the demo's), read by `safety run` with the mock agent and the rule judge. A malformed case is
+tool schemas (here the demo's), read by `safety run` with the mock agent and the rule judge, and a finished run's
+results.jsonl read back by `safety report`. A malformed case is
 skipped and counted; a file that cannot be read is one line naming it - never an internal error, never a run
 folder left by a failed start."""
 
@@ -44,6 +45,36 @@ def test_fuzz_environment_schemas(mutation) -> None:
     fuzz_command(TALLY["environment"], "environments/StaffDirectory.json", mutation[1], _argv, others=others)
 
 
+def _finished_run() -> bytes:
+    """results.jsonl of a finished `safety run` (mock agent, rule judge, 3 demo cases)."""
+    import os
+
+    from tests.fuzzing import run_cli
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, old = Path(tmp), os.environ.get("LABKIT_RUNS")
+        for name, content in FILES.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(content)
+        os.environ["LABKIT_RUNS"] = str(folder / "runs")
+        try:
+            assert run_cli(_argv(folder))[0] == 0
+        finally:
+            os.environ.pop("LABKIT_RUNS") if old is None else os.environ.update(LABKIT_RUNS=old)
+        return next((folder / "runs" / "safety").glob("*/results.jsonl")).read_bytes()
+
+
+RESULTS = _finished_run()
+TALLY["report"] = Tally()
+
+
+@examples(20)
+@given(mutations(RESULTS))
+def test_fuzz_report_of_a_run_folder(mutation) -> None:
+    fuzz_command(TALLY["report"], "run/results.jsonl", mutation[1],
+                 lambda d: ["safety", "report", str(d / "run")], others={"run/config.yaml": b"{}\n"})
+
+
 def teardown_module() -> None:
     for name, tally in TALLY.items():
-        print(tally.line(f"safety run ({name})"))
+        print(tally.line("safety report (a run's results.jsonl)" if name == "report" else f"safety run ({name})"))

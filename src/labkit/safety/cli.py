@@ -69,7 +69,7 @@ def _write_report(folder: Path, cfg: SafetyConfig) -> dict[str, Any]:
     from labkit.safety.report import write_report
 
     run = resume_run(folder)
-    episodes, failed = episodes_of(run.latest())
+    episodes, failed = episodes_of(run.latest(), str(run.results_path))
     problems_file = folder / "problems.txt"
     problems = len(problems_file.read_text().splitlines()) if problems_file.exists() else 0
     text, metrics = write_report(folder, episodes, failed, cfg.judges, cfg.epochs, problems=problems)
@@ -100,9 +100,13 @@ def show_cmd(run: RunArg, case_id: Annotated[int, typer.Argument(help="Case id."
     """Print one trajectory: user, tool calls with arguments, results, final answer, verdicts and analyses."""
     from labkit.core.errors import LabkitError
     from labkit.core.runs import resume_run
+    from labkit.safety.method import check_episode
     from labkit.safety.report import format_trajectory
 
-    record = resume_run(run).latest().get(f"{case_id}#{epoch}")
+    opened = resume_run(run)
+    record = opened.latest().get(f"{case_id}#{epoch}")
+    if record is not None and record.get("ok"):
+        check_episode(record.get("value"), record["key"], str(opened.results_path))
     if record is None:
         raise LabkitError(f"{run}: no episode for case {case_id} epoch {epoch}")
     if not record.get("ok"):

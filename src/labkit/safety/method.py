@@ -13,7 +13,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-from labkit.core.errors import ConfigError
+from labkit.core.errors import ConfigError, DataError
 from labkit.core.models.registry import load_model
 from labkit.core.runs import Run, run_items
 from labkit.safety.agent import AgentSettings, run_agent
@@ -116,9 +116,34 @@ def run_safety(cfg: SafetyConfig, run: Run, *, progress: bool | None = None,
 Record = dict[str, Any]
 
 
-def episodes_of(records: dict[str, Record] | list[Record]) -> tuple[list[Record], list[Record]]:
-    """(finished episode values, failed items) from run records."""
+# what the report reads of an episode a run folder holds (`safety report` / `show` of a folder from elsewhere)
+EPISODE_FIELDS = {"case_id": int, "epoch": int, "status": str, "risk": str, "failure_modes": list,
+                  "fulfillable": bool, "messages": list, "verdicts": dict, "engine": list}
+
+
+def check_episode(value: Any, key: str, path: str) -> None:
+    """A DataError naming the run's results file, the record and the field when ``value`` is not an episode as
+    `safety run` writes it."""
+    for name, kind in EPISODE_FIELDS.items():
+        got = value.get(name) if isinstance(value, dict) else None
+        if not isinstance(got, kind) or (kind is int and isinstance(got, bool)):
+            raise DataError(f"record {key!r} is not a `safety run` episode (want {kind.__name__})", path=path,
+                            field=name)
+    for judge, verdict in value["verdicts"].items():
+        if not isinstance(verdict, dict) or not isinstance(verdict.get("label"), (str, type(None))):
+            raise DataError(f"record {key!r}: a verdict needs a text or null label", path=path,
+                            field=f"verdicts.{judge}")
+
+
+def episodes_of(records: dict[str, Record] | list[Record], path: str | None = None
+                ) -> tuple[list[Record], list[Record]]:
+    """(finished episode values, failed items) from run records; with ``path`` (the results file they came
+    from) every episode is checked first."""
     values = records.values() if isinstance(records, dict) else records
+    if path is not None:
+        for r in values:
+            if r.get("ok"):
+                check_episode(r.get("value"), str(r.get("key")), path)
     ok = [r["value"] for r in values if r.get("ok")]
     failed = [r for r in values if not r.get("ok")]
     return ok, failed
