@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hypothesis import given
 
-from tests.fuzzing import Tally, examples, mutations, run_cli
+from tests.fuzzing import Tally, examples, fuzz_command, mutations, run_cli
 
 ROWS = [(n, seed, 0.1 + 0.05 * (n.bit_length() - 1) + 0.01 * seed) for n in (1, 2, 4, 8) for seed in range(3)]
 JSONL = "".join(f'{{"n": {n}, "seed": {s}, "gain": {g:.4f}}}\n' for n, s, g in ROWS).encode()
@@ -38,6 +38,32 @@ def test_fuzz_points_csv(mutation) -> None:
     _fuzz("csv", mutation)
 
 
+def _sweep_results() -> bytes:
+    """results.jsonl as `rlhf sweep` writes it: one record per point (n x seed)."""
+    import json
+
+    out = []
+    for n, seed, gain in ROWS:
+        value = {"axis": "n", "settings": {"n": n, "seed": seed, "policy": "tiny-llama-s"}, "algorithm":
+                 "grpo" if n > 1 else "reinforce", "accuracy_before": 0.4, "accuracy": 0.4 + gain, "gain": gain,
+                 "kl_to_ref": 0.01 * n, "tokens": 1000 * n}
+        out.append(json.dumps({"key": f"n={n}/seed={seed}", "ok": True, "value": value}) + "\n")
+    return "".join(out).encode()
+
+
+RUN = _sweep_results()
+TALLY["run"] = Tally()
+
+
+@examples(10)
+@given(mutations(RUN))
+def test_fuzz_sweep_run_folder(mutation) -> None:
+    fuzz_command(TALLY["run"], "run/results.jsonl", mutation[1],
+                 lambda d: ["rlhf", "fit", str(d / "run"), "--out", str(d / "out")],
+                 others={"run/config.yaml": b"{}\n"})
+
+
 def teardown_module() -> None:
     for kind, tally in TALLY.items():
-        print(tally.line(f"rlhf fit ({kind} points)"))
+        print(tally.line("rlhf fit (a sweep run folder's results.jsonl)" if kind == "run" else
+                         f"rlhf fit ({kind} points)"))

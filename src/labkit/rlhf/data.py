@@ -92,5 +92,32 @@ def read_run(folder: Path) -> tuple[list[dict[str, Any]], int]:
 
     if not (folder / "results.jsonl").exists():
         raise DataError("not a sweep run folder (no results.jsonl)", path=str(folder))
-    latest = resume_run(folder).latest().values()
-    return [r["value"] for r in latest if r.get("ok")], sum(not r.get("ok") for r in latest)
+    run = resume_run(folder)
+    latest = run.latest().values()
+    points = [r for r in latest if r.get("ok")]
+    for r in points:
+        _check_point(r.get("value"), r["key"], str(run.results_path))
+    return [r["value"] for r in points], sum(not r.get("ok") for r in latest)
+
+
+def _check_point(value: Any, key: str, path: str) -> None:
+    """A DataError naming the results file, the record and the field when ``value`` is not a point as `rlhf
+    sweep` writes it (what the analysis reads: axis, settings with n and the axis, finite accuracies and gain)."""
+    def bad(field: str, want: str) -> DataError:
+        return DataError(f"record {key!r} is not a sweep point ({want})", path=path, field=field)
+
+    if not isinstance(value, dict) or value.get("axis") not in AXES:
+        raise bad("axis", f"one of {', '.join(AXES)}")
+    settings = value.get("settings")
+    if not isinstance(settings, dict):
+        raise bad("settings", "an object")
+    for name in dict.fromkeys(("n", value["axis"])):
+        v = settings.get(name)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v <= 0:
+            raise bad(f"settings.{name}", "a number > 0")
+    for name in ("gain", "accuracy", "accuracy_before", "kl_to_ref"):
+        v = value.get(name, 0.0 if name == "kl_to_ref" else None)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+            raise bad(name, "a finite number")
+    if not isinstance(value.get("algorithm", ""), str):
+        raise bad("algorithm", "text")
