@@ -24,7 +24,8 @@ NameOpt = Annotated[str | None, typer.Option("--name", help="Run name (folder su
 
 
 def _config(config: Path | None, overrides: list[str] | None, resume: Path | None, **given: Any) -> CharacterConfig:
-    keys = {"lang": "langs", "dims": "files", "judge": "judge.model", "model": "generate.model"}
+    keys = {"lang": "langs", "dims": "files", "judge": "judge.model", "model": "generate.model",
+            "mode": "judge.mode", "samples": "judge.samples"}
     sets = overrides_from(given, keys, lists=("lang", "dims"))
     return resolve_config(CharacterConfig, config, sets + list(overrides or []), resume)
 
@@ -76,23 +77,23 @@ def judge_cmd(judge: Annotated[str | None, typer.Option(help=(
               name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None,
               resume: ResumeOpt = None) -> None:
     """Score replies with one rubric per dimension; unscorable replies are counted, never defaulted."""
-    from labkit.character.method import judge_run, select_samples
+    from labkit.character.method import judge_run, responses_from, sample_key, select_samples
+    from labkit.core.errors import DataError
 
-    cfg = _config(config, overrides, resume, judge=judge, lang=lang, dims=dims, limit=limit, data=data)
-    if no_reference:
-        cfg.judge.use_reference = False
-    if mode:
-        cfg.judge.mode = mode  # type: ignore[assignment]  # checked by make_judge
-    if samples:
-        cfg.judge.samples = samples
+    cfg = _config(config, (["judge.use_reference=false"] if no_reference else []) + list(overrides or []), resume,
+                  judge=judge, lang=lang, dims=dims, limit=limit, data=data, mode=mode, samples=samples)
     selected, problems = select_samples(cfg)
     _problems(problems)
     source_file = resume / "source.txt" if resume else None
     if responses is None:
         responses = source_file.read_text().strip() if source_file and source_file.exists() else "original"
+    replies = responses_from(responses, selected)  # a generate run folder is checked before a run folder exists
+    if not any(sample_key(s) in replies for s in selected):
+        raise DataError(f"no reply for any of the {len(selected)} selected records", path=str(
+            Path(responses) / "results.jsonl") if responses != "original" else None)
     run = _start(cfg, "judge", name, resume)
     (run.dir / "source.txt").write_text(responses + "\n")
-    out = judge_run(cfg, run, selected, responses)
+    out = judge_run(cfg, run, selected, responses, replies=replies)
     if out["missing_replies"]:
         typer.echo(f"{len(out['missing_replies'])} record(s) have no reply in {responses}", err=True)
     _write_report(run.dir, cfg)
@@ -100,11 +101,20 @@ def judge_cmd(judge: Annotated[str | None, typer.Option(help=(
 
 def _write_report(folder: Path, cfg: CharacterConfig) -> None:
     from labkit.character.report import agreement_section, counts_line, scores_section
+    from labkit.core.errors import DataError
     from labkit.core.runs import resume_run
 
     run = resume_run(folder)
     latest = run.latest()
     records = [r["value"] for r in latest.values() if r.get("ok")]
+    for key, value in ((k, r["value"]) for k, r in latest.items() if r.get("ok")):  # a folder from elsewhere
+        kinds = {"file": str, "lang": str, "model": str, "score": (int, float, type(None)),
+                 "gold": (int, float, type(None))}
+        bad = next((f for f, kind in kinds.items() if not isinstance(value, dict) or not isinstance(value.get(f), kind)
+                    or isinstance(value.get(f), bool)), None)
+        if bad:
+            raise DataError(f"record {key!r} is not a `character judge` verdict", path=str(run.results_path),
+                            field=bad)
     failed = sum(not r.get("ok") for r in latest.values())
     scores_md, board = scores_section(records, folder)
     agree_md, agree = agreement_section(records, cfg.n_boot, cfg.judge.model)

@@ -14,7 +14,7 @@ from labkit.character.config import CharacterConfig
 from labkit.character.data import Sample, load_all
 from labkit.character.judge import make_judge
 from labkit.character.prompts import roleplay_prompt
-from labkit.core.errors import BackendError, ConfigError, LabkitError
+from labkit.core.errors import BackendError, ConfigError, DataError, LabkitError
 from labkit.core.jsontext import first_json_object
 from labkit.core.models.base import Sampling
 from labkit.core.models.batching import for_concurrent_callers
@@ -97,16 +97,23 @@ def responses_from(source: str, samples: list[Sample]) -> dict[str, tuple[str, s
     if not (folder / "results.jsonl").exists():
         raise ConfigError(f"--responses must be 'original' or a generate run folder; {folder} has no results.jsonl")
     out = {}
-    for key, rec in resume_run(folder).latest().items():
+    run = resume_run(folder)
+    for key, rec in run.latest().items():
         if rec.get("ok"):
-            out[key] = (rec["value"]["response"], rec["value"]["model"])
+            value = rec.get("value")
+            bad = next((f for f in ("response", "model") if not isinstance(value, dict) or
+                        not isinstance(value.get(f), str)), None)
+            if bad:
+                raise DataError(f"record {key!r} is not a `character generate` reply (want text)",
+                                path=str(run.results_path), field=bad)
+            out[key] = (value["response"], value["model"])
     return out
 
 
 def judge_run(cfg: CharacterConfig, run: Run, samples: list[Sample], source: str = "original", *,
-              progress: bool | None = None) -> dict[str, Any]:
+              progress: bool | None = None, replies: dict[str, tuple[str, str]] | None = None) -> dict[str, Any]:
     """Score every reply with the configured judge; ``gold`` is kept only for the records' own replies."""
-    replies = responses_from(source, samples)
+    replies = replies if replies is not None else responses_from(source, samples)
     missing = [sample_key(s) for s in samples if sample_key(s) not in replies]
     model = for_concurrent_callers(load_model(cfg.judge.model), cfg.workers)
     j = cfg.judge
