@@ -5,6 +5,7 @@ same way."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -87,7 +88,45 @@ def test_fuzz_eval_ppm_dataset(mutation) -> None:
                          **{f"ds/{k}": v for k, v in DATASET.items() if k != "circuits.jsonl"}})
 
 
+QA = json.dumps([{"id": f"{i}-{i + 3}", "question": f"Find the voltage U{i} in the circuit of figure {i}.",
+                  "golden_answer": {f"$U_{i}$": f"${i - 2} \\mathrm{{~V}}$"}, "solution": "KVL.", "is_forward": True}
+                 for i in range(1, 5)], indent=2, ensure_ascii=False).encode()  # simple_circuit_eval's qa.json shape
+TALLY.update({"qa.json": Tally(), "circuits.jsonl": Tally()})
+
+
+def _loader(kind: str, name: str, data: bytes, load) -> None:
+    from labkit.core.errors import DataError
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            problems = load(Path(tmp))
+            assert problems and all(p.gold and isinstance(p.question, str) for p in problems)
+            code, err = 0, ""
+        except DataError as exc:
+            code, err = 2, f"error: {exc}"
+        TALLY[kind].check(code, err, [str(path), str(Path(tmp))], set())
+
+
+@examples(100)  # milliseconds each: what `maps eval --data` reads before any work
+@given(mutations(QA))
+def test_fuzz_simple_circuit_eval_qa(mutation) -> None:
+    from labkit.maps.data import load_simple_circuit_eval
+
+    _loader("qa.json", "qa.json", mutation[1], load_simple_circuit_eval)
+
+
+@examples(100)
+@given(mutations(DATASET["circuits.jsonl"]))
+def test_fuzz_generated_dataset_questions(mutation) -> None:
+    from labkit.maps.data import load_generated
+
+    _loader("circuits.jsonl", "circuits.jsonl", mutation[1], load_generated)
+
+
 def teardown_module() -> None:
     for name, tally in TALLY.items():
         print(tally.line(f"maps eval-ppm ({name})" if name in ("predictions", "dataset") else
+                         f"maps eval ({name})" if name in ("qa.json", "circuits.jsonl") else
                          f"maps simulate ({name} deck)"))

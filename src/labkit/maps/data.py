@@ -7,13 +7,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from labkit.core.errors import DataError
 from labkit.core.paths import data_dir
-from labkit.core.records import jsonl_with_lines, read_text
+from labkit.core.records import json_array_with_lines, jsonl_with_lines
 
 
 @dataclass
@@ -39,26 +38,31 @@ def resolve(path_or_name: str | Path) -> Path:
 
 
 def load_simple_circuit_eval(folder: str | Path) -> list[Problem]:
+    """MAPS's simple_circuit_eval: ``qa.json`` (a JSON array of {id, question, golden_answer{quantity: answer}}),
+    images ``<id>.jpg`` or named in ``answers_parsed.jsonl``. Errors name file, line and field."""
     root = resolve(folder)
     qa = root / "qa.json" if root.is_dir() else root
-    try:
-        records = json.loads(read_text(qa))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"not JSON ({exc.msg})", path=str(qa), line=exc.lineno) from None
     images = _image_names(qa.parent)
-    problems = []
-    for k, rec in enumerate(records):
-        for key in ("id", "question", "golden_answer"):
-            if key not in rec:
-                raise DataError("missing", path=str(qa), field=f"[{k}].{key}")
-        if not isinstance(rec["golden_answer"], dict) or not rec["golden_answer"]:
-            raise DataError("must be a non-empty mapping quantity -> answer", path=str(qa),
-                            field=f"[{k}].golden_answer")
+    problems, seen = [], set()
+    for line, rec in json_array_with_lines(qa):
+        if not isinstance(rec, dict):
+            raise DataError("a problem must be a JSON object", path=str(qa), line=line)
+        if rec.get("id") in (None, "") or isinstance(rec["id"], (dict, list)):
+            raise DataError("missing or not a scalar", path=str(qa), line=line, field="id")
+        if not isinstance(rec.get("question"), str):
+            raise DataError("missing or not text", path=str(qa), line=line, field="question")
+        gold = rec.get("golden_answer")
+        if not isinstance(gold, dict) or not gold or any(isinstance(a, (dict, list)) for a in gold.values()):
+            raise DataError("must be a non-empty mapping quantity -> answer", path=str(qa), line=line,
+                            field="golden_answer")
         pid = str(rec["id"])
+        if pid in seen:
+            raise DataError(f"id {pid!r} given twice", path=str(qa), line=line, field="id")
+        seen.add(pid)
         candidates = [images.get(pid), qa.parent / f"{pid}.jpg", *sorted(qa.parent.glob(f"{pid}-*.jpg"))]
         image = next((c for c in candidates if c is not None and c.exists()), None)
-        problems.append(Problem(pid, rec["question"], {str(q): str(a) for q, a in rec["golden_answer"].items()},
-                                image, rec.get("solution", ""), meta={"is_forward": rec.get("is_forward")}))
+        problems.append(Problem(pid, rec["question"], {str(q): str(a) for q, a in gold.items()},
+                                image, str(rec.get("solution") or ""), meta={"is_forward": rec.get("is_forward")}))
     return problems
 
 
@@ -67,23 +71,42 @@ def _image_names(folder: Path) -> dict[str, Path]:
     if not parsed.exists():
         return {}
     out = {}
-    for line in read_text(parsed).splitlines():
-        if line.strip():
-            row = json.loads(line)
-            if row.get("image"):
-                out[str(row["id"])] = folder / row["image"]
+    for line, row in jsonl_with_lines(parsed):
+        if not isinstance(row, dict) or row.get("id") is None:
+            raise DataError("missing", path=str(parsed), line=line, field="id")
+        if row.get("image"):
+            if not isinstance(row["image"], str):
+                raise DataError("not text", path=str(parsed), line=line, field="image")
+            out[str(row["id"])] = folder / row["image"]
     return out
 
 
 def load_generated(folder: str | Path) -> list[Problem]:
-    """Questions of a dataset written by ``labkit maps generate`` (one Problem per question)."""
+    """Questions of a dataset written by ``labkit maps generate`` (one Problem per question); a circuit line of
+    another shape is a DataError naming file, line and field."""
     path = resolve(folder) / "circuits.jsonl"
+    if not path.is_file():
+        raise DataError("not a generated dataset (no circuits.jsonl)", path=str(path.parent))
     problems = []
-    for _, rec in jsonl_with_lines(path):
-        for q, question in enumerate(rec.get("questions", [])):
-            problems.append(Problem(f"{rec['id']}#{q}", question["question"], question["answer"],
+    for line, rec in jsonl_with_lines(path):
+        for key in ("id", "spice"):
+            if not isinstance(rec, dict) or not isinstance(rec.get(key), str):
+                raise DataError("missing or not text", path=str(path), line=line, field=key)
+        if rec.get("image") is not None and not isinstance(rec["image"], str):
+            raise DataError("not text", path=str(path), line=line, field="image")
+        questions = rec.get("questions", [])
+        if not isinstance(questions, list) or not all(
+                isinstance(q, dict) and isinstance(q.get("question"), str) and isinstance(q.get("answer"), dict)
+                and q["answer"] for q in questions):
+            raise DataError("must be a list of {question, answer{quantity: value}}", path=str(path), line=line,
+                            field="questions")
+        for q, question in enumerate(questions):
+            problems.append(Problem(f"{rec['id']}#{q}", question["question"],
+                                    {str(k): str(v) for k, v in question["answer"].items()},
                                     path.parent / rec["image"] if rec.get("image") else None,
                                     netlist=rec["spice"]))
+    if not problems:
+        raise DataError("no questions", path=str(path))
     return problems
 
 
