@@ -1,4 +1,4 @@
-"""Creator-game inputs, mutated (tests/fuzzing.py): a relevance matrix (CSV and .npy), a cost vector (CSV) and a
+"""Creator-game inputs, mutated (tests/fuzzing.py): a relevance matrix (CSV, .npy and .npz), a cost vector (CSV) and a
 MovieLens ratings file, read by `ugc equilibrium`. The command solves the game, or refuses the file in one line
 naming it (and line and field where they exist) - never an internal error, never a run folder left by a failed
 start."""
@@ -18,11 +18,14 @@ CSV = ("c0,c1,c2\n" + "".join(",".join(f"{v:.4f}" for v in row) + "\n" for row i
 _buf = io.BytesIO()
 np.save(_buf, RELEVANCE)
 NPY = _buf.getvalue()
+_buf = io.BytesIO()
+np.savez(_buf, relevance=RELEVANCE, costs=np.array([1.0, 0.5, 2.0]))
+NPZ = _buf.getvalue()
 COSTS = b"1.0\n0.5\n2.0\n"
 RATINGS = ("userId,movieId,rating,timestamp\n" + "".join(
     f"{u},{i},{1 + (u * 7 + i * 3) % 5}.0,9650{u}{i}\n" for u in range(1, 9) for i in range(1, 6) if (u + i) % 3)
 ).encode()
-TALLY = {name: Tally() for name in ("relevance csv", "relevance npy", "costs csv", "ratings csv")}
+TALLY = {name: Tally() for name in ("relevance csv", "relevance npy", "relevance npz", "costs csv", "ratings csv")}
 
 
 
@@ -43,6 +46,12 @@ def test_fuzz_relevance_csv(mutation) -> None:
 @given(mutations(NPY))
 def test_fuzz_relevance_npy(mutation) -> None:
     fuzz_command(TALLY["relevance npy"], "relevance.npy", mutation[1], _argv("relevance.npy"))
+
+
+@examples(20)
+@given(mutations(NPZ))
+def test_fuzz_relevance_npz(mutation) -> None:
+    fuzz_command(TALLY["relevance npz"], "relevance.npz", mutation[1], _argv("relevance.npz"))
 
 
 @examples(20)
