@@ -1,6 +1,6 @@
 """A RecFlow folder in the release's layout with one file mutated (tests/fuzzing.py): `labkit recflow train` trains
 and evaluates, or refuses in one line naming a file of the folder before any run folder exists - never an
-internal error."""
+internal error. A trained run's checkpoint.pt, mutated, goes through `labkit recflow eval` the same way."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzzing import Tally, mutations, run_cli, run_folders
+from tests.fuzzing import Tally, examples, fuzz_command, mutations, run_cli, run_folders
 
 from .release_fixture import write_release
 
@@ -44,8 +44,33 @@ def test_fuzz_a_recflow_folder(case) -> None:
         TALLY[rel].check(code, err, str(folder), run_folders(runs) - before)
 
 
+def _trained_run() -> Path:
+    """A finished coarse-ranking run on BASE (config.yaml, checkpoint.pt, records)."""
+    old = os.environ.get("LABKIT_RUNS")
+    os.environ["LABKIT_RUNS"] = str(BASE.parent / "runs")
+    try:
+        code, err = run_cli(["recflow", "train", "--data", str(BASE), "--set", "train.batch=4"])
+    finally:
+        os.environ.pop("LABKIT_RUNS") if old is None else os.environ.update(LABKIT_RUNS=old)
+    assert code == 0, err
+    return next((BASE.parent / "runs" / "recflow").glob("*"))
+
+
+TRAINED = _trained_run()
+CHECKPOINT = Tally()
+
+
+@examples(10)
+@given(mutations((TRAINED / "checkpoint.pt").read_bytes()))
+def test_fuzz_a_trained_runs_checkpoint(mutation) -> None:
+    """`recflow eval RUN`: a checkpoint torn, flipped or re-encoded is refused naming it, before a run folder."""
+    fuzz_command(CHECKPOINT, "run/checkpoint.pt", mutation[1], lambda d: ["recflow", "eval", str(d / "run")],
+                 others={"run/config.yaml": (TRAINED / "config.yaml").read_bytes()})
+
+
 def teardown_module() -> None:
     for rel, tally in TALLY.items():
         if tally:
             print(tally.line(f"recflow train ({rel})"))
+    print(CHECKPOINT.line("recflow eval (a trained run's checkpoint.pt)"))
     shutil.rmtree(BASE.parent, ignore_errors=True)

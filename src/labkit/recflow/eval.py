@@ -34,7 +34,7 @@ from labkit.recflow.data import Funnel, Table
 from labkit.recflow.metrics import auc_logloss, from_ranks, gauc, ranking, ranks_in_top, recall_k_m, topk
 from labkit.recflow.models import DINContext
 from labkit.recflow.retrieval import RetrievalSettings, SASRec, histories
-from labkit.recflow.train import TrainSettings, day_features, predict, ranking_model
+from labkit.recflow.train import TrainSettings, day_features, fit_state, predict, ranking_model, read_checkpoint
 
 CANDIDATES = ("official", "logged")
 RANK_KS, RETRIEVAL_KS = (50, 100, 200), (50, 100, 500, 1000)
@@ -67,11 +67,11 @@ def load_run(run: Path, funnel: Funnel) -> tuple[torch.nn.Module, TrainSettings 
     run is refused, naming how many days it has."""
     s = settings_of(run_config(run))
     model = SASRec(funnel.sizes, s.dim) if isinstance(s, RetrievalSettings) else ranking_model(funnel.sizes, s)
-    state = torch.load(Path(run) / "checkpoint.pt", map_location="cpu")
-    if int(state["next_day"]) < len(funnel.train_days):
+    state = read_checkpoint(Path(run) / "checkpoint.pt")
+    if state["next_day"] < len(funnel.train_days):
         raise ConfigError(f"{run}: trained on {state['next_day']} of {len(funnel.train_days)} days; finish it with "
                           f"`labkit recflow train --resume {run}`")
-    model.load_state_dict(state["model"])
+    fit_state(model, state["model"], Path(run) / "checkpoint.pt")
     return model, s
 
 

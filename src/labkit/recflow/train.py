@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from labkit.core.errors import ConfigError
+from labkit.core.errors import ConfigError, DataError
 from labkit.recflow.auxiliary import WEIGHT as AUX_WEIGHT
 from labkit.recflow.auxiliary import aux_candidates, bpr
 from labkit.recflow.data import Funnel, Table, history_valid, select_rows
@@ -114,10 +114,39 @@ def resume(folder: Path, model: torch.nn.Module, opt: torch.optim.Optimizer) -> 
     ckpt = folder / "checkpoint.pt"
     if not ckpt.exists():
         return ckpt, 0
-    state = torch.load(ckpt, map_location="cpu")
-    model.load_state_dict(state["model"])
-    opt.load_state_dict(state["opt"])
-    return ckpt, int(state["next_day"])
+    state = read_checkpoint(ckpt)
+    fit_state(model, state["model"], ckpt)
+    try:
+        opt.load_state_dict(state["opt"])
+    except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+        raise DataError(f"its optimiser state does not fit ({_first_line(exc)})", path=str(ckpt)) from None
+    return ckpt, state["next_day"]
+
+
+def _first_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}"
+
+
+def read_checkpoint(path: Path) -> dict[str, Any]:
+    """A run's checkpoint.pt (model, optimiser, next day); a file torch cannot read or of another shape is a
+    DataError naming it (a kill cannot tear it: it is written to a temporary file and renamed)."""
+    try:
+        state = torch.load(path, map_location="cpu")
+    except Exception as exc:  # noqa: BLE001 - torch raises UnpicklingError, RuntimeError, EOFError, ...
+        raise DataError(f"not a readable checkpoint ({_first_line(exc)})", path=str(path)) from None
+    if not isinstance(state, dict) or not isinstance(state.get("model"), dict) or \
+            not isinstance(state.get("next_day"), int) or state["next_day"] < 0:
+        raise DataError("not a labkit checkpoint (model, opt, next_day)", path=str(path))
+    return state
+
+
+def fit_state(model: torch.nn.Module, weights: dict[str, Any], path: Path) -> None:
+    """Load ``weights`` into ``model``; weights of another shape (other data or settings) name the file."""
+    try:
+        model.load_state_dict(weights)
+    except (RuntimeError, TypeError, KeyError) as exc:
+        raise DataError(f"its weights do not fit this model - trained on other data or settings? "
+                        f"({_first_line(exc)})", path=str(path)) from None
 
 
 def ranking_model(sizes: dict[str, int], s: TrainSettings) -> torch.nn.Module:
