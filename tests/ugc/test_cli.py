@@ -62,3 +62,16 @@ def test_help_lists_settings_with_defaults() -> None:
                          timeout=120)
     assert out.returncode == 0
     assert "env.n = 50" in out.stdout and "game.matching = 'ppm'" in out.stdout and "paper: 10" in out.stdout
+
+
+def test_crossed_ranges_are_one_line_before_work(tmp_path, monkeypatch) -> None:
+    from tests.fuzzing import run_cli, run_folders
+
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
+    for sets, said in ((["env.cost_low=2", "env.cost_high=1"], "'env.cost_low' (2) must not exceed 'env.cost_high'"),
+                       (["optim.beta_min=5", "optim.beta_max=1"], "'optim.beta_min' (5) must not exceed"),
+                       (["optim.init_beta=30"], "'optim.init_beta' (30) must not exceed 'optim.beta_max' (20)")):
+        code, err = run_cli(["ugc", "equilibrium", *[x for s in sets for x in ("--set", s)]])
+        assert code == 2 and said in err, err
+    assert not run_folders(tmp_path / "runs")
+

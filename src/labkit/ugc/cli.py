@@ -32,7 +32,24 @@ NameOpt = Annotated[str | None, typer.Option("--name", help="Run name (folder su
 def _config(config: Path | None, overrides: list[str] | None, resume: Path | None, **given: Any) -> UgcConfig:
     keys = {"env": "env.source", "n": "env.n", "m": "env.m", "d": "env.d", "seed": "env.seed",
             "costs": "env.costs", "lam": "optim.lam", "per_user": "optim.per_user", "steps": "optim.steps"}
-    return resolve_config(UgcConfig, config, overrides_from(given, keys) + list(overrides or []), resume)
+    cfg = resolve_config(UgcConfig, config, overrides_from(given, keys) + list(overrides or []), resume)
+    _check_pairs(cfg)
+    return cfg
+
+
+def _check_pairs(cfg: UgcConfig) -> None:
+    """Ranges that involve two keys, checked before any work (single-key ranges are the config's own)."""
+    from labkit.core.errors import ConfigError
+
+    o = cfg.optim
+    pairs = [("env.cost_low", cfg.env.cost_low, "env.cost_high", cfg.env.cost_high),
+             ("optim.beta_min", o.beta_min, "optim.beta_max", o.beta_max)]
+    if o.init_beta is not None:
+        pairs += [("optim.beta_min", o.beta_min, "optim.init_beta", o.init_beta),
+                  ("optim.init_beta", o.init_beta, "optim.beta_max", o.beta_max)]
+    for low_name, low, high_name, high in pairs:
+        if low > high:
+            raise ConfigError(f"config: '{low_name}' ({low:g}) must not exceed '{high_name}' ({high:g})")
 
 
 def _start(cfg: UgcConfig, command: str, name: str | None, resume: Path | None):  # noqa: ANN202 - Run
