@@ -24,9 +24,12 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from hypothesis import settings
 from hypothesis import strategies as st
+
+from labkit.core.errors import DataError
 
 
 def examples(n: int) -> settings:
@@ -107,6 +110,30 @@ def fuzz_command(tally: Tally, name: str, data: bytes, argv: Callable[[Path], li
         before = run_folders(runs)
         code, err = run_cli(argv(folder))
         tally.check(code, err, str(folder / name), run_folders(runs) - before)
+
+
+def fuzz_loader(tally: Tally, name: str, data: bytes, load: Callable[[Path], Any],
+                errors: tuple[type[Exception], ...] = (DataError,), others: dict[str, bytes] | None = None,
+                folder_named: bool = False) -> Any:
+    """The loader-level twin of ``fuzz_command``, for a command that would do minutes of model work per mutation
+    after reading: write ``data`` as ``<tmp>/name`` (and ``others``), call ``load(path)`` - the function the command
+    calls before its run folder exists - and count the outcome: one of ``errors`` is the command's exit 2 (its
+    message must name the file, or with ``folder_named`` the file or its folder), anything else fails the test.
+    Returns what ``load`` returned, or None when it refused."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for other, content in (others or {}).items():
+            (folder / other).parent.mkdir(parents=True, exist_ok=True)
+            (folder / other).write_bytes(content)
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        try:
+            value, code, err = load(path), 0, ""
+        except errors as exc:
+            value, code, err = None, 2, f"error: {exc}"
+        tally.check(code, err, [str(path), str(path.parent)] if folder_named else str(path), set())
+        return value
 
 
 class Tally(Counter):

@@ -5,7 +5,6 @@ file; never another exception. Each starting file is the system's full default c
 from __future__ import annotations
 
 import importlib
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 
 from labkit.core.config import load_config, to_dict
 from labkit.core.errors import ConfigError
-from tests.fuzzing import Tally, examples, mutations
+from tests.fuzzing import Tally, examples, fuzz_loader, mutations
 
 CONFIGS = {"hpss": "HpssConfig", "prag": "PragConfig", "maps": "MapsConfig", "safety": "SafetyConfig",
            "character": "CharacterConfig", "ugc": "UgcConfig", "spar": "SparConfig", "pds": "PdsConfig",
@@ -42,15 +41,7 @@ def test_the_default_config_round_trips(system: str, tmp_path: Path) -> None:
 @given(st.sampled_from(sorted(CONFIGS)).flatmap(lambda s: st.tuples(st.just(s), mutations(_default_yaml(s)))))
 def test_fuzz_configs(case: tuple[str, tuple[str, bytes]]) -> None:
     system, (_, data) = case
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "config.yaml"
-        path.write_bytes(data)
-        try:
-            load_config(_cls(system), path)
-            code, err = 0, ""
-        except ConfigError as exc:
-            code, err = 2, f"error: {exc}"
-        TALLY[system].check(code, err, str(path), set())
+    fuzz_loader(TALLY[system], "config.yaml", data, lambda path: load_config(_cls(system), path), (ConfigError,))
 
 
 def test_a_key_given_twice_is_refused_with_its_line(tmp_path: Path) -> None:

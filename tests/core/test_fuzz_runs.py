@@ -5,14 +5,12 @@ file and line - never another exception (a torn last line, as a kill leaves it, 
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
 from hypothesis import given
 
-from labkit.core.errors import DataError
 from labkit.core.runs import resume_run, start_run
-from tests.fuzzing import Tally, examples, mutations
+from tests.fuzzing import Tally, examples, fuzz_loader, mutations
 
 RECORDS = [{"key": f"item-{i}", "ok": i != 3, **({"value": {"score": i / 4, "tokens": [i, i + 1]}} if i != 3
                                                    else {"error": "RuntimeError: boom"})} for i in range(6)]
@@ -23,16 +21,9 @@ TALLY = Tally()
 @examples(200)  # milliseconds each
 @given(mutations(RESULTS))
 def test_fuzz_run_records(mutation) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        run = start_run("fuzz", "r", {"a": 1}, root=tmp)
-        run.results_path.write_bytes(mutation[1])
-        try:
-            latest = resume_run(run.dir).latest()
-            assert all(isinstance(k, str) and r["key"] == k for k, r in latest.items())
-            code, err = 0, ""
-        except DataError as exc:
-            code, err = 2, f"error: {exc}"
-        TALLY.check(code, err, str(run.results_path), set())
+    latest = fuzz_loader(TALLY, "run/results.jsonl", mutation[1], lambda path: resume_run(path.parent).latest(),
+                         others={"run/config.yaml": b"a: 1\n"})
+    assert all(isinstance(k, str) and r["key"] == k for k, r in (latest or {}).items())
 
 
 def test_a_torn_last_line_is_cut_and_the_rest_kept(tmp_path: Path) -> None:

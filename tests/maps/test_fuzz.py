@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hypothesis import given
 
-from tests.fuzzing import Tally, examples, fuzz_command, mutations, run_cli
+from tests.fuzzing import Tally, examples, fuzz_command, fuzz_loader, mutations, run_cli
 
 DECKS = {
     "tran": b"rc low-pass\nV1 in 0 PULSE(0 5 0 1u 1u 1m 2m)\nR1 in out 4K7\nC1 out 0 10n\n.tran 10u 200u\n"
@@ -95,18 +95,8 @@ TALLY.update({"qa.json": Tally(), "circuits.jsonl": Tally()})
 
 
 def _loader(kind: str, name: str, data: bytes, load) -> None:
-    from labkit.core.errors import DataError
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        try:
-            problems = load(Path(tmp))
-            assert problems and all(p.gold and isinstance(p.question, str) for p in problems)
-            code, err = 0, ""
-        except DataError as exc:
-            code, err = 2, f"error: {exc}"
-        TALLY[kind].check(code, err, [str(path), str(Path(tmp))], set())
+    problems = fuzz_loader(TALLY[kind], name, data, lambda path: load(path.parent), folder_named=True)
+    assert problems is None or (problems and all(p.gold and isinstance(p.question, str) for p in problems))
 
 
 @examples(100)  # milliseconds each: what `maps eval --data` reads before any work

@@ -11,7 +11,7 @@ import json
 import numpy as np
 from hypothesis import given
 
-from tests.fuzzing import Tally, examples, fuzz_command, mutations
+from tests.fuzzing import Tally, examples, fuzz_command, fuzz_loader, mutations
 
 DOCS = [f"the cat sat on mat number {i}. it was warm." if i % 2 else f"qz xv {i} {i} {i} lorem kk" for i in range(24)]
 CORPUS = "".join(json.dumps({"text": d, "id": i}) + "\n" for i, d in enumerate(DOCS)).encode()
@@ -85,24 +85,14 @@ SCORES = "".join(json.dumps({"index": i, "score": (-1) ** i * i / 10}) + "\n" fo
 @examples(100)  # milliseconds each: the reading `fit-scorer` does before any embedding
 @given(mutations(SCORES))
 def test_fuzz_solver_scores_for_fit_scorer(mutation) -> None:
-    import tempfile
-    from pathlib import Path
-
-    from labkit.core.errors import DataError
     from labkit.pds.data import read_solver_scores
 
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        (folder / "corpus.jsonl").write_bytes(CORPUS)
-        (folder / "config.yaml").write_text(f"corpus: {folder / 'corpus.jsonl'}\n")
-        (folder / "scores.jsonl").write_bytes(mutation[1])
-        try:
-            texts, scores = read_solver_scores(folder)
-            assert len(texts) == len(scores) >= 2
-            code, err = 0, ""
-        except DataError as exc:
-            code, err = 2, f"error: {exc}"
-        TALLY["fit-scorer scores"].check(code, err, str(folder / "scores.jsonl"), set())
+    def load(path):
+        (path.parent / "config.yaml").write_text(f"corpus: {path.parent / 'corpus.jsonl'}\n")  # an absolute path
+        return read_solver_scores(path.parent)
+
+    read = fuzz_loader(TALLY["fit-scorer scores"], "scores.jsonl", mutation[1], load, others={"corpus.jsonl": CORPUS})
+    assert read is None or len(read[0]) == len(read[1]) >= 2
 
 
 def teardown_module() -> None:

@@ -7,14 +7,11 @@ internal error."""
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 from hypothesis import given
 
-from labkit.core.errors import DataError
 from labkit.prag.data import load_questions
-from tests.fuzzing import Tally, examples, fuzz_command, mutations
+from tests.fuzzing import Tally, examples, fuzz_command, fuzz_loader, mutations
 
 PASSAGES = [{"id": f"p{i}", "title": f"Town {i}", "text": f"Town {i} lies on river {i % 3} and has {i}000 people."}
             for i in range(6)]
@@ -49,17 +46,10 @@ def test_fuzz_index_corpus_tsv(mutation) -> None:
 
 
 def _eval(kind: str, name: str, data: bytes) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        try:
-            questions = load_questions(path)
-            code, err = 0, ""
-            assert questions and all(q.question.strip() and q.answers for q in questions)
-            assert len({q.id for q in questions}) == len(questions)
-        except DataError as exc:
-            code, err = 2, f"error: {exc}"
-        TALLY[kind].check(code, err, str(path), set())
+    questions = fuzz_loader(TALLY[kind], name, data, load_questions)
+    if questions is not None:
+        assert questions and all(q.question.strip() and q.answers for q in questions)
+        assert len({q.id for q in questions}) == len(questions)
 
 
 @examples(100)  # milliseconds each
@@ -101,17 +91,9 @@ TALLY["augmented jsonl"] = Tally()
 def test_fuzz_augmented(mutation) -> None:
     from labkit.prag.data import load_augmented
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "augmented.jsonl"
-        path.write_bytes(mutation[1])
-        try:
-            docs = load_augmented(path)
-            assert all(isinstance(d.text, str) and all(isinstance(a, str) for qa in d.qa for a in qa)
-                       for d in docs.values())
-            code, err = 0, ""
-        except DataError as exc:
-            code, err = 2, f"error: {exc}"
-        TALLY["augmented jsonl"].check(code, err, str(path), set())
+    docs = fuzz_loader(TALLY["augmented jsonl"], "augmented.jsonl", mutation[1], load_augmented)
+    assert all(isinstance(d.text, str) and all(isinstance(a, str) for qa in d.qa for a in qa)
+               for d in (docs or {}).values())
 
 
 def teardown_module() -> None:
