@@ -87,3 +87,15 @@ def test_run_folder_layout(tmp_path: Path) -> None:
     assert json.loads((run.dir / "metrics.json").read_text()) == {"spearman": 0.5}
     with pytest.raises(LabkitError, match="not a run folder"):
         resume_run(tmp_path)
+
+
+def test_check_fields_names_file_record_and_field() -> None:
+    from labkit.core.errors import DataError
+    from labkit.core.runs import check_fields
+
+    kinds = {"n": int, "flag": bool, "score": (int, float, type(None))}
+    check_fields({"n": 1, "flag": True, "score": None}, kinds, key="k", path="r.jsonl", what="a point")
+    for value, field in (({"n": True, "flag": True, "score": 1}, "n"), ({"n": 1, "flag": 1, "score": 1}, "flag"),
+                         ({"n": 1, "flag": False, "score": "1"}, "score"), ("x", "n")):
+        with pytest.raises(DataError, match=rf"r.jsonl, field '{field}': record 'k' is not a point \(want "):
+            check_fields(value, kinds, key="k", path="r.jsonl", what="a point")

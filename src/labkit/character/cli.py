@@ -101,20 +101,16 @@ def judge_cmd(judge: Annotated[str | None, typer.Option(help=(
 
 def _write_report(folder: Path, cfg: CharacterConfig) -> None:
     from labkit.character.report import agreement_section, counts_line, scores_section
-    from labkit.core.errors import DataError
-    from labkit.core.runs import resume_run
+    from labkit.core.runs import check_fields, resume_run
 
     run = resume_run(folder)
     latest = run.latest()
     records = [r["value"] for r in latest.values() if r.get("ok")]
-    for key, value in ((k, r["value"]) for k, r in latest.items() if r.get("ok")):  # a folder from elsewhere
-        kinds = {"file": str, "lang": str, "model": str, "score": (int, float, type(None)),
-                 "gold": (int, float, type(None))}
-        bad = next((f for f, kind in kinds.items() if not isinstance(value, dict) or not isinstance(value.get(f), kind)
-                    or isinstance(value.get(f), bool)), None)
-        if bad:
-            raise DataError(f"record {key!r} is not a `character judge` verdict", path=str(run.results_path),
-                            field=bad)
+    number = (int, float, type(None))
+    for key, r in latest.items():  # a folder from elsewhere: every verdict the report reads is checked first
+        if r.get("ok"):
+            check_fields(r["value"], {"file": str, "lang": str, "model": str, "score": number, "gold": number},
+                         key=key, path=str(run.results_path), what="a `character judge` verdict")
     failed = sum(not r.get("ok") for r in latest.values())
     scores_md, board = scores_section(records, folder)
     agree_md, agree = agreement_section(records, cfg.n_boot, cfg.judge.model)

@@ -14,12 +14,12 @@ from labkit.character.config import CharacterConfig
 from labkit.character.data import Sample, load_all
 from labkit.character.judge import make_judge
 from labkit.character.prompts import roleplay_prompt
-from labkit.core.errors import BackendError, ConfigError, DataError, LabkitError
+from labkit.core.errors import BackendError, ConfigError, LabkitError
 from labkit.core.jsontext import first_json_object
 from labkit.core.models.base import Sampling
 from labkit.core.models.batching import for_concurrent_callers
 from labkit.core.models.registry import load_model
-from labkit.core.runs import Run, resume_run, run_items
+from labkit.core.runs import Run, check_fields, resume_run, run_items
 
 
 def sample_key(sample: Sample) -> str:
@@ -101,11 +101,8 @@ def responses_from(source: str, samples: list[Sample]) -> dict[str, tuple[str, s
     for key, rec in run.latest().items():
         if rec.get("ok"):
             value = rec.get("value")
-            bad = next((f for f in ("response", "model") if not isinstance(value, dict) or
-                        not isinstance(value.get(f), str)), None)
-            if bad:
-                raise DataError(f"record {key!r} is not a `character generate` reply (want text)",
-                                path=str(run.results_path), field=bad)
+            check_fields(value, {"response": str, "model": str}, key=key, path=str(run.results_path),
+                         what="a `character generate` reply")
             out[key] = (value["response"], value["model"])
     return out
 

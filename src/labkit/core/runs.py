@@ -81,6 +81,17 @@ class Run:
         return path
 
 
+def check_fields(value: Any, kinds: dict[str, type | tuple[type, ...]], *, key: str, path: str, what: str) -> None:
+    """For report verbs reading a run folder from elsewhere: a DataError naming the results file, the record
+    ``key`` and the first field of ``value`` that is not of its kind (a bool is not a number unless asked for)."""
+    for name, kind in kinds.items():
+        got = value.get(name) if isinstance(value, dict) else None
+        kinds_ = kind if isinstance(kind, tuple) else (kind,)
+        if not isinstance(got, kinds_) or (isinstance(got, bool) and bool not in kinds_):
+            want = " or ".join("null" if k is type(None) else k.__name__ for k in kinds_)
+            raise DataError(f"record {key!r} is not {what} (want {want})", path=path, field=name)
+
+
 def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
 

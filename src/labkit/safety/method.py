@@ -15,7 +15,7 @@ from typing import Any
 
 from labkit.core.errors import ConfigError, DataError
 from labkit.core.models.registry import load_model
-from labkit.core.runs import Run, run_items
+from labkit.core.runs import Run, check_fields, run_items
 from labkit.safety.agent import AgentSettings, run_agent
 from labkit.safety.config import SafetyConfig
 from labkit.safety.data import RISKS, Case, SchemaStore, load_cases
@@ -124,11 +124,7 @@ EPISODE_FIELDS = {"case_id": int, "epoch": int, "status": str, "risk": str, "fai
 def check_episode(value: Any, key: str, path: str) -> None:
     """A DataError naming the run's results file, the record and the field when ``value`` is not an episode as
     `safety run` writes it."""
-    for name, kind in EPISODE_FIELDS.items():
-        got = value.get(name) if isinstance(value, dict) else None
-        if not isinstance(got, kind) or (kind is int and isinstance(got, bool)):
-            raise DataError(f"record {key!r} is not a `safety run` episode (want {kind.__name__})", path=path,
-                            field=name)
+    check_fields(value, EPISODE_FIELDS, key=key, path=path, what="a `safety run` episode")
     for judge, verdict in value["verdicts"].items():
         if not isinstance(verdict, dict) or not isinstance(verdict.get("label"), (str, type(None))):
             raise DataError(f"record {key!r}: a verdict needs a text or null label", path=path,
