@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from labkit.core.errors import DataError
 from labkit.core.paths import data_dir
@@ -81,19 +82,28 @@ def _image_names(folder: Path) -> dict[str, Path]:
     return out
 
 
-def load_generated(folder: str | Path) -> list[Problem]:
-    """Questions of a dataset written by ``labkit maps generate`` (one Problem per question); a circuit line of
-    another shape is a DataError naming file, line and field."""
+def generated_circuits(folder: str | Path, *fields: str) -> tuple[Path, list[tuple[int, dict[str, Any]]]]:
+    """(circuits.jsonl, its (line, record) pairs) of a ``labkit maps generate`` dataset, each record checked for
+    a text id and spice, an image name that is text when present, and any other text ``fields`` asked for."""
     path = resolve(folder) / "circuits.jsonl"
     if not path.is_file():
         raise DataError("not a generated dataset (no circuits.jsonl)", path=str(path.parent))
-    problems = []
-    for line, rec in jsonl_with_lines(path):
-        for key in ("id", "spice"):
+    rows = jsonl_with_lines(path)
+    for line, rec in rows:
+        for key in ("id", "spice", *fields):
             if not isinstance(rec, dict) or not isinstance(rec.get(key), str):
                 raise DataError("missing or not text", path=str(path), line=line, field=key)
         if rec.get("image") is not None and not isinstance(rec["image"], str):
             raise DataError("not text", path=str(path), line=line, field="image")
+    return path, rows
+
+
+def load_generated(folder: str | Path) -> list[Problem]:
+    """Questions of a dataset written by ``labkit maps generate`` (one Problem per question); a circuit line of
+    another shape is a DataError naming file, line and field."""
+    path, rows = generated_circuits(folder)
+    problems = []
+    for line, rec in rows:
         questions = rec.get("questions", [])
         if not isinstance(questions, list) or not all(
                 isinstance(q, dict) and isinstance(q.get("question"), str) and isinstance(q.get("answer"), dict)

@@ -237,24 +237,14 @@ def predict(model: Any, encoder: Any, images: list[Path], max_new_tokens: int = 
 def dataset_pairs(folder: Path, split: str) -> list[tuple[str, Path, str]]:
     """(id, image, netlist) of one split of a ``labkit maps generate`` dataset."""
     from labkit.core.errors import DataError
+    from labkit.maps.data import generated_circuits
 
-    path = folder / "circuits.jsonl"
-    if not path.exists():
-        raise DataError("not a generated dataset (no circuits.jsonl)", path=str(folder))
-    from labkit.core.records import jsonl_with_lines
-
-    rows = []
-    for line, r in jsonl_with_lines(path):
-        for key in ("id", "spice", "split"):
-            if not isinstance(r, dict) or not isinstance(r.get(key), str):
-                raise DataError("missing or not text", path=str(path), line=line, field=key)
-        if r.get("image") is not None and not isinstance(r["image"], str):
-            raise DataError("not text", path=str(path), line=line, field="image")
-        rows.append(r)
+    path, numbered = generated_circuits(folder, "split")
+    rows = [r for _, r in numbered]
     missing = [r["id"] for r in rows if not r.get("image")]
     if missing:
         raise DataError(f"{len(missing)} circuits have no image (generated with --no-render)", path=str(path))
-    pairs = [(r["id"], folder / r["image"], r["spice"]) for r in rows if r["split"] == split]
+    pairs = [(r["id"], path.parent / r["image"], r["spice"]) for r in rows if r["split"] == split]
     if not pairs:
         raise DataError(f"no circuits in the '{split}' split", path=str(path))
     return pairs
