@@ -42,3 +42,18 @@ def test_text_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
         read_text(path)
     path.write_bytes('\ufeff{"a": 1}\n'.encode())
     assert jsonl_with_lines(path) == [(1, {"a": 1})]
+
+
+def test_read_numpy_reads_npy_and_npz_and_names_a_corrupt_file(tmp_path: Path) -> None:
+    import numpy as np
+
+    from labkit.core.records import read_numpy
+
+    np.save(tmp_path / "a.npy", np.arange(3.0))
+    np.savez(tmp_path / "b.npz", x=np.ones(2), y=np.zeros(1))
+    assert read_numpy(tmp_path / "a.npy").tolist() == [0.0, 1.0, 2.0]
+    assert {k: v.tolist() for k, v in read_numpy(tmp_path / "b.npz").items()} == {"x": [1.0, 1.0], "y": [0.0]}
+    (tmp_path / "c.npz").write_bytes((tmp_path / "b.npz").read_bytes()[:-40])
+    for name in ("c.npz", "missing.npy"):
+        with pytest.raises(DataError, match=rf"{name}: (not a readable \.npz file|file not found)"):
+            read_numpy(tmp_path / name)

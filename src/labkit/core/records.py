@@ -26,6 +26,25 @@ def read_text(path: Path | str) -> str:
         raise DataError(f"not UTF-8 text (byte {exc.start}: binary or another encoding)", path=str(path)) from None
 
 
+def read_numpy(path: Path | str) -> Any:
+    """A ``.npy`` file's array, or a ``.npz`` file's arrays as a dict (all read now, so a corrupt member fails
+    here); a file numpy cannot read is a DataError naming it."""
+    import numpy as np
+
+    try:
+        with open(path, "rb") as fh:
+            loaded = np.load(fh, allow_pickle=False)
+            if isinstance(loaded, np.ndarray):
+                return loaded
+            with loaded as archive:
+                return {name: archive[name] for name in archive.files}
+    except FileNotFoundError:
+        raise DataError("file not found", path=str(path)) from None
+    except Exception as exc:  # noqa: BLE001 - numpy/zipfile raise ValueError, OSError, BadZipFile, TokenError...
+        raise DataError(f"not a readable {Path(path).suffix} file ({type(exc).__name__}: {exc})",
+                        path=str(path)) from None
+
+
 def text_stream(path: Path | str) -> io.StringIO:
     """``read_text`` as a file object, for csv readers (newlines kept as they are)."""
     return io.StringIO(read_text(path), newline="")

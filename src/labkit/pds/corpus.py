@@ -23,7 +23,7 @@ import numpy as np
 
 from labkit.core.errors import ConfigError, DataError
 from labkit.core.parallel import parallel_map
-from labkit.core.records import read_text
+from labkit.core.records import read_numpy, read_text
 from labkit.pds.data import iter_corpus
 from labkit.pds.select import keep_count, select_streaming
 
@@ -154,9 +154,11 @@ def read_scores(out: Path) -> Iterator[tuple[np.ndarray, np.ndarray]]:
             raise DataError(f"{path}: missing (re-run `labkit pds score` with the same --out to finish)")
         want = min(size, info["documents"] - k * size)
         try:
-            s = np.load(path, allow_pickle=False)
-        except Exception as exc:  # noqa: BLE001 - numpy's header parser raises ValueError, SyntaxError, TokenError...
-            raise DataError(f"{path}: not a score shard ({exc}); delete it and re-run `labkit pds score`") from None
+            s = read_numpy(path)
+        except DataError as exc:
+            raise DataError(f"{exc}; delete it and re-run `labkit pds score`") from None
+        if not isinstance(s, np.ndarray):
+            raise DataError(f"{path}: an archive of arrays, not a score shard; delete it and re-run `labkit pds score`")
         if s.shape != (want,) or not np.issubdtype(s.dtype, np.floating) or not np.isfinite(s).all():
             raise DataError(f"{path}: expected {want} finite scores, got shape {s.shape} of {s.dtype}"
                             f"{'' if s.dtype.kind != 'f' or np.isfinite(s).all() else ' with NaN/inf'}; delete it "

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from labkit.core.errors import DataError
-from labkit.core.records import text_stream
+from labkit.core.records import read_numpy, text_stream
 
 
 def _check_finite(values: np.ndarray, path: Path, header: int = 0) -> None:
@@ -81,20 +81,13 @@ def _read_array(path: Path, key: str) -> tuple[np.ndarray, int]:
     if not path.exists():
         raise DataError("file not found", path=str(path))
     if path.suffix in (".npy", ".npz"):
-        try:
-            loaded = np.load(path, allow_pickle=False)
-            if path.suffix == ".npy":
-                return _numbers(loaded, path, key), 0
-            with loaded as archive:
-                names = list(archive.files)
-                if key not in names and len(names) != 1:
-                    raise DataError(f"no array '{key}' (has {names})", path=str(path), field=key)
-                return _numbers(archive[key if key in names else names[0]], path, key), 0
-        except DataError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - numpy/zipfile raise ValueError, OSError, BadZipFile, TokenError...
-            raise DataError(f"not a readable {path.suffix} file ({type(exc).__name__}: {exc})",
-                            path=str(path)) from None
+        loaded = read_numpy(path)
+        if path.suffix == ".npy" or not isinstance(loaded, dict):
+            return _numbers(loaded, path, key), 0
+        names = list(loaded)
+        if key not in names and len(names) != 1:
+            raise DataError(f"no array '{key}' (has {names})", path=str(path), field=key)
+        return _numbers(loaded[key if key in names else names[0]], path, key), 0
     if path.suffix in (".csv", ".tsv", ".txt"):
         return _read_csv_matrix(path)
     raise DataError(f"unknown format '{path.suffix}' (use .npy, .npz or .csv)", path=str(path))
