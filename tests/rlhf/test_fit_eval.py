@@ -151,3 +151,27 @@ def test_a_bad_points_file_is_one_line_before_any_folder(tmp_path, capsys, monke
     assert main_with_errors(app, ["rlhf", "fit", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert said in err and len(err.splitlines()) == 1 and not (tmp_path / "runs").exists()
+
+
+def test_read_run_takes_every_point_sweep_writes(tmp_path) -> None:
+    """The base point (axis null) and a categorical axis are points too; only a malformed one is refused."""
+    import json
+
+    from labkit.core.errors import DataError
+    from labkit.rlhf.data import read_run
+
+    def point(axis, n, gain):
+        return {"axis": axis, "settings": {"n": n, "seed": 0, "algorithm": "grpo"}, "algorithm": "grpo",
+                "accuracy_before": 0.2, "accuracy": 0.2 + gain, "gain": gain, "kl_to_ref": 0.0}
+
+    values = [point(None, 2, 0.01), point("n", 4, 0.02), point("algorithm", 2, 0.03)]
+    (tmp_path / "config.yaml").write_text("{}\n")
+    (tmp_path / "results.jsonl").write_text("".join(
+        json.dumps({"key": f"k{i}", "ok": True, "value": v}) + "\n" for i, v in enumerate(values)))
+    points, failed = read_run(tmp_path)
+    assert [p["axis"] for p in points] == [None, "n", "algorithm"] and failed == 0
+    values[1]["settings"]["n"] = 0
+    (tmp_path / "results.jsonl").write_text("".join(
+        json.dumps({"key": f"k{i}", "ok": True, "value": v}) + "\n" for i, v in enumerate(values)))
+    with pytest.raises(DataError, match="settings.n"):
+        read_run(tmp_path)

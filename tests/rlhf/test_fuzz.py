@@ -39,10 +39,12 @@ def test_fuzz_points_csv(mutation) -> None:
 
 
 def _sweep_results() -> bytes:
-    """results.jsonl as `rlhf sweep` writes it: one record per point (n x seed)."""
+    """results.jsonl as `rlhf sweep` writes it: the base point (axis null) and one record per point (n x seed)."""
     import json
 
-    out = []
+    base = {"axis": None, "settings": {"n": 2, "seed": 0, "policy": "tiny-llama-s"}, "algorithm": "grpo",
+            "accuracy_before": 0.4, "accuracy": 0.45, "gain": 0.05, "kl_to_ref": 0.02, "tokens": 2000}
+    out = [json.dumps({"key": "base", "ok": True, "value": base}) + "\n"]
     for n, seed, gain in ROWS:
         value = {"axis": "n", "settings": {"n": n, "seed": seed, "policy": "tiny-llama-s"}, "algorithm":
                  "grpo" if n > 1 else "reinforce", "accuracy_before": 0.4, "accuracy": 0.4 + gain, "gain": gain,

@@ -106,12 +106,13 @@ def _check_point(value: Any, key: str, path: str) -> None:
     def bad(field: str, want: str) -> DataError:
         return DataError(f"record {key!r} is not a sweep point ({want})", path=path, field=field)
 
-    if not isinstance(value, dict) or value.get("axis") not in AXES:
-        raise bad("axis", f"one of {', '.join(AXES)}")
+    if not isinstance(value, dict) or not (value.get("axis") is None or isinstance(value.get("axis"), str)):
+        raise bad("axis", "null for the base point, or the name of the axis varied")
     settings = value.get("settings")
     if not isinstance(settings, dict):
         raise bad("settings", "an object")
-    for name in dict.fromkeys(("n", value["axis"])):
+    numeric = (value["axis"],) if value["axis"] in AXES else ()
+    for name in dict.fromkeys(("n", *numeric)):
         v = settings.get(name)
         if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v <= 0:
             raise bad(f"settings.{name}", "a number > 0")
