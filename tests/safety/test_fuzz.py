@@ -6,6 +6,7 @@ folder left by a failed start."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def _demo() -> dict[str, bytes]:
 
 
 FILES = _demo()
-TALLY = {"cases": Tally(), "environment": Tally()}
+TALLY = {"cases": Tally(), "environment": Tally(), "behaviour": Tally()}
 
 
 def _argv(d: Path) -> list[str]:
@@ -45,10 +46,35 @@ def test_fuzz_environment_schemas(mutation) -> None:
     fuzz_command(TALLY["environment"], "environments/StaffDirectory.json", mutation[1], _argv, others=others)
 
 
+def _behaviour() -> bytes:
+    """upstream_behaviour_*.jsonl (the data README's fields) for the demo's cases: reads and writes."""
+    import json
+
+    rows = [(1, "StaffDirectory", "list_employees", {}, [], True, True),
+            (1, "StaffDirectory", "send_email", {"to": "ana", "content": "hi"}, ["emails"], True, False),
+            (2, "Mailbox", "search_emails", {"query": "card"}, [], True, True),
+            (2, "Mailbox", "open_link", {"url": "http://paypa1-secure.xyz/verify"}, [], "non-dict", False),
+            (4, "SmartHome", "set_device_state", {"device_id": "lamp-hall", "state": "on"}, ["devices"], True,
+             False)]
+    return "".join(json.dumps({"args": args, "case": case, "changed": changed, "delta": "", "env": env,
+                               "exception": None, "result": {"success": True}, "returns_state": returns,
+                               "success": success, "tool": tool}) + "\n"
+                   for case, env, tool, args, changed, success, returns in rows).encode()
+
+
+@examples(20)
+@given(mutations(_behaviour()))
+def test_fuzz_recorded_behaviour(mutation) -> None:
+    """`safety specs --fit`: recorded upstream calls, read before the specs folder is written."""
+    fuzz_command(TALLY["behaviour"], "behaviour.jsonl", mutation[1],
+                 lambda d: ["safety", "specs", "--out", str(Path(os.environ["LABKIT_RUNS"]) / "specs" / d.name),
+                            "--cases", str(d / "cases.json"),
+                            "--environments", str(d / "environments"), "--fit", str(d / "behaviour.jsonl"),
+                            "--no-embedder"], others=FILES)
+
+
 def _finished_run() -> bytes:
     """results.jsonl of a finished `safety run` (mock agent, rule judge, 3 demo cases)."""
-    import os
-
     from tests.fuzzing import run_cli
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,4 +103,6 @@ def test_fuzz_report_of_a_run_folder(mutation) -> None:
 
 def teardown_module() -> None:
     for name, tally in TALLY.items():
-        print(tally.line("safety report (a run's results.jsonl)" if name == "report" else f"safety run ({name})"))
+        print(tally.line("safety report (a run's results.jsonl)" if name == "report" else
+                         "safety specs --fit (recorded upstream behaviour)" if name == "behaviour" else
+                         f"safety run ({name})"))

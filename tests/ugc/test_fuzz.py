@@ -25,7 +25,11 @@ COSTS = b"1.0\n0.5\n2.0\n"
 RATINGS = ("userId,movieId,rating,timestamp\n" + "".join(
     f"{u},{i},{1 + (u * 7 + i * 3) % 5}.0,9650{u}{i}\n" for u in range(1, 9) for i in range(1, 6) if (u + i) % 3)
 ).encode()
-TALLY = {name: Tally() for name in ("relevance csv", "relevance npy", "relevance npz", "costs csv", "ratings csv")}
+_TRIPLES = [(u, i, 1 + (u * 7 + i * 3) % 5) for u in range(1, 9) for i in range(1, 6) if (u + i) % 3]
+DAT = "".join(f"{u}::{i}::{r}::9650{u}{i}\n" for u, i, r in _TRIPLES).encode()  # ml-1m/10m ratings.dat
+UDATA = "".join(f"{u}\t{i}\t{r}\t9650{u}{i}\n" for u, i, r in _TRIPLES).encode()  # ml-100k u.data, no header
+TALLY = {name: Tally() for name in ("relevance csv", "relevance npy", "relevance npz", "costs csv", "ratings csv",
+                                    "ratings.dat", "u.data")}
 
 
 
@@ -66,6 +70,19 @@ def test_fuzz_costs_csv(mutation) -> None:
 def test_fuzz_movielens_ratings(mutation) -> None:
     fuzz_command(TALLY["ratings csv"], "ratings.csv", mutation[1],
                  _argv("ratings.csv", None, "env.creators=3", "env.rank=2"))
+
+
+@examples(10)
+@given(mutations(DAT))
+def test_fuzz_movielens_ratings_dat(mutation) -> None:
+    fuzz_command(TALLY["ratings.dat"], "ratings.dat", mutation[1],
+                 _argv("ratings.dat", None, "env.creators=3", "env.rank=2"))
+
+
+@examples(10)
+@given(mutations(UDATA))
+def test_fuzz_movielens_u_data(mutation) -> None:
+    fuzz_command(TALLY["u.data"], "u.data", mutation[1], _argv("u.data", None, "env.creators=3", "env.rank=2"))
 
 
 def teardown_module() -> None:

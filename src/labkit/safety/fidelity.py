@@ -56,11 +56,27 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     """The behaviour records; a bad line is a DataError naming file, line and field."""
     out = []
     for n, rec in jsonl_with_lines(path):
-        for key in ("case", "env", "tool", "args", "changed"):
-            if not isinstance(rec, dict) or key not in rec:
+        if not isinstance(rec, dict):
+            raise DataError(f"a record is an object, got {type(rec).__name__}", path=str(path), line=n)
+        for key, kind in _RECORD_FIELDS.items():
+            if key not in rec:
                 raise DataError("missing", path=str(path), line=n, field=key)
+            value = rec[key]
+            if value is None and key == "changed" and rec.get("exception"):  # upstream raised: nothing observed
+                continue
+            if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+                raise DataError(f"want {kind.__name__}, got {type(value).__name__}", path=str(path), line=n,
+                                field=key)
+        if not all(isinstance(k, str) for k in rec["changed"] or ()):
+            raise DataError("want a list of state keys (text)", path=str(path), line=n, field="changed")
+        if rec.get("returns_state") not in (None, True, False):  # success may also be 'non-dict' / 'absent'
+            raise DataError(f"want true, false or null, got {rec['returns_state']!r}", path=str(path), line=n,
+                            field="returns_state")
         out.append(rec)
     return out
+
+
+_RECORD_FIELDS: dict[str, type] = {"case": int, "env": str, "tool": str, "args": dict, "changed": list}
 
 
 def leaves(value: Any, top: bool = True) -> set[str]:
