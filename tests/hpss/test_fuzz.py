@@ -15,7 +15,7 @@ import yaml
 from hypothesis import given
 
 from labkit.hpss.space import DEFAULT
-from tests.fuzzing import Tally, examples, fuzz_command, mutations
+from tests.fuzzing import Tally, examples, fuzz_command, fuzz_loader, mutations
 
 RECORDS = [{"id": f"s{i}", "source": f"article {i // 3}", "output": f"summary {i} of the article",
             "score": {"coherence": 1 + (i * 7) % 5}, "pred": round(0.5 + (i * 3) % 5, 2), "group": f"d{i // 3}"}
@@ -37,7 +37,8 @@ GEVAL = json.dumps(json.loads((FIXTURES / "summeval_geval.json").read_text())[:6
 SUMMEVAL = yaml.safe_dump({"task": "summeval", "aspect": "coherence", "judge": "mock", "strategy": DEFAULT}).encode()
 TALLY = {name: Tally() for name in ("metaeval jsonl", "metaeval csv", "metaeval json", "judge outputs",
                                     "judge strategy", "search data", "SummEval release jsonl",
-                                    "SummEval G-Eval json")}
+                                    "SummEval G-Eval json", "release split (search)",
+                                    "initialization results", "shipped criteria (search)")}
 
 
 def _metaeval(kind: str, name: str, data: bytes) -> None:
@@ -112,6 +113,67 @@ def test_a_space_needing_more_examples_than_the_data_has_is_refused_before_work(
                          "--judge", "mock", "--budget", "1"])
     assert code == 2 and "d.jsonl: factor 'examples' has Example10, which needs 10 other validation items" in err
     assert not run_folders(tmp_path / "runs")
+
+
+# HPSS's release files, written here in their layout: a SF-HOT split (JSON array), an initialization result
+# (per-aspect correlations, hpss_initiation_metrics) and a shipped criterion (aspect -> text, hpss_auxiliary)
+SPLIT = json.dumps([{"doc_id": 500 + i // 2, "source": f"inform(name='hotel {i // 2}',phone='41598{i}')",
+                     "reference": f"hotel {i // 2} has phone 41598{i}", "system_output": f"call hotel {i // 2}",
+                     "scores": {"informativeness": 1.0 + i % 6, "naturalness": 6.0 - i % 5, "overall": 3.0},
+                     "id": i} for i in range(8)], indent=4).encode()
+ASPECTS = ("informativeness", "naturalness", "overall")
+INITIATION = json.dumps({a: {"correlation": {"Pearson": 0.3, "Spearman": 0.25 + k / 10, "Kendall": 0.2},
+                             "human_scores": {"5.0": 3}, "auto_scores": {"4.0": 3}}
+                         for k, a in enumerate(ASPECTS)}, indent=4).encode()
+CRITERIA = json.dumps({a: f"How {a} is the utterance, from 1 to 10?" for a in ASPECTS}, indent=4).encode()
+
+
+def _with_data_dir(root: Path, load):
+    import os
+
+    old = os.environ.get("LABKIT_DATA_DIR")
+    os.environ["LABKIT_DATA_DIR"] = str(root)
+    try:
+        return load()
+    finally:
+        os.environ.pop("LABKIT_DATA_DIR") if old is None else os.environ.update(LABKIT_DATA_DIR=old)
+
+
+@examples(20)
+@given(mutations(SPLIT))
+def test_fuzz_release_split(mutation) -> None:
+    """`hpss search --set data=sfhot` reads HPSS's split files from the data folder before its run folder."""
+    from labkit.hpss.data import load_splits
+
+    split = "hpss/hpss_splits/sfhot/sfhot_{}_qwen_2_5_14b.json"
+    fuzz_loader(TALLY["release split (search)"], split.format("valid"), mutation[1],
+                lambda p: _with_data_dir(p.parents[3], lambda: load_splits("sfhot", aspect="naturalness")),
+                others={split.format("test"): SPLIT})
+
+
+@examples(20)
+@given(mutations(INITIATION))
+def test_fuzz_initialization_results(mutation) -> None:
+    from labkit.hpss.data import load_initiation
+
+    fuzz_loader(TALLY["initialization results"], "sfhot/qwen_2_5_14b/baseline.json", mutation[1],
+                lambda p: load_initiation("sfhot", root=p.parents[2]),
+                others={"sfhot/qwen_2_5_14b/tie.json": INITIATION})
+
+
+@examples(20)
+@given(mutations(CRITERIA))
+def test_fuzz_shipped_criteria(mutation) -> None:
+    """A shipped criterion file (hpss_auxiliary), read when a search strategy asks for human criteria."""
+    from labkit.hpss.sideinfo import SideInfo
+    from labkit.hpss.tasks import TASKS
+
+    def load(path: Path):
+        info = SideInfo(TASKS["sfhot"], "naturalness", model=None, valid_items=[])
+        return _with_data_dir(path.parents[4], lambda: info._shipped("criteria/criteria_human.json"))
+
+    fuzz_loader(TALLY["shipped criteria (search)"], "hpss/hpss_auxiliary/sfhot/criteria/criteria_human.json",
+                mutation[1], load)
 
 
 def teardown_module() -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 from hypothesis import given
@@ -21,7 +23,7 @@ TARGET_JSONL = "".join(json.dumps({"conversations": [f"hi {i}", f"the dog sat {i
 SOLVE = ["--set", "lm.proxy_n=8", "--set", "lm.target_n=4", "--set", "lm.seq_len=16", "--set", "lm.steps=2",
          "--set", "lm.warmup=0", "--set", "lm.chunk=8"]
 TALLY = {name: Tally() for name in ("solve corpus", "solve target txt", "solve target jsonl", "select manifest",
-                                    "select shard", "fit-scorer scores")}
+                                    "select shard", "fit-scorer scores", "scorer meta.json")}
 
 
 def _solve(kind: str, name: str, data: bytes, others: dict[str, bytes], target: str) -> None:
@@ -93,6 +95,32 @@ def test_fuzz_solver_scores_for_fit_scorer(mutation) -> None:
 
     read = fuzz_loader(TALLY["fit-scorer scores"], "scores.jsonl", mutation[1], load, others={"corpus.jsonl": CORPUS})
     assert read is None or len(read[0]) == len(read[1]) >= 2
+
+
+def _ridge() -> bytes:
+    """A fitted scorer's ridge.joblib (sklearn), as `pds fit-scorer --head ridge` saves it."""
+    import io
+
+    import joblib
+    import numpy as np
+    from sklearn.linear_model import Ridge
+
+    buf = io.BytesIO()
+    joblib.dump(Ridge().fit(np.eye(384)[:4], np.arange(4.0)), buf)  # MiniLM embeddings: 384 wide
+    return buf.getvalue()
+
+
+META = json.dumps({"head": "ridge", "mean": 0.25, "std": 1.5}).encode()
+
+
+@examples(20)
+@given(mutations(META))
+def test_fuzz_scorer_meta(mutation) -> None:
+    """A scorer folder's meta.json, read by `pds score --scorer` before its score folder exists."""
+    fuzz_command(TALLY["scorer meta.json"], "scorer/meta.json", mutation[1], lambda d: [
+        "pds", "score", "--corpus", str(d / "corpus.jsonl"), "--scorer", str(d / "scorer"), "--out",
+        str(Path(os.environ["LABKIT_RUNS"]) / "scores" / d.name), "--shard-size", "16"],
+        others={"scorer/ridge.joblib": _ridge(), "corpus.jsonl": CORPUS})
 
 
 def teardown_module() -> None:

@@ -25,7 +25,20 @@ QA_JSONL = "".join(json.dumps({"question": q["question"], "answer": [q["answer"]
 QA_TSV = ("id\tsubj\tprop\tobj\tquestion\tpossible_answers\n" + "".join(
     f"{i}\tTown {i}\triver\tr{i}\t{q['question']}\t{json.dumps([q['answer'], 'r'])}\n"
     for i, q in enumerate(QUESTIONS))).encode()
-TALLY = {name: Tally() for name in ("index jsonl", "index tsv", "eval json", "eval jsonl", "eval popqa tsv")}
+TALLY = {name: Tally() for name in ("index jsonl", "index tsv", "index parquet", "eval json", "eval jsonl",
+                                    "eval popqa tsv")}
+
+
+def _parquet() -> bytes:
+    """The corpus as a Parquet file (pyarrow's writer, as a datasets/pandas export would be)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(PASSAGES), buf)
+    return buf.getvalue()
 
 
 def _index(kind: str, name: str, data: bytes) -> None:
@@ -43,6 +56,12 @@ def test_fuzz_index_corpus_jsonl(mutation) -> None:
 @given(mutations(CORPUS_TSV))
 def test_fuzz_index_corpus_tsv(mutation) -> None:
     _index("index tsv", "psgs.tsv", mutation[1])
+
+
+@examples(30)
+@given(mutations(_parquet()))
+def test_fuzz_index_corpus_parquet(mutation) -> None:
+    _index("index parquet", "corpus.parquet", mutation[1])
 
 
 def _eval(kind: str, name: str, data: bytes) -> None:

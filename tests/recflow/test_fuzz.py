@@ -22,6 +22,7 @@ FILES = ["all_stage/2024-01-13.feather", "all_stage/2024-01-14.feather", "realsh
          "request_id_dict/2024-01-13.pkl", "others/id_cnt.pkl", "others/coarse_rank_test.feather",
          "others/realshow_video_info.feather"]
 TALLY: dict[str, Tally] = {f: Tally() for f in FILES}
+OTHER_VERBS = {"validate": Tally(), "subsample": Tally()}
 
 
 @st.composite
@@ -42,6 +43,25 @@ def test_fuzz_a_recflow_folder(case) -> None:
         options = ["--strategy", "aux"] if "request_id_dict" in rel else []
         code, err = run_cli(["recflow", "train", "--data", str(folder), "--set", "train.batch=4", *options])
         TALLY[rel].check(code, err, str(folder), run_folders(runs) - before)
+
+
+@examples(15)
+@given(one_file(), st.sampled_from(sorted(OTHER_VERBS)))
+def test_fuzz_a_folder_through_validate_and_subsample(case, verb) -> None:
+    """`recflow validate` lists the problems and exits 2 naming the folder; `recflow subsample` checks the layout
+    and the test day before writing, and a day that fails later is one line naming it."""
+    rel, (_, data) = case
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "release"
+        shutil.copytree(BASE, folder)
+        (folder / rel).write_bytes(data)
+        argv = ["recflow", "validate", str(folder)] if verb == "validate" else \
+            ["recflow", "subsample", "--data", str(folder), "--out", str(Path(tmp) / "half"), "--users", "0.5",
+             "--workers", "1"]
+        code, err = run_cli(argv)
+        OTHER_VERBS[verb].check(code, err, str(folder), set())
+        if code == 2 and "day(s) failed" not in err:
+            assert not (Path(tmp) / "half").exists(), "subsample wrote before its input passed"
 
 
 def _trained_run() -> Path:
@@ -73,4 +93,6 @@ def teardown_module() -> None:
         if tally:
             print(tally.line(f"recflow train ({rel})"))
     print(CHECKPOINT.line("recflow eval (a trained run's checkpoint.pt)"))
+    for verb, tally in OTHER_VERBS.items():
+        print(tally.line(f"recflow {verb} (a folder with one file mutated)"))
     shutil.rmtree(BASE.parent, ignore_errors=True)

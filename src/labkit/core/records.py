@@ -1,6 +1,6 @@
-"""Reading JSON-array and JSON-lines data files while keeping, for every record, the line it starts on,
-so a bad record's error can name ``file:line`` (Agent-SafetyBench cases and behaviour records,
-CharacterBench files, MAPS datasets)."""
+"""Reading data files - text, numpy arrays, one JSON document - and JSON-array and JSON-lines files keeping, for
+every record, the line it starts on, so a bad record's error can name ``file:line`` (Agent-SafetyBench cases and
+behaviour records, CharacterBench files, MAPS datasets)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,34 @@ def csv_records_with_lines(path: Path | str, delimiter: str = ",") -> list[tuple
     except csv.Error as exc:
         raise DataError(f"not {'TSV' if delimiter == chr(9) else 'CSV'} ({exc})", path=str(path),
                         line=reader.line_num) from None
+
+
+def read_json(path: Path | str, want: type | None = None) -> Any:
+    """One JSON document (a key twice in one object is an error; NaN/Infinity are not JSON); a file that is
+    not one - or not a ``want`` (dict, list) - is a DataError naming it and the line."""
+    text = read_text(path)
+    try:
+        value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"not JSON ({exc.msg})", path=str(path), line=exc.lineno) from None
+    except _DuplicateKey as exc:
+        raise DataError("given twice in one object", path=str(path), field=str(exc)) from None
+    except _Constant as exc:
+        raise DataError(f"{exc} is not a JSON number", path=str(path)) from None
+    except RecursionError:
+        raise DataError("not JSON (nested too deeply)", path=str(path)) from None
+    if want is not None and not isinstance(value, want):
+        raise DataError(f"expected a JSON {'object' if want is dict else 'array' if want is list else want.__name__}"
+                        f", got {type(value).__name__}", path=str(path), line=1)
+    return value
+
+
+class _Constant(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _Constant(name)
 
 
 def json_array_with_lines(path: Path) -> list[tuple[int, Any]]:

@@ -12,7 +12,6 @@ Every problem is a DataError naming the file, the record and the field.
 from __future__ import annotations
 
 import ast
-import json
 import math
 import random
 import re
@@ -22,7 +21,7 @@ from typing import Any
 
 from labkit.core.errors import DataError
 from labkit.core.paths import data_dir
-from labkit.core.records import csv_records_with_lines, json_array_with_lines, jsonl_with_lines, read_text
+from labkit.core.records import csv_records_with_lines, json_array_with_lines, jsonl_with_lines, read_json
 from labkit.hpss.tasks import TASKS
 
 JUDGE_SUFFIX = "qwen_2_5_14b"  # the split files' side information was written by this judge
@@ -304,25 +303,33 @@ def load_initiation(dataset: str, judge_suffix: str = JUDGE_SUFFIX, root: Path |
         raise DataError("initialization results not found", path=str(folder))
     baseline: dict[str, float] = {}
     changes: dict[tuple[str, Any], dict[str, float]] = {}
+    files: dict[tuple[str, Any], Path] = {}
     for path in sorted(folder.glob("*.json")):
         if path.stem not in VARIANTS:
             raise DataError(f"unknown variant file (known: {sorted(VARIANTS)})", path=str(path))
-        data = json.loads(read_text(path))
+        data = read_json(path, dict)
         scores = {}
         for aspect, entry in data.items():
             if aspect == "average":
                 continue
-            try:
-                scores[aspect] = float(entry["correlation"]["Spearman"])
-            except (KeyError, TypeError, ValueError):
-                raise DataError("no correlation.Spearman", path=str(path), field=aspect) from None
+            value = entry.get("correlation") if isinstance(entry, dict) else None
+            value = value.get("Spearman") if isinstance(value, dict) else None
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not -1 <= value <= 1:
+                raise DataError("no correlation.Spearman in [-1, 1]", path=str(path), field=aspect)
+            scores[aspect] = float(value)
+        if not scores:
+            raise DataError("no aspect's correlation", path=str(path))
         change = VARIANTS[path.stem]
         if change is None:
             baseline = scores
         else:
-            changes[change] = scores
+            changes[change], files[change] = scores, path
     if not baseline:
         raise DataError("no baseline.json", path=str(folder))
+    for change, scores in changes.items():  # an effect compares the same aspects' average
+        if scores.keys() != baseline.keys():
+            raise DataError(f"aspects {sorted(scores)} differ from {folder / 'baseline.json'}'s {sorted(baseline)}",
+                            path=str(files[change]))
     return Initiation(dataset, baseline, changes)
 
 

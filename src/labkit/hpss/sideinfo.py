@@ -11,7 +11,6 @@ the item itself; the test split uses one fixed block.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from labkit.core.errors import DataError
 from labkit.core.models import Sampling, user
 from labkit.core.paths import data_dir
-from labkit.core.records import read_text
+from labkit.core.records import read_json
 from labkit.hpss.data import Item
 from labkit.hpss.prompts import Pieces, format_example, input_sections, scale_range
 from labkit.hpss.space import example_count
@@ -43,13 +42,7 @@ GEN_PROMPTS = {
 
 
 def _load_json(path: Path) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"not JSON ({exc.msg})", path=str(path)) from exc
-    return data if isinstance(data, dict) else None
+    return read_json(path, dict) if path.exists() else None
 
 
 @dataclass
@@ -78,6 +71,9 @@ class SideInfo:
             return None
         data = _load_json(self.aux_dir / relative)
         text = data.get(self.aspect) if data else None
+        if text is not None and not isinstance(text, str):
+            raise DataError(f"want text, got {type(text).__name__}", path=str(self.aux_dir / relative),
+                            field=self.aspect)
         if text:
             self.sources.setdefault(relative.split("/")[0], f"shipped: {relative}")
         return text

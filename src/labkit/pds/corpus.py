@@ -23,7 +23,7 @@ import numpy as np
 
 from labkit.core.errors import ConfigError, DataError
 from labkit.core.parallel import parallel_map
-from labkit.core.records import read_numpy, read_text
+from labkit.core.records import read_json, read_numpy
 from labkit.pds.data import iter_corpus
 from labkit.pds.select import keep_count, select_streaming
 
@@ -86,6 +86,7 @@ def _manifest(corpus: Path, out: Path, shard_size: int, scorer: Path) -> dict[st
             raise DataError(f"{path}: written for {have['corpus']} ({have['documents']} documents, shards of "
                             f"{have['shard_size']}); score into a new folder")
     else:
+        out.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(want, indent=1))
     return want
 
@@ -93,7 +94,9 @@ def _manifest(corpus: Path, out: Path, shard_size: int, scorer: Path) -> dict[st
 def score_corpus(corpus: Path, scorer: Path, out: Path, *, shard_size: int = 1000, workers: int = 1,
                  ray: bool = False, window: int = 64) -> dict[str, Any]:
     """Score every missing shard; returns counts (documents, shards, scored now, skipped as done, failed)."""
-    out.mkdir(parents=True, exist_ok=True)
+    from labkit.pds.scorer import check_scorer
+
+    check_scorer(scorer)  # before the folder: a broken scorer fails here, not in every worker
     info = _manifest(corpus, out, shard_size, scorer)
     total = (info["documents"] + shard_size - 1) // shard_size
     done = {k for k in range(total) if shard_path(out, k).exists()}
@@ -130,17 +133,13 @@ def read_manifest(out: Path) -> dict[str, Any]:
     path = out / "manifest.json"
     if not path.is_file():
         raise DataError(f"{out}: not a score folder (no manifest.json; run `labkit pds score` first)")
-    try:
-        info = json.loads(read_text(path))
-        if not isinstance(info, dict):
-            raise TypeError("not a JSON object")
-        for key, kind in (("documents", int), ("shard_size", int), ("corpus", str)):
-            if not isinstance(info.get(key), kind) or isinstance(info[key], bool):
-                raise TypeError(f"field '{key}' missing or not {kind.__name__}")
-        if info["documents"] < 1 or info["shard_size"] < 1:
-            raise ValueError("'documents' and 'shard_size' must be >= 1")
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise DataError(f"{path}: broken manifest ({exc})") from None
+    info = read_json(path, dict)
+    for key, kind in (("documents", int), ("shard_size", int), ("corpus", str)):
+        if not isinstance(info.get(key), kind) or isinstance(info[key], bool):
+            raise DataError(f"broken manifest: missing or not {kind.__name__}", path=str(path), field=key)
+    for key in ("documents", "shard_size"):
+        if info[key] < 1:
+            raise DataError(f"broken manifest: must be >= 1, got {info[key]}", path=str(path), field=key)
     return info
 
 

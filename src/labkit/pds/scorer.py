@@ -20,6 +20,7 @@ import numpy as np
 
 from labkit.core.errors import DataError
 from labkit.core.models import embed
+from labkit.core.records import read_json
 from labkit.pds.config import ScorerConfig
 
 
@@ -99,11 +100,27 @@ class Scorer:
         return folder
 
 
-def load_scorer(folder: Path) -> Scorer:
+def check_scorer(folder: Path) -> dict[str, Any]:
+    """A scorer folder's meta.json, checked with the files its head needs (cheap: nothing is loaded)."""
     meta_path = Path(folder) / "meta.json"
     if not meta_path.exists():
         raise DataError(f"{folder}: not a scorer folder (no meta.json; make one with `labkit pds fit-scorer`)")
-    meta = json.loads(meta_path.read_text())
+    meta = read_json(meta_path, dict)
+    if meta.get("head") not in ("ridge", "finetune"):
+        raise DataError(f"head {meta.get('head')!r} is not one of ridge, finetune", path=str(meta_path), field="head")
+    for key in ("mean", "std"):
+        v = meta.get(key)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not np.isfinite(v):
+            raise DataError("want a finite number", path=str(meta_path), field=key)
+    needed = ["ridge.joblib"] if meta["head"] == "ridge" else ["minilm", "head.pt"]
+    missing = [name for name in needed if not (Path(folder) / name).exists()]
+    if missing:
+        raise DataError(f"not a complete scorer folder (no {missing[0]})", path=str(folder))
+    return meta
+
+
+def load_scorer(folder: Path) -> Scorer:
+    meta = check_scorer(folder)
     if meta["head"] == "ridge":
         import joblib
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from labkit.core.errors import DataError
 from labkit.recflow.data import day_names, history_valid, keep_users, load_pickle
 from labkit.recflow.schema import DIRS, SEQ_COLS, TEST_FILES
 
@@ -41,10 +42,22 @@ def _filter_feather(src: Path, dst: Path, share: float, seed: int) -> Any:
     """Rows of kept users, columns and dtypes as they were; returns the kept table (pyarrow)."""
     import pyarrow.feather as feather
 
-    t = feather.read_table(src)
+    t = _reading(src, feather.read_table)
+    if "user_id" not in t.column_names:
+        raise DataError(f"{src}: no user_id column")
     kept = t.filter(keep_users(t.column("user_id").to_numpy(), share, seed))
     _atomic(dst, lambda p: feather.write_feather(kept, p, compression="zstd"))
     return kept
+
+
+def _reading(path: Path, read: Any) -> Any:
+    """``read(path)``; a file the reader cannot parse is a DataError naming it (a day fails with its file)."""
+    try:
+        return read(path)
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pyarrow and pickle raise many kinds on a torn or foreign file
+        raise DataError(f"{path}: not readable ({type(exc).__name__}: {str(exc)[:200]})") from None
 
 
 def _dump(obj: Any, path: Path) -> None:
@@ -67,13 +80,24 @@ def subsample_day(day: str, *, root: Path, out: Path, share: float, seed: int) -
     src, dst = day_files(root, day), day_files(out, day)
     if all(p.exists() for p in dst):
         return {"day": day, "skipped": 1}
+    try:
+        return _subsample_day(day, src, dst, root=Path(root), out=Path(out), share=share, seed=seed)
+    except (DataError, OSError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a file that reads but holds other than the layout's fields
+        raise DataError(f"{root}: day {day} does not match the layout ({type(exc).__name__}: {str(exc)[:200]}; "
+                        f"`labkit recflow validate {root}` names the file)") from None
+
+
+def _subsample_day(day: str, src: list[Path], dst: list[Path], *, root: Path, out: Path, share: float,
+                   seed: int) -> dict[str, Any]:
     requests = np.unique(_filter_feather(src[0], dst[0], share, seed).column("request_id").to_numpy())
     _filter_feather(src[1], dst[1], share, seed)
     wanted = {int(r) for r in requests}
-    seq = {k: v for k, v in load_pickle(src[2]).items() if int(k) in wanted}
+    seq = {k: v for k, v in _reading(src[2], load_pickle).items() if int(k) in wanted}
     pointed = {int(r) for h in seq.values() for r in np.asarray(h)[history_valid(np.asarray(h)), REQUEST_COL]}
-    stages = {k: v for k, v in load_pickle(src[3]).items() if int(k) in wanted}
-    ubm = {k: v for k, v in load_pickle(src[4]).items() if int(k) in pointed}
+    stages = {k: v for k, v in _reading(src[3], load_pickle).items() if int(k) in wanted}
+    ubm = {k: v for k, v in _reading(src[4], load_pickle).items() if int(k) in pointed}
     _dump(seq, dst[2])
     _dump(stages, dst[3])
     _dump(ubm, dst[4])
@@ -110,11 +134,17 @@ def subsample(root: Path, out: Path, share: float, *, seed: int = 0, workers: in
     """Write the subsample of ``root`` to ``out``; one count record per day, in date order."""
     from labkit.core.errors import ConfigError
     from labkit.core.parallel import parallel_map
+    from labkit.recflow.validate import Needs, validate
 
     if not 0 < share <= 1:
         raise ConfigError(f"the share of users must be in (0, 1], got {share}")
     if Path(out).resolve() == Path(root).resolve():
         raise ConfigError(f"{out}: the subsample must go to another folder than {root}")
+    problems = validate(root, needs=Needs(train=False))  # layout, id_cnt, test tables, the test day: before writing
+    if problems:
+        more = f" (and {len(problems) - 1} more: `labkit recflow validate {root}` lists them)" \
+            if len(problems) > 1 else ""
+        raise DataError(problems[0] + more)
     days = days or day_names(root)
     _others(root, out, share, seed)
     fn = partial(subsample_day, root=Path(root), out=Path(out), share=share, seed=seed)
@@ -124,5 +154,6 @@ def subsample(root: Path, out: Path, share: float, *, seed: int = 0, workers: in
                         desc="subsample days")
     failed = [o for o in done if not o.ok]
     if failed:
-        raise RuntimeError(f"{len(failed)} day(s) failed; first: {failed[0].item}: {failed[0].error}")
+        raise DataError(f"{len(failed)} day(s) failed; first: {failed[0].item}: {failed[0].error} (finished days "
+                        "are kept: re-run to retry the others)")
     return [o.value for o in done]
