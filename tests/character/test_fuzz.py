@@ -34,6 +34,24 @@ def test_fuzz_characterbench_file(mutation) -> None:
         "character", "generate", "--data", str(d / "cb"), "--model", "mock", "--limit", "3"])
 
 
+def _with_released_column() -> bytes:
+    """The same records with a released judge column (pred_zh), as the release ships them for metaeval."""
+    records = json.loads(FILE)
+    for i, r in enumerate(records):
+        r["pred_zh"] = 1 + (i * 2) % 5
+    return json.dumps(records, ensure_ascii=False, indent=1).encode()
+
+
+METAEVAL = Tally()
+
+
+@examples(20)
+@given(mutations(_with_released_column()))
+def test_fuzz_metaeval_of_a_released_column(mutation) -> None:
+    fuzz_command(METAEVAL, "cb/human_likeness_test.json", mutation[1], lambda d: [
+        "character", "metaeval", "--pred-field", "pred_zh", "--data", str(d / "cb"), "--set", "n_boot=20"])
+
+
 GENERATED = "".join(json.dumps({"key": f"human_likeness/{i}#zh", "ok": True,
                                 "value": {"response": f"Reply {i}, in character.", "model": "mock"}}) + "\n"
                     for i in range(3)).encode()  # a `character generate` run's records
@@ -65,3 +83,4 @@ def teardown_module() -> None:
     print(TALLY.line("character generate (CharacterBench file)"))
     print(REPLIES.line("character judge --responses (a generate run's results.jsonl)"))
     print(REPORT.line("character report (a judge run's results.jsonl)"))
+    print(METAEVAL.line("character metaeval --pred-field (a released column)"))

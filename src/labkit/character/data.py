@@ -127,7 +127,8 @@ def parse_sample(raw: Any, rubric: Rubric, lang: str, path: Path, line: int) -> 
         if reference is None:
             raise bad(prefix + rubric.reference[0], f"{rubric.file} needs a reference here")
     gold = raw.get("annotation_score", raw.get("gold"))
-    if gold is not None and (not isinstance(gold, (int, float)) or not 1 <= gold <= rubric.scale):
+    if gold is not None and (not isinstance(gold, (int, float)) or isinstance(gold, bool)
+                             or not 1 <= gold <= rubric.scale):
         raise bad("annotation_score", f"must be a number in 1..{rubric.scale}, got {gold!r}")
     profile = str(view["character_profile"])
     if lang == "zh":  # extra profile slots with Chinese keys (所处时代, 主要成就, ...) are part of the profile

@@ -45,9 +45,11 @@ def pred_field_records(cfg: CharacterConfig, field: str) -> tuple[list[dict[str,
             left_out.append(f"{s.where}: field 'annotation_score': no gold score; left out of the correlations")
             continue
         try:
-            score = float(value)
+            score = float(value) if not isinstance(value, bool) else math.nan
         except (TypeError, ValueError):
-            raise DataError(f"not a number: {value!r}", path=s.where.rsplit(":", 1)[0],
+            score = math.nan
+        if not math.isfinite(score):
+            raise DataError(f"not a finite number: {value!r}", path=s.where.rsplit(":", 1)[0],
                             line=int(s.where.rsplit(":", 1)[1]), field=field) from None
         records.append({"file": s.file, "lang": s.lang, "gold": s.gold, "score": score})
     return records, left_out
