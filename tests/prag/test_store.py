@@ -60,14 +60,35 @@ def test_edited_augmentation_retrains_and_whitespace_reuses(tmp_path: Path, fake
     edited = method.encode_run(cfg, corpus, documents(answer="Red Sea"))  # every answer changed
     assert (edited["trained"], edited["reused"]) == (3, 0) and fake_training == ["d0", "d1", "d2"] * 2
     store = method.open_store(cfg, method.load_generator("x"))
-    assert method.adapter_path(corpus[0], store, documents(answer="Red Sea")) == store.path(
+    assert method.adapter_path(corpus[0], store, documents(answer="Red Sea"), cfg) == store.path(
         documents(answer="Red Sea")["d0"])
     assert store.find(corpus[0].text) == store.path(documents(answer="Red Sea")["d0"])  # latest for the text
 
 
+def test_a_passage_edited_in_the_corpus_never_keeps_its_old_adapter(tmp_path: Path, fake_training) -> None:
+    """The corpus passage changed but the augmentation file still holds the old text: with augmentations from a
+    file that is refused naming the file and id (before any training, and at question time); with a model
+    augmenter the passage is augmented and trained again."""
+    cfg = PragConfig(store=str(tmp_path / "store"), augmenter="template", augmented="data/aug.jsonl")
+    corpus = [Passage(f"d{i}", f"Passage {i} about the river Zor.") for i in range(3)]
+    assert method.encode_run(cfg, corpus, documents())["trained"] == 3
+    edited = [corpus[0], Passage("d1", "Passage 1 about the river Blat."), corpus[2]]
+    with pytest.raises(method.StaleAugmentation, match=r"data/aug.jsonl.*'d1'"):
+        method.encode_run(cfg, edited, documents())
+    assert fake_training == ["d0", "d1", "d2"]  # nothing trained for the refused run
+    store = method.open_store(cfg, method.load_generator("x"))
+    with pytest.raises(method.StaleAugmentation, match="'d1'"):
+        method.adapter_path(edited[1], store, documents(), cfg)
+    assert method.adapter_path(edited[0], store, documents(), cfg) == store.path(documents()["d0"])
+    model = PragConfig(store=str(tmp_path / "store"), augmenter="same")
+    assert method.known_document(edited[1], documents(), model) is None  # augmented again by the model
+    assert method.known_document(edited[0], documents(), model) == documents()["d0"]
+    assert method.check_augmentations(edited, documents(), model) == 1
+
+
 def test_missing_augmentation_names_the_file_and_id(tmp_path: Path, fake_training) -> None:
     cfg = PragConfig(store=str(tmp_path / "store"), augmenter="template", augmented="data/aug.jsonl")
-    out = method.encode_run(cfg, [Passage("d0", "Passage 0."), Passage("x9", "Unknown passage.")],
+    out = method.encode_run(cfg, [Passage("d0", "Passage 0 about the river Zor."), Passage("x9", "Unknown passage.")],
                             {"d0": documents()["d0"]})
     assert out["trained"] == 1 and len(out["failed"]) == 1
     error = out["failed"][0]["error"]

@@ -10,6 +10,7 @@ import typer
 
 from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, overrides_from
 from labkit.core.config import describe
+from labkit.core.errors import ConfigError
 from labkit.prag.config import PragConfig
 
 app = typer.Typer(help="Parametric RAG (Su et al., SIGIR 2025, arXiv:2501.15915): documents as FFN LoRA adapters "
@@ -126,41 +127,50 @@ def ask_cmd(question: Annotated[str, typer.Argument(help="The question.")],
 
 
 @app.command("eval", epilog=SETTINGS)
-def eval_cmd(data: Annotated[Path, typer.Option(help="QA file: 2WQA dev.json, HotpotQA, popQA.tsv, CWQ, or "
-                                                     "{question, answer} JSON/JSONL.")],
+def eval_cmd(data: Annotated[Path | None, typer.Option(help="QA file: 2WQA dev.json, HotpotQA, popQA.tsv, CWQ, or "
+                                                            "{question, answer} JSON/JSONL (config key data).")] = None,
              modes: Annotated[str | None, typer.Option(help="Comma list of none, rag, prag, combine, unrelated.")
                               ] = None,
              model: ModelOpt = None, index: IndexOpt = None, store: StoreOpt = None, augmented: AugmentedOpt = None,
-             limit: Annotated[int | None, typer.Option(help="First N questions (paper: 300).")] = None,
-             cot: Annotated[bool, typer.Option("--cot/--no-cot", help=(
+             limit: Annotated[int | None, typer.Option(help="First N questions (paper: 300; config key "
+                                                           "max_questions).", min=1)] = None,
+             cot: Annotated[bool | None, typer.Option("--cot/--no-cot", help=(
                  "Take the text after 'the answer is' before the original cut at . , newline. Every mode is "
-                 "instructed to answer that way, so the same extraction serves every mode (default)."))] = True,
+                 "instructed to answer that way, so the same extraction serves every mode (default)."))] = None,
              name: Annotated[str, typer.Option(help="Run name.")] = "eval",
              config: ConfigOpt = None, overrides: SetOpt = None, resume: ResumeOpt = None) -> None:
     """EM and F1 (original post-processing), answer-contained accuracy, latency and prompt tokens per mode, as a
-    table and a plot. --resume continues a killed run without repeating a finished question."""
-    from labkit.core.config import load_config, to_dict
-    from labkit.core.runs import resume_run, start_run
+    table and a plot. --resume RUN continues a killed run from the run alone (its config holds the QA file, the
+    flags and the inputs' checksums) without repeating a finished question; a resume whose inputs differ is
+    refused."""
+    from labkit.core.config import to_dict
+    from labkit.core.runs import start_run
     from labkit.prag.data import load_questions
-    from labkit.prag.method import check_local_model, eval_run
+    from labkit.prag.method import eval_run
     from labkit.prag.report import eval_report
+    from labkit.prag.runs import check_inputs, resume_eval, write_inputs
 
+    given = dict(model=model, index=index, store=store, modes=f"[{modes}]" if modes else None,
+                 augmenter="template" if augmented else None,
+                 augmented=str(augmented.resolve()) if augmented else None,  # absolute: a resume may run elsewhere
+                 data=str(data.resolve()) if data else None, max_questions=limit, cot=cot)
     if resume is not None:
-        cfg = load_config(PragConfig, resume / "config.yaml", overrides)
-        check_local_model(cfg.model)
-        run = resume_run(resume)
-        augmented = Path(cfg.augmented) if cfg.augmented else None
+        cfg, run = resume_eval(resume, config, overrides, given)
     else:
-        cfg = _cfg(config, overrides, model=model, index=index, store=store, modes=f"[{modes}]" if modes else None,
-                   augmenter="template" if augmented else None, augmented=str(augmented) if augmented else None)
-    questions = load_questions(data, limit or cfg.max_questions)
-    known = _known(augmented)  # checked before a run folder exists
+        cfg = _cfg(config, overrides, **given)
+        if cfg.data is None:
+            raise ConfigError("give --data (the QA file) or --resume RUN")
+    questions = load_questions(Path(cfg.data), cfg.max_questions)
+    known = _known(Path(cfg.augmented) if cfg.augmented else None)
+    inputs = check_inputs(cfg, known, run.dir if resume is not None else None)  # all before a run folder exists
     if resume is None:
         run = start_run("prag", name, to_dict(cfg))
+        write_inputs(run.dir, inputs)
     typer.echo(f"run: {run.dir}", err=True)
-    table = eval_run(cfg, questions, run, known, cot=cot)
+    table = eval_run(cfg, questions, run, known, cot=cfg.cot)
     run.write_metrics(table)
-    run.write_report(eval_report(table, run.dir, f"{data.name}, {len(questions)} questions, model {cfg.model}"))
+    run.write_report(eval_report(table, run.dir, f"{Path(cfg.data).name}, {len(questions)} questions, model "
+                                                 f"{cfg.model}, k={cfg.top_k}, merge {cfg.merge}"))
     for mode, row in table.items():
         typer.echo(f"{mode:8} EM {row['em']:.3f}  F1 {row['f1']:.3f}  contained {row['contained']:.3f}  "
                    f"{row['latency_s']:.2f} s/question  "

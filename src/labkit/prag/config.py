@@ -40,4 +40,8 @@ class PragConfig:
     max_new_tokens: int = option(20, "Answer length (paper: 20 direct, 128 CoT)", ge=1)
     modes: list[str] = option(["none", "rag", "prag", "combine"], "Modes compared by eval")
     max_questions: int | None = option(None, "Evaluate the first N questions (paper: 300 per sub-type)", ge=1)
+    data: str | None = option(None, "QA file `prag eval` scores (2WQA dev.json, HotpotQA, popQA.tsv, CWQ, or "
+                              "{question, answer} JSON/JSONL)")
+    cot: bool = option(True, "Take the answer after 'the answer is' before the original cut at . , newline (every "
+                       "mode is told to answer that way)")
     retries: int = option(5, "Augmentation retries per passage", ge=0)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labkit.core.errors import ConfigError
+from labkit.core.errors import ConfigError, DataError
 from labkit.prag.adapters import merged
 from labkit.prag.config import PragConfig
 from labkit.prag.corpus import Document
@@ -66,14 +66,46 @@ def open_store(cfg: PragConfig, gen: Generator) -> AdapterStore:
                                                      encode_config(cfg)))
 
 
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def known_document(passage: Passage, known: dict[str, Document], cfg: PragConfig) -> Document | None:
+    """The ready augmentation of a passage, if one was given for this text. One written for other text is stale:
+    with augmentations read from a file (template augmenter) that is a DataError naming the file and id, never
+    an old adapter used silently; with a model augmenter the passage is augmented again (None)."""
+    doc = known.get(passage.id)
+    if doc is None or _same_text(doc.text, passage.text):
+        return doc
+    if cfg.augmenter == "template":
+        raise StaleAugmentation(cfg.augmented, [passage.id])
+    return None
+
+
+class StaleAugmentation(DataError):
+    def __init__(self, path: str | None, ids: list[str]) -> None:
+        super().__init__(f"the augmentation of passage {ids[0]!r} holds other text than the corpus passage (stale"
+                         + (f"; {len(ids)} passages are" if len(ids) > 1 else "") + "): write the augmentations "
+                         "again from the corpus", path=path or "the --augmented file", field="text")
+
+
+def check_augmentations(passages: list[Passage], known: dict[str, Document], cfg: PragConfig) -> int:
+    """Before any work: every ready augmentation against its passage; returns how many a model will redo."""
+    stale = [p.id for p in passages if p.id in known and not _same_text(known[p.id].text, p.text)]
+    if stale and cfg.augmenter == "template":
+        raise StaleAugmentation(cfg.augmented, stale)
+    return len(stale)
+
+
 def document_for(passage: Passage, cfg: PragConfig, gen: Generator, known: dict[str, Document]) -> Document:
     """The augmented document of a passage: the template one when given, else by the augmenter model."""
-    from labkit.core.errors import DataError, LabkitError
+    from labkit.core.errors import LabkitError
     from labkit.core.models import load_model
     from labkit.prag.augment import augment
 
-    if passage.id in known:
-        return known[passage.id]
+    doc = known_document(passage, known, cfg)
+    if doc is not None:
+        return doc
     if cfg.augmenter == "template":
         where = cfg.augmented or "the --augmented file"
         raise DataError(f"passage '{passage.id}' has no augmentation (template augmenter: every passage needs a "
@@ -96,11 +128,12 @@ def generate(gen: Generator, question: str, passages: list[str], max_new_tokens:
     return ANSWER_PREFIX + tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True), int(ids.shape[1])
 
 
-def adapter_path(passage: Passage, store: AdapterStore, known: dict[str, Document]) -> Path | None:
+def adapter_path(passage: Passage, store: AdapterStore, known: dict[str, Document], cfg: PragConfig) -> Path | None:
     """The passage's adapter: keyed by its augmentation when that is known here, else the latest one
     trained for its text (model augmenters)."""
-    if passage.id in known:
-        path = store.path(known[passage.id])
+    doc = known_document(passage, known, cfg)
+    if doc is not None:
+        path = store.path(doc)
         return path if path.exists() else None
     return store.find(passage.text)
 
@@ -155,7 +188,7 @@ def ask(question: str, mode: str, cfg: PragConfig, gen: Generator, index: Any, s
     adapters, names, scores, missing = [], [], [], []
     if mode in ("prag", "combine", "unrelated"):
         for passage, s in hits:
-            path = adapter_path(passage, store, known)
+            path = adapter_path(passage, store, known, cfg)
             if path is None:
                 if cfg.missing == "report":
                     missing.append(passage.id)
@@ -219,6 +252,7 @@ def encode_run(cfg: PragConfig, passages: list[Passage], known: dict[str, Docume
 
     from labkit.core.parallel import parallel_map
 
+    check_augmentations(passages, known, cfg)  # stale ones: refused here (template), augmented again (model)
     ray = os.environ.get("LABKIT_RAY_ADDRESS") or os.environ.get("LABKIT_RAY", "") not in ("", "0")
     backend = backend or (None if ray else ("process" if workers > 1 else "thread"))  # None: parallel_map picks Ray
     outcomes = parallel_map(functools.partial(encode_passage, cfg, known, workers), passages, workers=workers,

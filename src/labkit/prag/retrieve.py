@@ -64,10 +64,17 @@ def build_index(passages: list[Passage], folder: Path, dense: bool = False) -> I
     return Index(folder, passages, retriever, vectors)
 
 
-def load_index(folder: Path) -> Index:
-    bm25s = require("bm25s", "prag")
+def read_passages(folder: Path) -> list[Passage]:
+    """The passages an index folder was built from (what `prag index` wrote), checked like a corpus."""
+    from labkit.prag.data import load_corpus
+
     if not (folder / "passages.jsonl").exists():
         raise DataError("not an index folder (run `labkit prag index` first)", path=str(folder))
-    passages = [Passage(**json.loads(x)) for x in (folder / "passages.jsonl").read_text().splitlines() if x.strip()]
+    return load_corpus(folder / "passages.jsonl")
+
+
+def load_index(folder: Path) -> Index:
+    bm25s = require("bm25s", "prag")
+    passages = read_passages(folder)
     dense = np.load(folder / "dense.npy") if (folder / "dense.npy").exists() else None
     return Index(folder, passages, bm25s.BM25.load(str(folder / "bm25")), dense)
