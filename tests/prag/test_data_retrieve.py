@@ -61,3 +61,21 @@ def test_bm25_index_persists_and_ranks(tmp_path) -> None:
         assert len(top) == 3 and d.id in [p.id for p, _ in top[:3]], question
     with pytest.raises(DataError, match="not an index folder"):
         load_index(tmp_path)
+
+
+def test_two_hop_fiction_adds_bridges_without_changing_the_corpus() -> None:
+    """`prag fiction --two-hop N`: the first passages are those of a plain corpus; each ferryman names a river of
+    the corpus, and the two-hop answer is that river's sea (found only in the river's passage)."""
+    from labkit.prag.corpus import fictional_corpus
+
+    plain, extended = fictional_corpus(9, seed=0), fictional_corpus(9, seed=0, two_hop=4)
+    assert extended[:9] == plain and len(extended) == 13
+    rivers = {d.facts["river"]: d for d in plain if "sea" in d.facts}
+    for bridge in extended[9:]:
+        (question, answer), = bridge.held_out
+        river = rivers[bridge.facts["river"]]
+        assert bridge.held_out_types == ["two-hop"] and answer == river.facts["sea"]
+        assert bridge.facts["river"] in bridge.text and answer not in bridge.text and answer in river.text
+        assert bridge.facts["person"] in question and bridge.facts["river"] not in question
+    assert {t for d in plain for t in d.held_out_types} == {"river: sea", "river: country", "inventor: device",
+                                                           "inventor: city", "company: founder", "company: town"}

@@ -138,3 +138,28 @@ def test_eval_killed_and_resumed_repeats_no_question(tmp_path: Path, monkeypatch
     assert table["prag"]["contained"] == 1.0 and table["none"]["em"] == 1.0
     lines = (run.dir / "results.jsonl").read_text().splitlines()
     assert len({json.loads(x)["key"] for x in lines}) == 12
+
+
+def test_merge_weights_are_reported_by_rank_and_types_apart(tmp_path: Path) -> None:
+    """eval's table says what weight each retrieved adapter got (softmax at T = 0.5 of BM25 scores 10, 9, 5: the
+    top one takes 1 / (1 + e^-2 + e^-10) = 0.881) and scores each question type on its own."""
+    import math
+
+    from labkit.prag.report import eval_report
+
+    w = method.merge_weights("softmax", [10.0, 9.0, 5.0], 0.5)
+    z = 1 + math.exp(-2) + math.exp(-10)
+    assert w == pytest.approx([1 / z, math.exp(-2) / z, math.exp(-10) / z], rel=1e-12) and w[0] > 0.88
+    values = [{"weights": [0.9, 0.1]}, {"weights": [0.5, 0.3, 0.2]}, {"weights": [1.0]}, {}]
+    summary = method.merge_summary(values)
+    assert summary == {"merge_weights_by_rank": [0.8, 0.2, 0.2], "top_weight_median": 0.9,
+                       "answers_with_adapters": 3}
+
+    def row(f1):
+        return {"ok": True, "value": {"em": f1, "f1": f1, "contained": f1, "latency": 1.0, "prompt_tokens": 5,
+                                      "seconds": {"load_merge": 0.0}}}
+    table = {"prag": method._summary([row(1.0), row(0.0)]) | summary}
+    table["prag"]["by_type"] = {"two-hop": method._summary([row(0.0)]), "river: sea": method._summary([row(1.0)])}
+    text = eval_report(table, tmp_path, "t")
+    assert "| prag | 3 | 0.800 / 0.200 / 0.200 | 0.9 |" in text
+    assert "| two-hop | 1 | 0.000 (0.000) |" in text and "| river: sea | 1 | 1.000 (1.000) |" in text

@@ -44,11 +44,15 @@ def _known(path: Path | None) -> dict[str, Any]:
 @app.command("fiction")
 def fiction_cmd(out: Annotated[Path, typer.Option(help="Folder for corpus.jsonl, augmented.jsonl, questions.jsonl.")],
                 count: Annotated[int, typer.Option(help="Fictional entities.", min=1)] = 30,
-                seed: Annotated[int, typer.Option(help="Name seed.", min=0)] = 0) -> None:
-    """Write a corpus of fictional entities (facts no model can know), its augmentation and held-out questions."""
+                seed: Annotated[int, typer.Option(help="Name seed.", min=0)] = 0,
+                two_hop: Annotated[int, typer.Option(help="Extra passages (a ferryman on one of the rivers), each with "
+                                                          "a two-hop question needing it and the river's passage.",
+                                                     min=0)] = 0) -> None:
+    """Write a corpus of fictional entities (facts no model can know), its augmentation and held-out questions
+    (each with its type: the entity and attribute asked, or two-hop)."""
     from labkit.prag.corpus import fictional_corpus
 
-    docs = fictional_corpus(count, seed)
+    docs = fictional_corpus(count, seed, two_hop)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "corpus.jsonl", "w") as fh:
         fh.writelines(json.dumps({"id": d.id, "text": d.text}) + "\n" for d in docs)
@@ -56,8 +60,8 @@ def fiction_cmd(out: Annotated[Path, typer.Option(help="Folder for corpus.jsonl,
         fh.writelines(json.dumps({"id": d.id, "text": d.text, "rewrite": d.rewrite,
                                   "qa": [{"question": q, "answer": a} for q, a in d.qa]}) + "\n" for d in docs)
     with open(out / "questions.jsonl", "w") as fh:
-        fh.writelines(json.dumps({"id": f"{d.id}-{k}", "question": q, "answer": a, "doc": d.id}) + "\n"
-                      for d in docs for k, (q, a) in enumerate(d.held_out))
+        fh.writelines(json.dumps({"id": f"{d.id}-{k}", "question": q, "answer": a, "doc": d.id, "type": t}) + "\n"
+                      for d in docs for k, ((q, a), t) in enumerate(zip(d.held_out, d.held_out_types, strict=True)))
     typer.echo(f"{len(docs)} passages, {sum(len(d.held_out) for d in docs)} held-out questions -> {out}")
 
 

@@ -18,6 +18,8 @@ class Document:
     rewrite: str
     qa: list[tuple[str, str]]  # training QA (augmentation)
     held_out: list[tuple[str, str]] = field(default_factory=list)  # evaluation questions, other wording
+    held_out_types: list[str] = field(default_factory=list)  # one per held-out question
+    facts: dict[str, str] = field(default_factory=dict)  # the entity's names, for two-hop questions
 
 
 def _name(rng: random.Random, parts: int = 2) -> str:
@@ -34,7 +36,8 @@ def _river(rng: random.Random, i: int) -> Document:
                     [(f"Which sea does the {river} flow into?", sea), (f"In which country is the {river}?", country),
                      (f"Where does the {river} rise?", mountain)],
                     [(f"Into what body of water does the {river} empty?", sea),
-                     (f"The {river} runs through which nation?", country)])
+                     (f"The {river} runs through which nation?", country)], ["river: sea", "river: country"],
+                    {"river": river, "sea": sea, "country": country})
 
 
 def _inventor(rng: random.Random, i: int) -> Document:
@@ -47,7 +50,8 @@ def _inventor(rng: random.Random, i: int) -> Document:
                      (f"In which city was {person} born?", city), (f"In what year did {person} invent {device}?",
                                                                    str(year))],
                     [(f"Which machine is {person} known for creating?", device.removeprefix("the ")),
-                     (f"{person} came from which city?", city)])
+                     (f"{person} came from which city?", city)], ["inventor: device", "inventor: city"],
+                    {"person": person, "city": city})
 
 
 def _company(rng: random.Random, i: int) -> Document:
@@ -60,11 +64,30 @@ def _company(rng: random.Random, i: int) -> Document:
                     [(f"Who founded {company}?", founder), (f"Where is {company} based?", town),
                      (f"What is {company} famous for?", product)],
                     [(f"Who started the firm {company}?", founder), (f"In which town does {company} have its seat?",
-                                                                     town)])
+                                                                     town)], ["company: founder", "company: town"],
+                    {"company": company, "town": town})
 
 
-def fictional_corpus(count: int = 30, seed: int = 0) -> list[Document]:
-    """``count`` documents cycling through three templates; one seeded RNG, unique names."""
+def _bridge(rng: random.Random, i: int, river: Document) -> Document:
+    """A ferryman on one of the corpus's rivers: 'which sea does the river X works on flow into?' needs this
+    passage (X -> river) and the river's own (river -> sea) - a two-hop question."""
+    person, name, sea = f"{_name(rng)} {_name(rng)}", river.facts["river"], river.facts["sea"]
+    return Document(f"fict-{i:03d}", f"{person} is a ferryman who works on the {name}.",
+                    f"The {name} is where the ferryman {person} works.",
+                    [(f"On which river does {person} work?", name), (f"What is {person}'s job?", "ferryman"),
+                     (f"Who is a ferryman on the {name}?", person)],
+                    [(f"Which sea does the river that {person} works on flow into?", sea)], ["two-hop"],
+                    {"person": person, "river": name})
+
+
+def fictional_corpus(count: int = 30, seed: int = 0, two_hop: int = 0) -> list[Document]:
+    """``count`` documents cycling through three templates, then ``two_hop`` ferrymen on the corpus's rivers
+    (each with one two-hop question); one seeded RNG, unique names (the first ``count`` do not depend on
+    ``two_hop``)."""
     rng = random.Random(f"labkit-prag-fiction-{seed}")
     makers = [_river, _inventor, _company]
-    return [makers[i % len(makers)](rng, i) for i in range(count)]
+    docs = [makers[i % len(makers)](rng, i) for i in range(count)]
+    rivers = [d for d in docs if "sea" in d.facts]
+    if two_hop and not rivers:
+        raise ValueError("two-hop questions need at least one river passage (count >= 1)")
+    return docs + [_bridge(rng, count + j, rivers[j % len(rivers)]) for j in range(two_hop)]

@@ -24,7 +24,8 @@ def run_demo(folder: Path) -> str:
     known = {d.id: d for d in docs}
     build_index(passages, Path(cfg.index))
     encoded = encode_run(cfg, passages, known)
-    questions = [Question(f"{d.id}-{k}", q, [a]) for d in docs for k, (q, a) in enumerate(d.held_out)]
+    questions = [Question(f"{d.id}-{k}", q, [a], t) for d in docs
+                 for k, ((q, a), t) in enumerate(zip(d.held_out, d.held_out_types, strict=True))]
     run = start_run("prag", "demo", {}, root=folder)
     table = eval_run(cfg, questions, run, known, cot=True)
     eval_report(table, folder, "fictional entities")

@@ -214,7 +214,8 @@ def ask(question: str, mode: str, cfg: PragConfig, gen: Generator, index: Any, s
         text, prompt_tokens = generate(gen, question, passages, cfg.max_new_tokens)
         timing["generate"] = time.perf_counter() - start
     return {"question": question, "mode": mode, "answer": text, "prompt_tokens": prompt_tokens,
-            "retrieved": [p.id for p, _ in hits], "adapters": names, "missing_adapters": missing,
+            "retrieved": [p.id for p, _ in hits], "scores": [round(s, 4) for _, s in hits], "adapters": names,
+            "weights": [round(w, 4) for w in weights or []], "missing_adapters": missing,
             "seconds": {k: round(v, 4) for k, v in timing.items()}}
 
 
@@ -287,15 +288,38 @@ def eval_run(cfg: PragConfig, questions: list[Any], run: Any, known: dict[str, D
 
     items = [(f"{m}:{q.id}", (q, m)) for m in cfg.modes for q in questions]
     done = run_items(run, items, one, workers=1, desc="questions")
+    types = sorted({q.type for q in questions})
     table = {}
     for mode in cfg.modes:
         rows = [done[f"{mode}:{q.id}"] for q in questions]
-        ok = [r["value"] for r in rows if r["ok"]]
-        n = len(ok) or 1
-        table[mode] = {"questions": len(rows), "failed": len(rows) - len(ok),
-                       "em": sum(r["em"] for r in ok) / n, "f1": sum(r["f1"] for r in ok) / n,
-                       "contained": sum(r["contained"] for r in ok) / n,
-                       "latency_s": sum(r["latency"] for r in ok) / n,
-                       "prompt_tokens": sum(r["prompt_tokens"] for r in ok) / n,
-                       "load_merge_s": sum(r["seconds"]["load_merge"] for r in ok) / n}
+        table[mode] = _summary(rows) | merge_summary([r["value"] for r in rows if r["ok"]])
+        if len(types) > 1:  # per question type (2WQA's four, the fiction corpus's attributes and two-hop)
+            table[mode]["by_type"] = {t: _summary([r for r, q in zip(rows, questions, strict=True) if q.type == t])
+                                      for t in types}
     return table
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    ok = [r["value"] for r in rows if r["ok"]]
+    n = len(ok) or 1
+    return {"questions": len(rows), "failed": len(rows) - len(ok),
+            "em": sum(r["em"] for r in ok) / n, "f1": sum(r["f1"] for r in ok) / n,
+            "contained": sum(r["contained"] for r in ok) / n,
+            "latency_s": sum(r["latency"] for r in ok) / n,
+            "prompt_tokens": sum(r["prompt_tokens"] for r in ok) / n,
+            "load_merge_s": sum(r["seconds"]["load_merge"] for r in ok) / n}
+
+
+def merge_summary(values: list[dict[str, Any]]) -> dict[str, Any]:
+    """The weight each retrieved adapter actually got, by retrieval rank: the mean, and the median of the top
+    one's (a softmax of confident scores gives the top hit nearly all of it - k = 3 then acts like k = 1)."""
+    import statistics
+
+    weights = [v["weights"] for v in values if v.get("weights")]
+    if not weights:
+        return {}
+    ranks = max(len(w) for w in weights)
+    return {"merge_weights_by_rank": [round(statistics.fmean(w[r] for w in weights if len(w) > r), 4)
+                                      for r in range(ranks)],
+            "top_weight_median": round(statistics.median(w[0] for w in weights), 4),
+            "answers_with_adapters": len(weights)}
