@@ -109,3 +109,29 @@ def test_linear_recurrence_scan_equals_loop() -> None:
         s = phi @ s + row
         want.append(s)
     np.testing.assert_allclose(tr.linear_recurrence(phi, w, s0), np.array(want), rtol=1e-10, atol=1e-12)
+
+
+def test_a_pulse_never_leaves_its_levels_however_many_periods_have_passed() -> None:
+    """Folding t back by per * floor(t / per) went negative when t / per is huge: a 0..1 V pulse with a 1e-300 s
+    period read -1e281 V and the transient answered garbage with status ok. fmod is exact."""
+    from labkit.maps.netlist import Waveform
+
+    tiny = Waveform("pulse", (0.0, 1.0, 0.0, 1e-300, 1e-300, 1e-300, 1e-300))
+    v = waveforms.waveform_values(tiny, np.linspace(0, 1e-3, 1001), 0.0)
+    assert v.min() >= 0.0 and v.max() <= 1.0
+    step = Waveform("pulse", (0.0, 1.0, 0.0, 1e-7, 1e-7, 3e-7, 1e-6))  # a 1 MHz train, a million periods on
+    offsets = np.array([0.5e-7, 2e-7, 4.5e-7, 8e-7])
+    far = waveforms.waveform_values(step, 1_000_000 * 1e-6 + offsets, 0.0)
+    np.testing.assert_allclose(far, waveforms.waveform_values(step, offsets, 0.0), atol=1e-6)
+    net = parse_netlist("V1 in 0 PULSE(0 1 0 1e-300 1e-300 1e-300 1e-300)\nR1 in out 1k\nC1 out 0 1u\n.tran 1u 1m\n")
+    out = simulate(net)
+    vout = np.asarray(out.node_voltages["out"])
+    assert out.status == "ok" and vout.min() >= -1e-9 and vout.max() <= 1.0
+    assert vout[-1] == pytest.approx(0.5 * (1 - np.exp(-1)), abs=0.01)  # the pulse averages 0.5 here: RC on 0.5 V
+
+
+def test_a_result_past_the_float_range_is_not_ok() -> None:
+    net = parse_netlist("V1 in 0 SIN(0 1e308 1k)\nE1 out 0 in 0 10\nR1 out 0 1k\n.tran 10u 1m\n")
+    out = simulate(net)
+    assert out.status == "overflow" and "out" in out.detail and not out.ok
+    assert simulate(parse_netlist("V1 in 0 SIN(0 1e300 1k)\nE1 out 0 in 0 10\nR1 out 0 1k\n.tran 10u 1m\n")).ok

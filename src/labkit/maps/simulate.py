@@ -336,7 +336,22 @@ def _scalar(v: Any) -> Any:
 
 def simulate(net: Netlist, analysis: str | None = None, *, ill: float = ILL_CONDITIONED,
              method: str = "trap") -> Simulation:
-    """Run the netlist's first analysis (or ``analysis``: op, ac, tran)."""
+    """Run the netlist's first analysis (or ``analysis``: op, ac, tran); a result beyond float range is not ok."""
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below, said in the status
+        return _finite(_simulate(net, analysis, ill=ill, method=method))
+
+
+def _finite(sim: Simulation) -> Simulation:
+    """An ok result holding inf or NaN (a source or gain past float range) says so instead of answering."""
+    if sim.ok:
+        for name, v in (*sim.node_voltages.items(), *sim.branch_currents.items()):
+            if not np.all(np.isfinite(np.asarray(v))):
+                return dataclasses.replace(sim, status="overflow", detail=f"{name} leaves the float range "
+                                           "(values beyond 1e308): check the sources' magnitudes")
+    return sim
+
+
+def _simulate(net: Netlist, analysis: str | None, *, ill: float, method: str) -> Simulation:
     if net.symbolic:
         return Simulation("symbolic", f"symbolic values (<Empty>) for {', '.join(net.symbolic)}: fill them first")
     wanted = analysis or (net.analyses[0].kind if net.analyses else "op")

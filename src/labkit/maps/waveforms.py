@@ -37,15 +37,16 @@ def waveform_values(w: Waveform, t: np.ndarray, dc: float) -> np.ndarray:
         v1, v2, td, tr, tf, pw, per = (p + [0.0] * 7)[:7]
         tr, tf = tr or 1e-12, tf or 1e-12
         tt = t - td
-        if per > 0:  # as ngspice: a time past one period is folded back; exactly one period is not
-            tt = np.where(tt > per, tt - per * np.floor(tt / per), tt)
+        if per > 0:  # as ngspice: a time past one period is folded back; exactly one period is not. fmod is
+            tt = np.where(tt > per, np.fmod(tt, per), tt)  # exact: tt - per * floor(tt / per) went negative
+            # when tt / per is huge (a 1e-300 s period gave -1e281 V from a 0..1 V pulse)
         out = np.full(t.shape, v1, dtype=float)
         rise, high, fall = tt < tr, (tt >= tr) & (tt < tr + pw), (tt >= tr + pw) & (tt < tr + pw + tf)
         out[rise] = v1 + (v2 - v1) * tt[rise] / tr
         out[high] = v2
         out[fall] = v2 + (v1 - v2) * (tt[fall] - tr - pw) / tf
         out[t < td] = v1
-        return out
+        return np.clip(out, min(v1, v2), max(v1, v2))  # a pulse never leaves its two levels
     if w.kind == "sin":
         vo, va, freq, td, theta, phase = (p + [0.0] * 6)[:6]
         d, ph = t - td, math.radians(phase)
