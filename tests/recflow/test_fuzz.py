@@ -64,35 +64,45 @@ def test_fuzz_a_folder_through_validate_and_subsample(case, verb) -> None:
             assert not (Path(tmp) / "half").exists(), "subsample wrote before its input passed"
 
 
-def _trained_run() -> Path:
-    """A finished coarse-ranking run on BASE (config.yaml, checkpoint.pt, records)."""
+def _trained_run(task: str) -> Path:
+    """A finished run of ``task`` (coarse ranking, retrieval) on BASE (config.yaml, checkpoint.pt, records)."""
     old = os.environ.get("LABKIT_RUNS")
-    os.environ["LABKIT_RUNS"] = str(BASE.parent / "runs")
+    os.environ["LABKIT_RUNS"] = str(BASE.parent / "runs" / task)
     try:
-        code, err = run_cli(["recflow", "train", "--data", str(BASE), "--set", "train.batch=4"])
+        code, err = run_cli(["recflow", "train", "--data", str(BASE), "--set", "train.batch=4", "--set",
+                             f"train.task={task}"])
     finally:
         os.environ.pop("LABKIT_RUNS") if old is None else os.environ.update(LABKIT_RUNS=old)
     assert code == 0, err
-    return next((BASE.parent / "runs" / "recflow").glob("*"))
+    return next((BASE.parent / "runs" / task / "recflow").glob("*"))
 
 
-TRAINED = _trained_run()
-CHECKPOINT = Tally()
+TRAINED = {task: _trained_run(task) for task in ("coarse", "retrieval")}
+CHECKPOINT = {task: Tally() for task in TRAINED}
 
 
 @examples(10)
-@given(mutations((TRAINED / "checkpoint.pt").read_bytes()))
+@given(mutations((TRAINED["coarse"] / "checkpoint.pt").read_bytes()))
 def test_fuzz_a_trained_runs_checkpoint(mutation) -> None:
     """`recflow eval RUN`: a checkpoint torn, flipped or re-encoded is refused naming it, before a run folder."""
-    fuzz_command(CHECKPOINT, "run/checkpoint.pt", mutation[1], lambda d: ["recflow", "eval", str(d / "run")],
-                 others={"run/config.yaml": (TRAINED / "config.yaml").read_bytes()})
+    fuzz_command(CHECKPOINT["coarse"], "run/checkpoint.pt", mutation[1], lambda d: ["recflow", "eval", str(d / "run")],
+                 others={"run/config.yaml": (TRAINED["coarse"] / "config.yaml").read_bytes()})
+
+
+@examples(10)
+@given(mutations((TRAINED["retrieval"] / "checkpoint.pt").read_bytes()))
+def test_fuzz_a_retrieval_runs_checkpoint(mutation) -> None:
+    fuzz_command(CHECKPOINT["retrieval"], "run/checkpoint.pt", mutation[1],
+                 lambda d: ["recflow", "eval", str(d / "run")],
+                 others={"run/config.yaml": (TRAINED["retrieval"] / "config.yaml").read_bytes()})
 
 
 def teardown_module() -> None:
     for rel, tally in TALLY.items():
         if tally:
             print(tally.line(f"recflow train ({rel})"))
-    print(CHECKPOINT.line("recflow eval (a trained run's checkpoint.pt)"))
+    for task, tally in CHECKPOINT.items():
+        print(tally.line(f"recflow eval (a trained {task} run's checkpoint.pt)"))
     for verb, tally in OTHER_VERBS.items():
         print(tally.line(f"recflow {verb} (a folder with one file mutated)"))
     shutil.rmtree(BASE.parent, ignore_errors=True)

@@ -138,3 +138,18 @@ def test_list_loss_by_hand() -> None:
     terms = [f(torch.tensor(a - b)) for b, a in ((1.0, 0.5), (1.0, 0.0), (1.0, 2.0), (0.5, 0.0), (0.5, 2.0),
                                                   (2.0, 0.0))]
     assert torch.isclose(ranked, sum(terms) / 6)
+
+
+def test_a_checkpoint_with_a_non_finite_weight_is_refused(tmp_path) -> None:
+    """A flipped bit in a weight can read as NaN: evaluating it would score every candidate as garbage."""
+    import torch
+
+    from labkit.core.errors import DataError
+    from labkit.recflow.train import read_checkpoint
+
+    good = {"model": {"w": torch.ones(3), "steps": torch.tensor(4)}, "opt": {}, "next_day": 1}
+    torch.save(good, tmp_path / "ok.pt")
+    assert read_checkpoint(tmp_path / "ok.pt")["next_day"] == 1
+    torch.save({**good, "model": {"w": torch.tensor([1.0, float("nan"), 0.0])}}, tmp_path / "nan.pt")
+    with pytest.raises(DataError, match=r"nan.pt.*'w' is not a finite tensor"):
+        read_checkpoint(tmp_path / "nan.pt")

@@ -137,6 +137,10 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
     if not isinstance(state, dict) or not isinstance(state.get("model"), dict) or \
             not isinstance(state.get("next_day"), int) or state["next_day"] < 0:
         raise DataError("not a labkit checkpoint (model, opt, next_day)", path=str(path))
+    bad = next((k for k, v in state["model"].items() if not isinstance(v, torch.Tensor)
+                or (v.is_floating_point() and not bool(torch.isfinite(v).all()))), None)
+    if bad is not None:  # a flipped bit in a weight reads as NaN/inf: every score from it would be garbage
+        raise DataError(f"weight {bad!r} is not a finite tensor", path=str(path))
     return state
 
 
