@@ -156,3 +156,30 @@ def test_a_letter_that_is_no_letter_is_drawn_again_for_loose_scoring(raw) -> Non
                                                                       strict=True)]
         old = [any(follows(c, v) for v in loose_variants(response)) for c in reused]
         assert old != ref["inst_level_loose_acc"], key  # this test tells the two apart
+
+
+def test_a_response_whose_scoring_raises_is_counted_and_shown(tmp_path, monkeypatch, capsys) -> None:
+    """Not dropped from the denominator silently: the command says how many and the first, metrics and the
+    report keep them."""
+    from labkit.spar import eval as spar_eval
+    from tests.spar.test_fuzz import ANSWERS, DATA
+
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
+    real = spar_eval.score_item
+
+    def flaky(item, response):
+        if item.key == 2:
+            raise ValueError("checker blew up")
+        return real(item, response)
+
+    monkeypatch.setattr(spar_eval, "score_item", flaky)
+    (tmp_path / "d.jsonl").write_bytes(DATA)
+    (tmp_path / "r.jsonl").write_bytes(ANSWERS)
+    assert main_with_errors(app, ["spar", "ifeval", "--data", str(tmp_path / "d.jsonl"), "--responses",
+                                  str(tmp_path / "r.jsonl")]) == 0
+    err = capsys.readouterr().err
+    assert "1 response(s) could not be scored" in err and "prompt 2:" in err and "checker blew up" in err
+    run = Path(err.split("run: ")[1].split()[0])
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["prompts"] == 2 and len(metrics["score_failed"]) == 1
+    assert "1 response(s) whose scoring raised (first: prompt 2:" in (run / "report.md").read_text()

@@ -72,12 +72,15 @@ def ifeval_cmd(responses: Annotated[Path | None, typer.Option(help=(
         typer.echo(f"not scored: {len(matched.unknown)} response(s) to prompts not in IFEval, "
                    f"{len(matched.duplicates)} second response(s) to a prompt; first: line {first[0]}: "
                    f"{first[1][:60]!r}", err=True)
-    verdicts = score_matched(matched, run)
+    verdicts, score_failed = score_matched(matched, run)
+    if score_failed:
+        typer.echo(f"{len(score_failed)} response(s) could not be scored (left out of the accuracies); first: "
+                   f"{score_failed[0]}", err=True)
     metrics = summarize(verdicts)
     if not verdicts:
         raise ConfigError("no response matched an IFEval prompt (prompts are matched by their exact text)")
     metrics.update({"unknown_prompts": len(matched.unknown), "duplicates": len(matched.duplicates),
-                    "missing": matched.missing, "decoding": decoding})
+                    "missing": matched.missing, "score_failed": score_failed, "decoding": decoding})
     run.write_metrics(metrics)
     text = report(metrics, matched, run.dir, decoding)
     run.write_report(text)

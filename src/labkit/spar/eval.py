@@ -32,18 +32,22 @@ def generate_responses(cfg: IfevalConfig, run: Run, items: list[IfevalItem], *,
                      desc="responses", progress=progress)
 
 
-def score_matched(matched: Matched, run: Run, *, progress: bool | None = None) -> list[Verdict]:
-    """Verdicts for every matched response, each recorded in the run (a scored prompt is not re-scored)."""
+def score_matched(matched: Matched, run: Run, *, progress: bool | None = None
+                  ) -> tuple[list[Verdict], list[str]]:
+    """Verdicts for every matched response, each recorded in the run (a scored prompt is not re-scored), and one
+    line per response whose scoring raised (counted and shown, never dropped silently)."""
     done = run_items(run, [(f"score-{item.key}", (item, response)) for item, response in matched.pairs],
                      lambda pair: score_item(*pair).to_dict(), workers=1, desc="scored", progress=progress)
-    out = []
+    out, failed = [], []
     for item, _ in matched.pairs:
         rec = done[f"score-{item.key}"]
         if rec.get("ok"):
             v = rec["value"]
             out.append(Verdict(v["key"], v["prompt"], v["response"], tuple(v["instruction_ids"]), v["strict"],
                                v["loose"]))
-    return out
+        else:
+            failed.append(f"prompt {item.key}: {rec.get('error')}")
+    return out, failed
 
 
 def report(metrics: dict[str, Any], matched: Matched, folder: Path, decoding: str) -> str:
@@ -55,7 +59,9 @@ def report(metrics: dict[str, Any], matched: Matched, folder: Path, decoding: st
     unscored = [f"{len(matched.unknown)} response(s) whose prompt is not in IFEval" +
                 (f" (first: line {matched.unknown[0][0]}: {matched.unknown[0][1][:60]!r})" if matched.unknown else ""),
                 f"{len(matched.duplicates)} second response(s) to a prompt (the first one is scored)",
-                f"{matched.missing} IFEval prompt(s) without a response"]
+                f"{matched.missing} IFEval prompt(s) without a response",
+                f"{len(metrics.get('score_failed', []))} response(s) whose scoring raised" +
+                (f" (first: {metrics['score_failed'][0][:120]})" if metrics.get("score_failed") else "")]
     per = metrics["per_type"]
     fig, ax = figure(height=max(3.0, 0.28 * len(per)))
     names = list(per)
