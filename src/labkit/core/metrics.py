@@ -1,4 +1,5 @@
-"""Metrics shared by several systems: correlations (dataset-level and grouped), bootstrap CIs, EM/F1.
+"""Metrics shared by several systems: correlations (dataset-level and grouped), bootstrap CIs (EM/F1 live in
+prag.eval, scored as the original PRAG code scores them).
 
 Correlations are scipy.stats' (Pearson r, Spearman rho with average ranks for ties, Kendall's tau-b);
 a correlation that is undefined (fewer than two items, or a constant input) is NaN, never 0. The
@@ -8,10 +9,7 @@ whole groups (SummEval documents, CharacterBench characters).
 
 from __future__ import annotations
 
-import re
-import string
 import warnings
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -129,35 +127,3 @@ def bootstrap_ci(stat: Callable[..., float], *arrays: Array, n_boot: int = 1000,
         return Interval(float(value), float("nan"), float("nan"))
     low, high = np.quantile(finite, [alpha / 2, 1 - alpha / 2])
     return Interval(float(value), float(low), float(high))
-
-
-# ---- EM / F1 (SQuAD-style normalisation) -------------------------------------------------------
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCT = str.maketrans("", "", string.punctuation)
-
-
-def normalize_answer(text: str) -> str:
-    """Lower-case, drop punctuation and articles, collapse whitespace."""
-    return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCT)).split())
-
-
-def exact_match(prediction: str, references: str | Sequence[str]) -> float:
-    refs = [references] if isinstance(references, str) else list(references)
-    return float(any(normalize_answer(prediction) == normalize_answer(r) for r in refs))
-
-
-def token_f1(prediction: str, references: str | Sequence[str]) -> float:
-    """Best token-overlap F1 against any reference."""
-    refs = [references] if isinstance(references, str) else list(references)
-    pred = normalize_answer(prediction).split()
-    best = 0.0
-    for ref in refs:
-        gold = normalize_answer(ref).split()
-        if not pred or not gold:
-            best = max(best, float(pred == gold))
-            continue
-        common = sum((Counter(pred) & Counter(gold)).values())
-        if common:
-            p, r = common / len(pred), common / len(gold)
-            best = max(best, 2 * p * r / (p + r))
-    return best

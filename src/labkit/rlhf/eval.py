@@ -37,17 +37,6 @@ def best_of_n_accuracy(scores: Sequence[Sequence[float]], correct: Sequence[Sequ
     return float(np.mean(hits))
 
 
-def group_advantages(rewards: Sequence[Sequence[float]], eps: float = 1e-4) -> np.ndarray:
-    """(groups, n) rewards -> GRPO advantages; a group with equal rewards gets exactly 0."""
-    r = np.asarray(rewards, dtype=float)
-    if r.ndim != 2:
-        raise ValueError("rewards must be (groups, samples per prompt)")
-    centred = r - r.mean(axis=1, keepdims=True)
-    std = r.std(axis=1, keepdims=True)
-    constant = np.all(r == r[:, :1], axis=1, keepdims=True)
-    return np.where(constant, 0.0, centred / (std + eps))
-
-
 GROUP_ALGORITHMS = ("grpo", "rloo")  # baselines from the prompt's own samples: need n >= 2
 ALGORITHMS = (*GROUP_ALGORITHMS, "reinforce")
 

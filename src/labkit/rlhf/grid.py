@@ -67,8 +67,3 @@ def check_grid(cfg: SweepConfig) -> None:
                 build(PointSettings, {**base, axis: value}, where="grid")
             except ConfigError as exc:
                 raise ConfigError(f"grid.{axis}[{i}]: {str(exc).split(': ', 1)[-1]}") from exc
-
-
-def axis_points(points: list[Point], axis: str) -> list[Point]:
-    """The points that vary ``axis`` plus the base points (the axis's value at the base)."""
-    return [p for p in points if p.axis in (axis, None)]
