@@ -99,3 +99,27 @@ def test_check_fields_names_file_record_and_field() -> None:
                          ({"n": 1, "flag": False, "score": "1"}, "score"), ("x", "n")):
         with pytest.raises(DataError, match=rf"r.jsonl, field '{field}': record 'k' is not a point \(want "):
             check_fields(value, kinds, key="k", path="r.jsonl", what="a point")
+
+
+def test_run_items_checks_finished_values_before_any_work(tmp_path) -> None:
+    """--resume reads finished records back: one of another shape (a hand edit, another tool's file) is a
+    DataError naming the results file, the record and the field - before any item runs."""
+    from labkit.core.errors import DataError
+    from labkit.core.runs import run_items, start_run
+
+    run = start_run("sys", "r", {}, root=tmp_path)
+    calls: list[int] = []
+
+    def fn(i):
+        calls.append(i)
+        return {"score": float(i), "label": f"item {i}"}
+
+    kinds = {"score": (int, float), "label": str}
+    run_items(run, [(f"k{i}", i) for i in range(2)], fn, workers=1, kinds=kinds)
+    lines = run.results_path.read_text().splitlines()
+    run.results_path.write_text(lines[0] + "\n" + lines[1].replace('"score": 1.0', '"score": "1.0"') + "\n")
+    with pytest.raises(DataError, match=r"results.jsonl, field 'score': record 'k1'"):
+        run_items(run, [(f"k{i}", i) for i in range(3)], fn, workers=1, kinds=kinds)
+    assert calls == [0, 1]  # nothing ran for the refused resume
+    out = run_items(run, [(f"k{i}", i) for i in range(3)], fn, workers=1)  # without kinds: as before
+    assert out["k2"]["value"]["score"] == 2.0

@@ -132,7 +132,8 @@ def eval_run(cfg: MapsConfig, run: Run) -> dict[str, Any]:
     ppm = None if cfg.solve.ppm == "oracle" else load_model(cfg.solve.ppm)
     items = [(f"{m}:{p.id}", (p, m)) for m in cfg.methods for p in problems]
     done = run_items(run, items, lambda pm: solve_problem(pm[0], pm[1], cfg, reasoner, ppm),
-                     workers=cfg.workers, desc="problems")
+                     workers=cfg.workers, desc="problems",
+                     kinds={"id": (str, int), "method": str, "verdicts": list, "error": (str, type(None))})
     rows = [done[k]["value"] | {"error": done[k]["value"]["error"]} if done[k]["ok"] else
             {"id": it[0].id, "method": it[1], "verdicts": [{"right": False, "unit": None}] * len(it[0].gold),
              "error": done[k]["error"]} for k, it in items]

@@ -287,7 +287,10 @@ def eval_run(cfg: PragConfig, questions: list[Any], run: Any, known: dict[str, D
                                                                  "latency": time.perf_counter() - start}
 
     items = [(f"{m}:{q.id}", (q, m)) for m in cfg.modes for q in questions]
-    done = run_items(run, items, one, workers=1, desc="questions")
+    number = (int, float)
+    done = run_items(run, items, one, workers=1, desc="questions",
+                     kinds={"em": number, "f1": number, "contained": number, "latency": number,
+                            "prompt_tokens": number, "seconds": dict})
     types = sorted({q.type for q in questions})
     table = {}
     for mode in cfg.modes:

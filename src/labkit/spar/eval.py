@@ -29,7 +29,7 @@ def generate_responses(cfg: IfevalConfig, run: Run, items: list[IfevalItem], *,
                 "completion_tokens": done.completion_tokens}
 
     return run_items(run, [(f"gen-{it.key}", it) for it in items], answer, workers=cfg.workers, backend="thread",
-                     desc="responses", progress=progress)
+                     desc="responses", progress=progress, kinds={"prompt": str, "response": str})
 
 
 def score_matched(matched: Matched, run: Run, *, progress: bool | None = None
@@ -37,7 +37,9 @@ def score_matched(matched: Matched, run: Run, *, progress: bool | None = None
     """Verdicts for every matched response, each recorded in the run (a scored prompt is not re-scored), and one
     line per response whose scoring raised (counted and shown, never dropped silently)."""
     done = run_items(run, [(f"score-{item.key}", (item, response)) for item, response in matched.pairs],
-                     lambda pair: score_item(*pair).to_dict(), workers=1, desc="scored", progress=progress)
+                     lambda pair: score_item(*pair).to_dict(), workers=1, desc="scored", progress=progress,
+                     kinds={"key": (int, str), "prompt": str, "response": str, "instruction_ids": list, "strict": list,
+                            "loose": list})
     out, failed = [], []
     for item, _ in matched.pairs:
         rec = done[f"score-{item.key}"]

@@ -246,7 +246,9 @@ def frontier_run(cfg: UgcConfig, run: Run, env: Environment | None = None) -> di
                                  "beta_mean": float(np.mean(pers.beta)), "beta_std": float(np.std(pers.beta))}}
         return row
 
+    number = (int, float)
     done = run_items(run, [(f"lambda={lam:g}", lam) for lam in cfg.lambdas], one, workers=1, desc="lambdas",
-                     max_error_rate=0.0)
+                     max_error_rate=0.0, kinds=dict.fromkeys(("lambda", "beta", "U", "V", "W", "exploitability"),
+                                                             number))
     return {"env": env, "curve": [o.summary() for o in curve],
             "points": [done[f"lambda={lam:g}"]["value"] for lam in cfg.lambdas]}
