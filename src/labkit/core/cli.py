@@ -23,7 +23,8 @@ ModelOpt = Annotated[str, typer.Option("--model", "-m", help=(
     "Model spec: smollm2 (embedded default), hf:<hub id or dir>, openai:<model>@<base_url>, mock."))]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", "-s", help=(
-    "Dotted override, repeatable: --set search.budget=50."))]
+    "Override one config key, repeatable: --set SECTION.KEY=VALUE (YAML value; the keys, their defaults and "
+    "the paper's are listed under Settings in this command's help)."))]
 ResumeOpt = Annotated[Path | None, typer.Option("--resume", help=(
     "Continue the run in this folder: finished items are not repeated."))]
 ApiKeyOpt = Annotated[str | None, typer.Option("--api-key", help=(
