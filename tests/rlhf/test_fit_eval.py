@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from labkit.core.errors import ConfigError
-from labkit.rlhf.eval import algorithm_for, best_of_n_accuracy, pairwise_accuracy
+from labkit.rlhf.eval import best_of_n_accuracy, pairwise_accuracy
 from labkit.rlhf.fit import fit_curve, gain_per_doubling, plateau, plateau_text
+from labkit.rlhf.rl import algorithm_for
 
 GRID = np.array([1, 2, 4, 8, 16, 32, 64, 128], dtype=float)
 

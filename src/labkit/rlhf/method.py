@@ -17,11 +17,10 @@ import numpy as np
 from labkit.core.metrics import bootstrap_ci
 from labkit.core.runs import Run, run_items
 from labkit.rlhf.config import PointSettings, SweepConfig
-from labkit.rlhf.eval import algorithm_for
 from labkit.rlhf.grid import Point, expand
 from labkit.rlhf.policy import SftSettings, load_policy, policy_folder, render, sample
 from labkit.rlhf.reward import RmSettings, build_rm, load_scorer, rm_metrics
-from labkit.rlhf.rl import RewardFn, kl_to_reference, reinforce_train, trl_train
+from labkit.rlhf.rl import RewardFn, algorithm_for, kl_to_reference, reinforce_train, trl_train
 from labkit.rlhf.tasks import Prompt, make_prompts, rule_reward
 
 

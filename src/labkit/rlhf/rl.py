@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from labkit.core.errors import ConfigError
 from labkit.rlhf.config import PointSettings
 from labkit.rlhf.export import batch_plan
 from labkit.rlhf.policy import max_answer_tokens, render
@@ -161,3 +162,28 @@ def kl_to_reference(model: Any, ref: Any, tok: Any, prompts: list[Prompt]) -> fl
         lq = torch.log_softmax(ref(input_ids=seqs, attention_mask=att).logits[:, plen - 1:-1].float(), -1)
         per_pos = (lp.exp() * (lp - lq)).sum(-1) * mask
     return float(per_pos.sum(1).mean())
+
+
+GROUP_ALGORITHMS = ("grpo", "rloo")  # baselines from the prompt's own samples: need n >= 2
+ALGORITHMS = (*GROUP_ALGORITHMS, "reinforce")
+
+
+def algorithm_for(algorithm: str, n: int, *, switch_to: str = "reinforce") -> str:
+    """The algorithm a grid point runs. GRPO's and RLOO's baselines come from the prompt's own samples, so at
+    n = 1 every advantage is 0: refused, or switched to ``switch_to`` (REINFORCE with a batch baseline) with a
+    warning when one is given. REINFORCE takes one sample per prompt (n = 1)."""
+    algorithm = algorithm.lower()
+    if n < 1:
+        raise ConfigError(f"samples per prompt must be >= 1, got {n}")
+    if algorithm not in ALGORITHMS:
+        raise ConfigError(f"algorithm must be one of {', '.join(ALGORITHMS)} (got {algorithm!r}; TRL 1.16 has no PPO)")
+    if algorithm in GROUP_ALGORITHMS and n == 1:
+        if not switch_to:
+            raise ConfigError(f"{algorithm.upper()} needs n >= 2 samples per prompt: at n = 1 every group advantage "
+                              "is 0")
+        warnings.warn(f"{algorithm.upper()} at n = 1 has no learning signal; running {switch_to.upper()} instead",
+                      stacklevel=2)
+        return switch_to.lower()
+    if algorithm == "reinforce" and n != 1:
+        raise ConfigError(f"reinforce takes one sample per prompt (n = 1), got n = {n}; use grpo or rloo")
+    return algorithm
