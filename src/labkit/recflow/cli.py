@@ -130,8 +130,8 @@ def train_cmd(data: Annotated[Path | None, typer.Option("--data", help="A RecFlo
     DIN for ranking), then evaluate on the last day (the official test tables by default). Every file it reads is
     checked first; resumable by day (--resume RUN)."""
     from labkit.core.runs import resume_run, start_run
-    from labkit.recflow.eval import settings_of
     from labkit.recflow.method import check_settings, evaluate, needs, train
+    from labkit.recflow.settings import settings_of
 
     keys = {"task": "train.task", "model": "train.model", "strategy": "train.strategy",
             "negatives": "train.negatives", "seed": "train.seed", "candidates": "eval.candidates"}
@@ -175,9 +175,10 @@ def eval_cmd(runs: Annotated[list[Path], typer.Argument(help="One trained run fo
     also LCRON's cascade Recall@k@m on the coarse test table (the first keeps its top m1 per request, the second
     picks m of those; truth: the request's effective views). Inputs are checked before a run folder is made."""
     from labkit.core.runs import start_run
-    from labkit.recflow.eval import evaluate_cascade, load_run, run_config, settings_of
+    from labkit.recflow.eval import evaluate_cascade
     from labkit.recflow.method import evaluate, needs
     from labkit.recflow.retrieval import RetrievalSettings
+    from labkit.recflow.settings import load_run, run_config, settings_of
 
     if len(runs) not in (1, 2):
         raise ConfigError("give one trained run, or two (coarse then rank) for the cascade")

@@ -16,9 +16,10 @@ from labkit.core.errors import ConfigError, LabkitError
 from labkit.core.runs import Run, run_items
 from labkit.recflow.config import RecflowConfig
 from labkit.recflow.data import Funnel
-from labkit.recflow.eval import CANDIDATES, evaluate_ranker, evaluate_retrieval, settings_of
+from labkit.recflow.eval import CANDIDATES, evaluate_ranker, evaluate_retrieval
 from labkit.recflow.experiment import FAMILIES, Family
 from labkit.recflow.retrieval import NEGATIVES, RetrievalSettings, train_retrieval
+from labkit.recflow.settings import settings_of
 from labkit.recflow.train import STRATEGIES, TrainSettings, train_ranker
 from labkit.recflow.validate import Needs
 
