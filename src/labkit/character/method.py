@@ -14,7 +14,7 @@ from labkit.character.config import CharacterConfig
 from labkit.character.data import Sample, load_all
 from labkit.character.judge import make_judge
 from labkit.character.prompts import roleplay_prompt
-from labkit.core.errors import BackendError, ConfigError, LabkitError
+from labkit.core.errors import BackendError, ConfigError, DataError, LabkitError
 from labkit.core.jsontext import first_json_object
 from labkit.core.models.base import Sampling
 from labkit.core.models.batching import for_concurrent_callers
@@ -37,8 +37,11 @@ def select_samples(cfg: CharacterConfig) -> tuple[list[Sample], list[str]]:
                 kept[(s.file, s.lang)] = kept.get((s.file, s.lang), 0) + 1
                 chosen.append(s)
         samples = chosen
+    if not samples and problems:  # every record of the selection was malformed: say which, not "no match"
+        raise DataError(f"no usable record: {len(problems)} left out as malformed; first: {problems[0]}")
     if not samples:
-        raise ConfigError("no record matches the selection (files / langs / limit)")
+        raise ConfigError(f"no record of {cfg.data or 'the data folder'} matches the selection (files / langs / "
+                          "limit)")
     return samples, problems
 
 
