@@ -18,7 +18,15 @@ from labkit.prag.adapters import merged
 from labkit.prag.config import PragConfig
 from labkit.prag.corpus import Document
 from labkit.prag.data import Passage
-from labkit.prag.encode import ANSWER_PREFIX, AdapterStore, EncodeConfig, fingerprint, generation_prompt, train_document
+from labkit.prag.encode import (
+    ANSWER_PREFIX,
+    AdapterStore,
+    EncodeConfig,
+    fingerprint,
+    generation_prompt,
+    normalise_text,
+    train_document,
+)
 
 MODES = ("none", "rag", "prag", "combine", "unrelated")  # unrelated: a control, adapters of k non-retrieved docs
 
@@ -67,7 +75,7 @@ def open_store(cfg: PragConfig, gen: Generator) -> AdapterStore:
 
 
 def _same_text(a: str, b: str) -> bool:
-    return " ".join(a.split()) == " ".join(b.split())
+    return normalise_text(a) == normalise_text(b)  # as the adapter store keys passages
 
 
 def known_document(passage: Passage, known: dict[str, Document], cfg: PragConfig) -> Document | None:

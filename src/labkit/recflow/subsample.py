@@ -134,17 +134,13 @@ def subsample(root: Path, out: Path, share: float, *, seed: int = 0, workers: in
     """Write the subsample of ``root`` to ``out``; one count record per day, in date order."""
     from labkit.core.errors import ConfigError
     from labkit.core.parallel import parallel_map
-    from labkit.recflow.validate import Needs, validate
+    from labkit.recflow.validate import Needs, check_inputs
 
     if not 0 < share <= 1:
         raise ConfigError(f"the share of users must be in (0, 1], got {share}")
     if Path(out).resolve() == Path(root).resolve():
         raise ConfigError(f"{out}: the subsample must go to another folder than {root}")
-    problems = validate(root, needs=Needs(train=False))  # layout, id_cnt, test tables, the test day: before writing
-    if problems:
-        more = f" (and {len(problems) - 1} more: `labkit recflow validate {root}` lists them)" \
-            if len(problems) > 1 else ""
-        raise DataError(problems[0] + more)
+    check_inputs(root, Needs(train=False))  # layout, id_cnt, test tables, the test day: before writing
     days = days or day_names(root)
     _others(root, out, share, seed)
     fn = partial(subsample_day, root=Path(root), out=Path(out), share=share, seed=seed)
