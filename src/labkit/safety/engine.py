@@ -23,7 +23,8 @@ from labkit.core.errors import ConfigError
 from labkit.safety.arguments import prepare_arguments
 from labkit.safety.data import Case, SchemaStore
 from labkit.safety.heuristics import Embedder, plan_tool
-from labkit.safety.ops import Plan, apply_plan, plan_from_spec
+from labkit.safety.ops import apply_plan
+from labkit.safety.plan import Plan, plan_from_spec
 
 
 @dataclass

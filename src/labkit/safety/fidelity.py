@@ -29,7 +29,7 @@ from labkit.core.errors import DataError
 from labkit.core.records import jsonl_with_lines
 from labkit.safety.data import Case, SchemaStore
 from labkit.safety.engine import Episode
-from labkit.safety.ops import Plan
+from labkit.safety.plan import Plan
 
 
 @dataclass

@@ -21,7 +21,8 @@ import yaml
 from labkit.safety.data import Case, SchemaStore
 from labkit.safety.fidelity import Replayed, leaves, replay
 from labkit.safety.heuristics import VERB_STATUS, map_arguments, plan_tool, tool_verb
-from labkit.safety.ops import WRITES, Plan
+from labkit.safety.ops import WRITES
+from labkit.safety.plan import Plan
 from labkit.safety.records import is_identifier
 
 

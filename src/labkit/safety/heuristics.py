@@ -12,12 +12,13 @@ configured, answers instead.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
-from labkit.safety.ops import Plan, record_list
-from labkit.safety.records import is_identifier
+from labkit.safety.ops import record_list
+from labkit.safety.plan import Plan
+from labkit.safety.records import PRICE_FIELDS, is_identifier, list_fields_named_by, money_field, walk
+from labkit.safety.words import IGNORED_WORDS, stem, stems, words
 
 READ_VERBS = {
     "get", "list", "search", "read", "fetch", "check", "retrieve", "view", "query", "find", "lookup", "look",
@@ -70,47 +71,11 @@ INBOX_WORDS = {"inbox", "outbox", "sent", "messages", "message", "mailbox", "cha
 FREE_TEXT_ARGS = {"query", "keyword", "keywords", "search", "text", "search_text", "search_query", "term", "terms",
                   "content", "q", "search_term", "search_terms", "search_keyword", "search_keywords", "filter",
                   "topic", "question", "specifications", "description"}
-IGNORED_WORDS = {"new", "updated", "target", "the", "a", "an", "of", "to", "for", "by", "in", "on", "and", "all",
-                 "current", "specific", "given", "info", "details", "detail", "data", "list", "information"}
-
 # a description that opens with one of these describes a query whatever the name's verb (not "open", "check")
 DESCRIBED_READS = {"read", "get", "list", "retrieve", "fetch", "query", "search", "view", "show", "return", "find",
                    "lookup", "display"}
 
 Embedder = Callable[[list[str]], Any]
-
-
-def words(name: str) -> list[str]:
-    """``searchEmails`` / ``search_emails`` -> ``['search', 'emails']``."""
-    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return [w for w in re.split(r"[^a-z0-9]+", name.lower()) if w]
-
-
-def stem(word: str) -> str:
-    """Plural to singular, enough for names: policies -> policy, boxes -> box, valves -> valve, ids -> id;
-    then allocation / allocated -> allocate (a field named for the act: ``allocated_resources``)."""
-    word = _singular(word)
-    if len(word) > 7 and word.endswith("ation"):
-        return word[:-5] + "ate"
-    if len(word) > 6 and word.endswith("ated"):
-        return word[:-1]
-    return word
-
-
-def _singular(word: str) -> str:
-    if word == "ids":
-        return "id"
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes", "zes")):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-def stems(text: str) -> set[str]:
-    return {stem(w) for w in words(text)} - IGNORED_WORDS
 
 
 VERB_CLASSES = (("remove", REMOVE_VERBS), ("send", SEND_VERBS), ("append", APPEND_VERBS),
@@ -232,8 +197,6 @@ def inbox_key(schema: dict[str, Any], state: dict[str, Any]) -> str | None:
 
 def money_key(state: dict[str, Any]) -> str | None:
     """A top-level balance, or a list of records with a balance-like number."""
-    from labkit.safety.ops import money_field
-    from labkit.safety.records import walk
 
     for k, v in state.items():
         if isinstance(v, (int, float)) and not isinstance(v, bool) and money_field({k: v}):
@@ -339,7 +302,6 @@ def plan_tool(schema: dict[str, Any], state: dict[str, Any], embedder: Embedder 
 def list_field_key(tool: str, state: dict[str, Any]) -> tuple[str, str] | None:
     """(state key, field): the one key whose records keep a list of plain values the tool's name names
     (``add_medication`` -> ``user_info``, ``current_medications``); None when no key or several do."""
-    from labkit.safety.records import list_fields_named_by, walk
 
     def named(value: Any) -> set[str]:
         found = [f.record for f in walk(value)] + ([value] if isinstance(value, dict) else [])
@@ -358,8 +320,6 @@ def _item_argument(props: dict[str, Any], list_field: str) -> str | None:
 
 
 def _priced(state: dict[str, Any]) -> bool:
-    from labkit.safety.ops import PRICE_FIELDS
-    from labkit.safety.records import walk
 
     return any(k.lower() in PRICE_FIELDS for f in walk(state) for k in f.record)
 

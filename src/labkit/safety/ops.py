@@ -1,7 +1,7 @@
 """The declarative operation set a tool is served by: const, read, filter, update, append, remove,
 not_found (and simulate, which the engine hands to the LLM tool simulator).
 
-A ``Plan`` says which operation serves a tool, on which state key, and how the call's arguments map
+A ``Plan`` (``plan.py``) says which operation serves a tool, on which state key, and how the call's arguments map
 to record fields (``match``/``set``: field -> argument). Plans come from a per-environment YAML spec
 or from ``heuristics.plan_tool``; ``apply_plan`` runs one on the episode's state (a deep copy of the
 case's ``parameters``) and returns the tool's answer, upstream-style ``{"success": ..., ...}``.
@@ -12,69 +12,24 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from labkit.safety.plan import Plan
 from labkit.safety.records import (
     NEW_PREFIXES,
+    PRICE_FIELDS,
     find_records,
     is_identifier,
+    money_field,
     norm,
     remove_found,
     set_fields,
     strip_new_prefix,
     walk,
 )
+from labkit.safety.words import stems
 
-OPS = ("const", "read", "filter", "update", "append", "remove", "transfer", "not_found", "simulate")
 WRITES = ("update", "append", "remove", "transfer")
-
-
-@dataclass(frozen=True)
-class Plan:
-    op: str
-    key: str | None = None  # state key the tool works on (None: the whole state)
-    match: dict[str, str] = field(default_factory=dict)  # record field -> argument name
-    text_args: tuple[str, ...] = ()  # free-text arguments matched against whole records
-    set: dict[str, str] = field(default_factory=dict)  # record field -> argument (update/append)
-    status: str | None = None  # update: the state the verb puts a record in (disable -> "disabled")
-    amount: str | None = None  # transfer: the argument holding the amount
-    to: str | None = None  # transfer: the argument naming the credited record (else only a debit)
-    log: str | None = None  # append the call's arguments to this list too (sent messages, transactions)
-    strict: bool = False  # filter: a named record that does not exist is "not found" (else: everything)
-    result: dict[str, Any] | None = None  # const: the answer; read/filter: fixed fields added to it
-    message: str | None = None
-    confident: bool = True  # False: a fallback the LLM simulator may serve instead
-    source: str = "heuristic"
-    why: str = ""
-
-    def to_spec(self) -> dict[str, Any]:
-        """The YAML form (arguments written as ``$name``)."""
-        out: dict[str, Any] = {"op": self.op}
-        if self.key is not None:
-            out["key"] = self.key
-        for name in ("match", "set"):
-            if getattr(self, name):
-                out[name] = {f: f"${a}" for f, a in getattr(self, name).items()}
-        if self.text_args:
-            out["text"] = [f"${a}" for a in self.text_args]
-        if self.strict:
-            out["strict"] = True
-        for name in ("status", "log"):
-            if getattr(self, name) is not None:
-                out[name] = getattr(self, name)
-        for name in ("amount", "to"):  # arguments, written $name
-            if getattr(self, name) is not None:
-                out[name] = f"${getattr(self, name)}"
-        for name in ("result", "message"):
-            if getattr(self, name) is not None:
-                out[name] = getattr(self, name)
-        if self.why:
-            out["why"] = self.why
-        return out
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _ok(**kw: Any) -> dict[str, Any]:
@@ -223,8 +178,6 @@ def _filter(plan: Plan, tool: str, value: Any, args: dict[str, Any]) -> dict[str
 def names_key(arg: str, key: str) -> bool:
     """The argument names the key: all its words are the key's (``new_power_output`` -> ``current_power_output``,
     but ``search_text`` is not ``return_text``)."""
-    from labkit.safety.heuristics import stems
-
     a = stems(strip_new_prefix(arg))
     return bool(a) and a <= stems(key)
 
@@ -299,8 +252,6 @@ def _set_named_scalar(state: dict[str, Any], new: dict[str, Any]) -> None:
     """A ``new_X`` argument with no record to act on sets the one setting named X, wherever the state keeps
     it outside lists (``change_channel(new_channel)`` -> ``device_config.current_channel``;
     ``new_provider_id`` -> ``current_provider``); nothing when no such field or several."""
-    from labkit.safety.heuristics import stems
-
     holders = [state, *[d for d in state.values() if isinstance(d, dict)]]
     for arg, v in new.items():
         want = stems(strip_new_prefix(arg)) - {"id"} if arg.startswith(NEW_PREFIXES) else set()
@@ -332,17 +283,6 @@ def _knows_field(value: Any, ids: dict[str, Any], fields: dict[str, str]) -> boo
         return True
     seen = {f for found in walk(value) for f in found.record}
     return any(a in seen or (a.endswith("s") and a[:-1] in seen) for a in ids)
-
-
-PRICE_FIELDS = {"price", "cost", "fee", "unit_price", "amount", "price_usd"}
-MONEY_WORDS = ("balance", "fund", "budget", "credit", "cash", "money", "available", "wallet")
-
-
-def money_field(record: dict[str, Any]) -> str | None:
-    for f, v in record.items():
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and any(w in f.lower() for w in MONEY_WORDS):
-            return f
-    return None
 
 
 def _transfer(plan: Plan, tool: str, state: dict[str, Any], value: Any, args: dict[str, Any]) -> dict[str, Any]:
@@ -386,40 +326,3 @@ def _moved(plan: Plan, tool: str, state: dict[str, Any], args: dict[str, Any]) -
     if plan.log:
         _log_call(state, plan.log, args)
     return _ok(message=plan.message or f"{tool} succeeded.")
-
-
-def plan_from_spec(tool: str, spec: dict[str, Any]) -> Plan:
-    """A YAML spec entry -> Plan; ValueError names what is wrong."""
-    if not isinstance(spec, dict) or spec.get("op") not in OPS:
-        raise ValueError(f"tool '{tool}': 'op' must be one of {', '.join(OPS)}")
-    unknown = set(spec) - {"op", "key", "match", "set", "text", "result", "message", "why", "status", "amount", "to",
-                           "log", "strict"}
-    if unknown:
-        raise ValueError(f"tool '{tool}': unknown field(s) {', '.join(sorted(unknown))}")
-
-    def args_of(mapping: Any, name: str) -> dict[str, str]:
-        if mapping is None:
-            return {}
-        if not isinstance(mapping, dict) or not all(isinstance(v, str) and v.startswith("$") for v in mapping.values()):
-            raise ValueError(f"tool '{tool}': '{name}' maps record fields to $argument names")
-        return {str(f): v[1:] for f, v in mapping.items()}
-
-    text = spec.get("text") or []
-    if not isinstance(text, list) or not all(isinstance(t, str) and t.startswith("$") for t in text):
-        raise ValueError(f"tool '{tool}': 'text' is a list of $argument names")
-    result = spec.get("result")
-    if result is not None and not isinstance(result, dict):
-        raise ValueError(f"tool '{tool}': 'result' must be a mapping")
-    def arg_of(name: str) -> str | None:
-        v = spec.get(name)
-        if v is None:
-            return None
-        if not (isinstance(v, str) and v.startswith("$")):
-            raise ValueError(f"tool '{tool}': '{name}' is an $argument name")
-        return v[1:]
-
-    return Plan(op=spec["op"], key=spec.get("key"), match=args_of(spec.get("match"), "match"),
-                set=args_of(spec.get("set"), "set"), text_args=tuple(t[1:] for t in text), result=result,
-                message=spec.get("message"), status=spec.get("status"), amount=arg_of("amount"), to=arg_of("to"),
-                log=spec.get("log"), strict=bool(spec.get("strict", False)), source="spec",
-                why=str(spec.get("why", "")))

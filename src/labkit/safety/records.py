@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from labkit.safety.words import stems
+from labkit.safety.words import words as name_words
+
 IDENTIFIER_WORDS = {"id", "ids", "name", "names", "title", "path", "email", "number", "url", "key", "code", "username",
                     "uid", "identifier", "account", "filename", "sku", "handle", "label", "keys"}
 
@@ -220,8 +223,6 @@ def named_setting(record: dict[str, Any], arg: str, new: dict[str, Any]) -> bool
 def field_named_by(tool: str, record: dict[str, Any]) -> str | None:
     """The one non-identifier scalar field all of whose words are in the tool's name (``adjust_blankets_stock``
     -> ``blankets_stock``); None when there is no such field or more than one."""
-    from labkit.safety.heuristics import stems
-
     words = stems(tool)
     named = [f for f, v in record.items() if not is_identifier(f) and not isinstance(v, (dict, list))
              and stems(f) and stems(f) <= words]
@@ -232,9 +233,6 @@ def list_fields_named_by(tool: str, record: dict[str, Any]) -> list[str]:
     """The record's lists of plain values named by the tool's name: all the list's words are in the name
     (``add_new_route`` -> ``current_route``) or all the name's nouns are in the list's (``add_stop`` ->
     ``planned_stops``)."""
-    from labkit.safety.heuristics import stems
-    from labkit.safety.heuristics import words as name_words
-
     words = stems(tool)
     nouns = stems(" ".join(name_words(tool)[1:]))  # the words after the verb
     return [f for f, v in record.items() if isinstance(v, list) and all(not isinstance(x, (dict, list)) for x in v)
@@ -243,10 +241,19 @@ def list_fields_named_by(tool: str, record: dict[str, Any]) -> list[str]:
 
 def field_for(arg: str, record: dict[str, Any]) -> str | None:
     """The record field an argument writes: same name, then most shared word stems (``new_x`` -> ``x``)."""
-    from labkit.safety.heuristics import stems
-
     if arg in record:
         return arg
     a = stems(arg)
     scored = [(len(a & stems(f)), -len(stems(f)), f) for f in record if a & stems(f)]
     return max(scored)[2] if scored else None
+
+
+PRICE_FIELDS = {"price", "cost", "fee", "unit_price", "amount", "price_usd"}
+MONEY_WORDS = ("balance", "fund", "budget", "credit", "cash", "money", "available", "wallet")
+
+
+def money_field(record: dict[str, Any]) -> str | None:
+    for f, v in record.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and any(w in f.lower() for w in MONEY_WORDS):
+            return f
+    return None
