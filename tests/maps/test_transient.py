@@ -8,8 +8,10 @@ import pytest
 
 from labkit.maps import transient as tr
 from labkit.maps import waveforms
+from labkit.maps.mna import assemble, index, operating_point, solve_system
 from labkit.maps.netlist import parse_netlist
-from labkit.maps.simulate import assemble, index, operating_point, simulate, solve_system, waveform_value
+from labkit.maps.simulate import simulate
+from labkit.maps.waveforms import waveform_value
 
 
 def stepwise(net, times: np.ndarray, *, uic: bool, method: str = "trap") -> dict[str, np.ndarray]:

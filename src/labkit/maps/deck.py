@@ -18,6 +18,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labkit.maps.circuit import UnsupportedFeature
+from labkit.maps.values import parse_value
+
 Line = tuple[str, str | None, int]  # text, file, line number
 FUNCTIONS = {"sqrt": math.sqrt, "exp": math.exp, "log": math.log, "ln": math.log, "log10": math.log10,
              "sin": math.sin, "cos": math.cos, "tan": math.tan, "atan": math.atan, "sinh": math.sinh,
@@ -32,8 +35,6 @@ NODES = {"R": 2, "C": 2, "L": 2, "V": 2, "I": 2, "E": 4, "G": 4, "F": 2, "H": 2,
 
 def evaluate(expr: str, params: dict[str, float]) -> float:
     """A parameter expression's value; unknown names and other syntax are a ValueError naming them."""
-    from labkit.maps.netlist import parse_value
-
     text = NUMBER.sub(lambda m: repr(parse_value(m.group(0))), expr.replace("^", "**"))
     try:
         tree = ast.parse(text.strip(), mode="eval")
@@ -83,10 +84,8 @@ class Subckt:
 
 def read_lines(text: str, path: str | None, seen: frozenset[str] = frozenset()) -> list[Line]:
     """Lines with continuations joined and includes expanded in place."""
-    from labkit.maps.netlist import _join_continuations
-
     out: list[Line] = []
-    for k, raw in enumerate(_join_continuations(text.splitlines()), 1):
+    for k, raw in enumerate(join_continuations(text.splitlines()), 1):
         words = raw.split()
         head = words[0].lower() if words else ""
         if head in (".include", ".inc") or (head == ".lib" and len(words) == 3):
@@ -187,13 +186,9 @@ def _expand_line(text: str, f: str | None, k: int, params: dict[str, float], sub
     if not stripped or stripped.startswith("*") or (stripped.startswith(".") and not prefix):
         return [(_substitute(text, params, f, k) if stripped.startswith(".") else text, f, k)]
     if stripped.startswith("."):  # a subcircuit's .param is read in _instance; anything else is not ours
-        from labkit.maps.netlist import UnsupportedFeature
-
         raise UnsupportedFeature(f"{f}:{k}: {stripped.split()[0]} inside a subcircuit (--backend auto runs such "
                                  "decks on ngspice when it is installed)")
-    from labkit.maps.netlist import _strip_inline_comment
-
-    text = _substitute(_strip_inline_comment(stripped), params, f, k)
+    text = _substitute(strip_inline_comment(stripped), params, f, k)
     words = text.split()
     kind = words[0][0].upper()
     if kind == "X":
@@ -267,3 +262,27 @@ def expand(text: str, path: str | None, *, title: bool) -> list[Line]:
 def needs_front_end(text: str) -> bool:
     return bool(re.search(r"^\s*(\.(include|inc|lib|param|subckt)\b|x)", text, re.IGNORECASE | re.MULTILINE)) or \
         "{" in text
+
+
+def join_continuations(lines: list[str]) -> list[str]:
+    """SPICE continuation lines (``+ ...``) joined to the line they continue; the joined line keeps the
+    first line's number and the continuation becomes an empty line, so error lines stay right."""
+    out: list[str] = []
+    for raw in lines:
+        if raw.lstrip().startswith("+") and out:
+            k = len(out) - 1
+            while k > 0 and not out[k].strip():
+                k -= 1
+            out[k] = out[k].rstrip() + " " + raw.lstrip()[1:].strip()
+            out.append("")
+        else:
+            out.append(raw)
+    return out
+
+
+def strip_inline_comment(line: str) -> str:
+    """ngspice's inline comments on element lines: from ``;`` or `` $ `` to the end."""
+    for mark in (";", " $ ", "\t$ "):
+        if mark in line:
+            line = line.split(mark, 1)[0]
+    return line.rstrip()

@@ -1,4 +1,5 @@
-"""Netlist IR and a SPICE reader/writer for the subset MAPS uses, plus C, L, AC and transient.
+"""The SPICE reader for the subset MAPS uses, plus C, L, AC and transient, into the IR of ``circuit`` (whose
+``Netlist.to_spice`` writes it back).
 
 Elements (SPICE conventions; n+ n- are the output nodes):
     Rname n+ n- value            Cname n+ n- value [IC=v0]     Lname n+ n- value [IC=i0]
@@ -16,145 +17,22 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, replace
 
 from labkit.core.errors import DataError
+from labkit.maps.circuit import (  # noqa: F401 - the IR's names, read from here too
+    EMPTY,
+    KINDS,
+    Analysis,
+    Element,
+    Measurement,
+    Netlist,
+    Unsupported,
+    UnsupportedFeature,
+    Waveform,
+)
+from labkit.maps.deck import expand, join_continuations, needs_front_end, strip_inline_comment
 from labkit.maps.values import NUMBER, format_value, parse_value  # noqa: F401 - the reader's own names
-
-
-class UnsupportedFeature(ValueError):
-    """SPICE the own simulator does not read (a device, a command): ``--backend auto`` hands the deck to ngspice."""
-
-
-class Unsupported(DataError):
-    """A deck using SPICE the own simulator does not read; the message names the feature and the line."""
-
-
-KINDS = "RCLVIEGFH"
-EMPTY = "<Empty>"
-
-
-@dataclass(frozen=True)
-class Waveform:
-    """Time function of an independent source for transient analysis."""
-
-    kind: str  # pulse | sin | pwl
-    params: tuple[float, ...]
-
-
-@dataclass(frozen=True)
-class Element:
-    name: str
-    kind: str  # one of KINDS
-    nodes: tuple[str, str]  # (n+, n-)
-    value: float | None  # None while symbolic (<Empty>)
-    control_nodes: tuple[str, str] | None = None  # E, G
-    control_source: str | None = None  # F, H: name of the controlling V source
-    ac: tuple[float, float] | None = None  # V, I: (magnitude, phase in degrees)
-    waveform: Waveform | None = None  # V, I in transient
-    initial: float | None = None  # C: v(0); L: i(0) (with uic)
-    line: int = 0
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """``print EXPR ; measurement of LABEL``: v(a[, b]) with optional leading minus, or i(Vsource)."""
-
-    expr: str
-    label: str | None
-    kind: str  # v | i
-    nodes: tuple[str, str] = ("0", "0")  # for v: (a, b), b = "0" for v(a)
-    source: str | None = None  # for i
-    sign: float = 1.0
-
-
-@dataclass(frozen=True)
-class Analysis:
-    kind: str  # op | ac | tran
-    params: tuple[object, ...] = ()  # ac: (sweep, points, fstart, fstop); tran: (tstep, tstop, tstart, tmax, uic)
-
-
-@dataclass
-class Netlist:
-    title: str = ""
-    elements: list[Element] = field(default_factory=list)
-    measurements: list[Measurement] = field(default_factory=list)
-    analyses: list[Analysis] = field(default_factory=list)
-    path: str | None = None
-
-    @property
-    def nodes(self) -> list[str]:
-        """Non-ground nodes in order of first appearance."""
-        seen: dict[str, None] = {}
-        for el in self.elements:
-            for node in el.nodes + (el.control_nodes or ()):
-                if node != "0":
-                    seen.setdefault(node, None)
-        return list(seen)
-
-    def measurement_keys(self) -> list[str]:
-        """One key per measurement: its label, or ``label [expr]`` when labels repeat (upstream defect)."""
-        labels = [ms.label for ms in self.measurements]
-        return [ms.label if ms.label and labels.count(ms.label) == 1 else
-                (f"{ms.label} [{ms.expr}]" if ms.label else ms.expr) for ms in self.measurements]
-
-    @property
-    def symbolic(self) -> list[str]:
-        return [el.name for el in self.elements if el.value is None]
-
-    def element(self, name: str) -> Element | None:
-        lowered = name.lower()
-        return next((el for el in self.elements if el.name.lower() == lowered), None)
-
-    def with_values(self, values: dict[str, float]) -> Netlist:
-        """A copy with symbolic (or any named) element values set."""
-        lowered = {k.lower(): v for k, v in values.items()}
-        elements = [replace(el, value=float(lowered[el.name.lower()])) if el.name.lower() in lowered else el
-                    for el in self.elements]
-        return replace(self, elements=elements)
-
-    def to_spice(self) -> str:
-        """SPICE text in MAPS's layout (elements, then a .control block with op and labelled prints)."""
-        lines = [f".title {self.title or 'labkit circuit'}"]
-        for el in self.elements:
-            lines.append(_element_line(el))
-        lines += ["", ".control"]
-        for an in self.analyses or [Analysis("op")]:
-            lines.append(_analysis_line(an))
-        for ms in self.measurements:
-            lines.append(f"print {ms.expr}" + (f" ; measurement of {ms.label}" if ms.label else ""))
-        lines += [".endc", ".end", ""]
-        return "\n".join(lines)
-
-
-def _element_line(el: Element) -> str:
-    value = EMPTY if el.value is None else format_value(el.value)
-    head = f"{el.name} {el.nodes[0]} {el.nodes[1]}"
-    if el.kind in "EG":
-        return f"{head} {el.control_nodes[0]} {el.control_nodes[1]} {value}"  # type: ignore[index]
-    if el.kind in "FH":
-        return f"{head} {el.control_source} {value}"
-    parts = [head, value if el.kind not in "VI" else f"DC {value}"]
-    if el.ac:
-        parts.append(f"AC {format_value(el.ac[0])} {el.ac[1]:g}")
-    if el.waveform:
-        parts.append(f"{el.waveform.kind.upper()}({' '.join(format_value(p) for p in el.waveform.params)})")
-    if el.initial is not None:
-        parts.append(f"IC={format_value(el.initial)}")
-    return " ".join(parts)
-
-
-def _analysis_line(an: Analysis) -> str:
-    if an.kind == "op":
-        return "op"
-    if an.kind == "ac":
-        sweep, points, f1, f2 = an.params
-        return f"ac {sweep} {points} {format_value(f1)} {format_value(f2)}"  # type: ignore[arg-type]
-    if an.kind == "dc":
-        return "dc " + " ".join(str(p) if k % 4 == 0 else format_value(p) for k, p in enumerate(an.params))  # type: ignore[arg-type]
-    tstep, tstop, tstart, tmax, uic = an.params
-    return f"tran {format_value(tstep)} {format_value(tstop)} {format_value(tstart)}" + (" uic" if uic else "")  # type: ignore[arg-type]
-
+from labkit.maps.waveforms import waveform_value
 
 PRINT = re.compile(r"^print\s+(.+?)\s*(?:;\s*(?:measurement of\s+)?(.*))?$", re.IGNORECASE)
 VEXPR = re.compile(r"^(-?)\s*v\(\s*([^,\s)]+)\s*(?:,\s*([^\s)]+)\s*)?\)$", re.IGNORECASE)
@@ -178,8 +56,6 @@ def parse_netlist(text: str, path: str | None = None, *, title: bool = False) ->
     write them (the original prepends a title before simulating); ``.title`` works in both. A netlist
     with no element (empty, comments only) is a DataError.
     """
-    from labkit.maps.deck import expand, needs_front_end
-
     net = Netlist(path=path)
     in_control = False
     names: set[str] = set()
@@ -193,7 +69,7 @@ def parse_netlist(text: str, path: str | None = None, *, title: bool = False) ->
         except ValueError as exc:
             raise DataError(str(exc)) from None
     else:
-        origin = [(raw, path, k) for k, raw in enumerate(_join_continuations(text.splitlines()), 1)]
+        origin = [(raw, path, k) for k, raw in enumerate(join_continuations(text.splitlines()), 1)]
     lines = [raw for raw, _, _ in origin]
     if title and lines:
         first = lines[0].strip()
@@ -218,7 +94,7 @@ def parse_netlist(text: str, path: str | None = None, *, title: bool = False) ->
             elif in_control or lower.startswith("."):
                 _parse_command(net, line.lstrip("."), lineno, in_control)
             else:
-                body = _strip_inline_comment(line)
+                body = strip_inline_comment(line)
                 if not body:  # only an inline comment (; or $ ...)
                     continue
                 el = _parse_element(body, lineno)
@@ -235,30 +111,6 @@ def parse_netlist(text: str, path: str | None = None, *, title: bool = False) ->
                         + (", after its title line)" if title else ")"), path=path or "<netlist>")
     _check_references(net, path)
     return net
-
-
-def _join_continuations(lines: list[str]) -> list[str]:
-    """SPICE continuation lines (``+ ...``) joined to the line they continue; the joined line keeps the
-    first line's number and the continuation becomes an empty line, so error lines stay right."""
-    out: list[str] = []
-    for raw in lines:
-        if raw.lstrip().startswith("+") and out:
-            k = len(out) - 1
-            while k > 0 and not out[k].strip():
-                k -= 1
-            out[k] = out[k].rstrip() + " " + raw.lstrip()[1:].strip()
-            out.append("")
-        else:
-            out.append(raw)
-    return out
-
-
-def _strip_inline_comment(line: str) -> str:
-    """ngspice's inline comments on element lines: from ``;`` or `` $ `` to the end."""
-    for mark in (";", " $ ", "\t$ "):
-        if mark in line:
-            line = line.split(mark, 1)[0]
-    return line.rstrip()
 
 
 def looks_like_element(line: str) -> bool:
@@ -405,8 +257,6 @@ def _parse_element(line: str, lineno: int) -> Element:
 
 
 def _waveform_at(w: Waveform, t: float) -> float:
-    from labkit.maps.simulate import waveform_value
-
     return waveform_value(w, t, 0.0)
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from labkit.core.errors import LabkitError
-from labkit.maps.netlist import Netlist
-from labkit.maps.simulate import Simulation
+from labkit.maps.circuit import Netlist
+from labkit.maps.mna import Simulation
 
 LINE = re.compile(r"^\s*([^=\s][^=]*?)\s*=\s*([-+0-9.eE]+)\s*$")
 
@@ -65,7 +65,7 @@ def run_ngspice(net: Netlist, timeout: float = 5.0, analysis: str = "op") -> Sim
 
 
 def _sweep(net: Netlist, analysis: str, timeout: float) -> Simulation:
-    from labkit.maps.netlist import _analysis_line
+    from labkit.maps.circuit import _analysis_line
 
     spec = next((an for an in net.analyses if an.kind == analysis), None)
     if spec is None:

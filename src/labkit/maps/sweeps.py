@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from labkit.maps.netlist import Netlist
-from labkit.maps.simulate import (
+from labkit.maps.circuit import Netlist
+from labkit.maps.mna import (
     ILL_CONDITIONED,
     MAX_POINTS,
     SPARSE_ABOVE,
@@ -141,7 +141,7 @@ def dc_sweep(net: Netlist, params: tuple[Any, ...], *, ill: float = ILL_CONDITIO
 
 def _series(net: Netlist, sys_: Any, x: np.ndarray, omega: np.ndarray | None = None,
             swept: dict[str, np.ndarray] | None = None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Node voltages and element currents at every sweep point (columns of ``x``), as ``simulate._readout``:
+    """Node voltages and element currents at every sweep point (columns of ``x``), as ``mna._readout``:
     ``omega`` for AC points (a capacitor carries j omega C v, a current source its AC phasor), ``swept`` for the
     values of swept DC sources."""
     zero = np.zeros(x.shape[1], dtype=x.dtype)

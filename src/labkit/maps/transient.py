@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from labkit.maps.netlist import Netlist
+from labkit.maps.circuit import Netlist
 from labkit.maps.waveforms import breakpoints, waveform_values
 
 FACTORISATIONS = {"count": 0}  # matrices factored by ``_factor`` (a test pins one per matrix, not per step)
@@ -38,10 +38,10 @@ class Factored:
 
 def _factor(a: np.ndarray) -> Factored:
     """LU of ``a`` (dense below ``SPARSE_ABOVE`` unknowns, sparse above) and its condition number, as
-    ``simulate.solve_system`` measures it; a singular matrix is not factored."""
+    ``mna.solve_system`` measures it; a singular matrix is not factored."""
     from scipy.linalg import lu_factor, lu_solve
 
-    from labkit.maps.simulate import SPARSE_ABOVE, condition_status, dense_condition, sparse_factor
+    from labkit.maps.mna import SPARSE_ABOVE, condition_status, dense_condition, sparse_factor
 
     FACTORISATIONS["count"] += 1
     if a.shape[0] > SPARSE_ABOVE:
@@ -67,7 +67,7 @@ class Linear:
 
 def stamps(net: Netlist, sys_: Any, step: float, method: str) -> tuple[Linear, list[Any]]:
     """The matrices of one method (``trap`` or ``be``) and the list of independent sources (V, I)."""
-    from labkit.maps.simulate import assemble
+    from labkit.maps.mna import assemble
 
     a, _ = assemble(net, sys_, mode="tran", t=0.0, h=step, method=method, prev={})  # the matrix only
     m = sys_.size
@@ -208,7 +208,7 @@ def substeps(net: Netlist, sys_: Any, h: float, tstop: float | None = None) -> i
     deck's step."""
     from scipy.linalg import eigvals
 
-    from labkit.maps.simulate import SPARSE_ABOVE, assemble
+    from labkit.maps.mna import SPARSE_ABOVE, assemble
 
     if sys_.size > SPARSE_ABOVE or not any(el.kind in "CL" for el in net.elements):
         return 1
@@ -254,7 +254,7 @@ def run_transient(net: Netlist, sys_: Any, h: float, tstop: float, *, tstart: fl
     (``substeps`` per ``h``); runs of equal steps share one factored matrix and one scan. ``op`` is the t=0
     operating point, or None with ``uic`` - then, and only then, the first step is backward Euler (the initial
     state need not be consistent)."""
-    from labkit.maps.simulate import Simulation, condition_status
+    from labkit.maps.mna import Simulation, condition_status
 
     out_steps = math.ceil(tstop / h - 1e-9)
     per = min(substeps(net, sys_, h, tstop), max(1, int(2e7 // out_steps)))  # at most ~2e7 internal steps
@@ -307,7 +307,7 @@ def run_transient(net: Netlist, sys_: Any, h: float, tstop: float, *, tstart: fl
 
 def _series(net: Netlist, sys_: Any, x: np.ndarray, u: np.ndarray, sources: list[Any],
             states: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Node voltages and element currents over time, as ``simulate._readout`` gives them per point."""
+    """Node voltages and element currents over time, as ``mna._readout`` gives them per point."""
     zero = np.zeros(len(x))
 
     def v(nd: str) -> np.ndarray:

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from labkit.maps.netlist import Netlist, Waveform
+from labkit.maps.circuit import Netlist, Waveform
 
 
 def with_tran_defaults(w: Waveform, tstep: float, tstop: float) -> Waveform:
@@ -54,6 +54,11 @@ def waveform_values(w: Waveform, t: np.ndarray, dc: float) -> np.ndarray:
                                                                                             + ph))
     times, values = p[0::2], p[1::2]
     return np.interp(t, times, values) if times else np.full(t.shape, dc, dtype=float)
+
+
+def waveform_value(w: Waveform, t: float, dc: float) -> float:
+    """One time point of ``waveform_values`` (PULSE, SIN, PWL)."""
+    return float(waveform_values(w, np.array([t]), dc)[0])
 
 
 MAX_BREAKPOINTS = 100_000  # more source corners than this (a fast pulse train): the plain grid is used
