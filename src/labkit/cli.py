@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from labkit.core.cli import ApiKeyOpt, main_with_errors
+from labkit.core.cli import ApiKeyOpt, main_with_errors, model_option
 from labkit.systems import SYSTEMS, is_available, system_cli
 
 app = typer.Typer(help="labkit: ten recent ML research systems as tested, fast tools.",
@@ -95,7 +95,7 @@ def models_check(
 
 @app.command("serve")
 def serve_cmd(
-    model: Annotated[str, typer.Option("--model", "-m", help="Model spec to serve.")] = "smollm2",
+    model: model_option("--model", "Model to serve.", short="-m") = "smollm2",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     host: Annotated[str, typer.Option(help="Address to bind (127.0.0.1: this machine only).")] = "127.0.0.1",
     name: Annotated[str | None, typer.Option(help="Model name clients use (default: the spec).")] = None,

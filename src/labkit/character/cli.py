@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from labkit.character.config import CharacterConfig
-from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, overrides_from, resolve_config
+from labkit.core.cli import ConfigOpt, NameOpt, ResumeOpt, SetOpt, model_option, overrides_from, resolve_config
 from labkit.core.config import describe, to_dict
 
 app = typer.Typer(help="CharacterBench (Zhou et al., AAAI 2025, arXiv:2412.11912): role-play replies scored on 11 "
@@ -20,7 +20,6 @@ DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder with the up
 LangOpt = Annotated[str | None, typer.Option("--lang", help="zh, en, or zh,en (default zh).")]
 DimsOpt = Annotated[str | None, typer.Option("--dims", help="Comma-separated files/dimensions (default: all present).")]
 LimitOpt = Annotated[int | None, typer.Option("--limit", help="At most N records per file and language.")]
-NameOpt = Annotated[str | None, typer.Option("--name", help="Run name (folder suffix).")]
 
 
 def _config(config: Path | None, overrides: list[str] | None, resume: Path | None, **given: Any) -> CharacterConfig:
@@ -44,8 +43,8 @@ def _problems(problems: list[str]) -> None:
 
 
 @app.command("generate", epilog=SETTINGS)
-def generate_cmd(model: Annotated[str | None, typer.Option("--model", "-m", help=(
-                     "Role-play model: smollm2, hf:<dir>, openai:<model>@<url>."))] = None,
+def generate_cmd(model: model_option("--model", "Role-play model (paper: 13+ systems through their APIs).",
+                                     short="-m") = None,
                  lang: LangOpt = None, dims: DimsOpt = None, limit: LimitOpt = None, data: DataOpt = None,
                  name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None,
                  resume: ResumeOpt = None) -> None:
@@ -64,8 +63,8 @@ def generate_cmd(model: Annotated[str | None, typer.Option("--model", "-m", help
 
 
 @app.command("judge", epilog=SETTINGS)
-def judge_cmd(judge: Annotated[str | None, typer.Option(help=(
-                  "Judge spec (faithful: openai:thu-coai/CharacterJudge@<vLLM url>); default smollm2."))] = None,
+def judge_cmd(judge: model_option("--judge", "Judge (default smollm2; faithful: "
+                                  "openai:thu-coai/CharacterJudge@<vLLM url>).") = None,
               responses: Annotated[str | None, typer.Option(help=(
                   "'original' (the records' replies, default) or a generate run folder; --resume reuses the run's."))
                                    ] = None,
@@ -138,8 +137,7 @@ def report_cmd(run: Annotated[Path, typer.Argument(help="A judge run folder.")])
 @app.command("metaeval", epilog=SETTINGS)
 def metaeval_cmd(pred_field: Annotated[str | None, typer.Option("--pred-field", help=(
                      "Score a released column (pred_zh, pred_en_sc, pred_zh_ref_free, ...) against gold."))] = None,
-                 judge: Annotated[str | None, typer.Option(help="Or run this judge, with and without reference.")
-                                  ] = None,
+                 judge: model_option("--judge", "Or run this judge, with and without reference.") = None,
                  lang: LangOpt = None, dims: DimsOpt = None, limit: LimitOpt = None, data: DataOpt = None,
                  name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None) -> None:
     """Judge scores vs human gold: Pearson, Spearman, Kendall, QWK, exact match, bootstrap CIs, per file and

@@ -19,8 +19,17 @@ from labkit.core.errors import LabkitError
 
 T = TypeVar("T")
 
-ModelOpt = Annotated[str, typer.Option("--model", "-m", help=(
-    "Model spec: smollm2 (embedded default), hf:<hub id or dir>, openai:<model>@<base_url>, mock."))]
+MODEL_SPECS = "smollm2 (embedded default), hf:<hub id or dir>, openai:<model>@<base_url>, mock"
+
+
+def model_option(flag: str, what: str, *, short: str | None = None, specs: str = MODEL_SPECS) -> Any:
+    """The type of a model-choosing option (``--model``, ``--judge``, ``--agent``, ...): ``what`` says which model
+    and its paper default, ``specs`` the specs it takes (by default every kind, listed the same everywhere)."""
+    decls = (flag, short) if short else (flag,)
+    return Annotated[str | None, typer.Option(*decls, help=f"{what} Specs: {specs}.")]
+
+
+NameOpt = Annotated[str | None, typer.Option("--name", help="Run name (folder suffix).")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", "-s", help=(
     "Override one config key, repeatable: --set SECTION.KEY=VALUE (YAML value; the keys, their defaults and "

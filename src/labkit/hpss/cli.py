@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, resolve_config
+from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, model_option, resolve_config
 from labkit.core.config import describe, to_dict
 from labkit.hpss.config import HpssConfig
 
@@ -24,7 +24,8 @@ SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join
 def search_cmd(
     data: Annotated[str | None, typer.Option(help="topical_chat, sfhot, sfres, hanna, or a file.")] = None,
     aspect: Annotated[str | None, typer.Option(help="Human-rated aspect (e.g. coherence).")] = None,
-    judge: Annotated[str | None, typer.Option(help="Judge model spec (default smollm2).")] = None,
+    judge: model_option("--judge", "Judge model (default smollm2; paper: Qwen2.5-14B-Instruct on vLLM, "
+                                   "greedy).") = None,
     searcher: Annotated[str | None, typer.Option(help="hpss (paper), random, greedy, tpe, opro.")] = None,
     budget: Annotated[int | None, typer.Option(help="Evaluations after the 21 of initialization (paper: 50).")] = None,
     seed: Annotated[int | None, typer.Option(help="Search seed (paper: 42).")] = None,
@@ -64,7 +65,7 @@ def search_cmd(
 def judge_cmd(
     strategy: Annotated[Path, typer.Option(help="best.yaml from a search run.")],
     input: Annotated[Path, typer.Option("--input", help="JSONL/CSV/JSON of outputs (source, output, ...).")],  # noqa: A002
-    judge: Annotated[str | None, typer.Option(help="Judge model spec (default: the one searched with).")] = None,
+    judge: model_option("--judge", "Judge model (default: the one searched with).") = None,
     out: Annotated[Path | None, typer.Option(help="Where to write scores (default: <input>.scored.jsonl).")] = None,
     max_tokens: Annotated[int, typer.Option(help="Judge answer length for explain-then-rate strategies.",
                                             min=1)] = 1024,

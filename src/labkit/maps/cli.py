@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+from labkit.core.cli import model_option
+
 app = typer.Typer(help="MAPS (Zhu et al., ICLR 2025, arXiv:2501.10768): SPICE netlists simulated by labkit's own "
                   "modified nodal analysis (ngspice as an optional cross-check).", no_args_is_help=True)
 
@@ -167,7 +169,7 @@ def solve_cmd(
     netlist: Annotated[Path | None, typer.Option(help="Netlist of the figure (oracle perception).")] = None,
     image: Annotated[Path | None, typer.Option(help="Circuit diagram for the perception model.")] = None,
     ppm: Annotated[str | None, typer.Option(help="Perception VLM spec, e.g. openai:Qwen/Qwen2.5-VL-7B@URL.")] = None,
-    reasoner: Annotated[str, typer.Option(help="Reasoner LLM spec (paper: claude-3-5-sonnet).")] = "smollm2",
+    reasoner: model_option("--reasoner", "Reasoner LLM (paper: claude-3-5-sonnet).") = "smollm2",
     quantity: Annotated[list[str] | None, typer.Option(help="Asked quantity (repeatable); default: labels "
                                                        "mentioned in the question.")] = None,
     repair_rounds: Annotated[int, typer.Option(help="At most this many LLM repairs of the netlist.", min=0)] = 2,
@@ -196,7 +198,7 @@ def eval_cmd(
                                                   "generated dataset.")] = None,
     netlists: Annotated[Path | None, typer.Option(help="Folder of <id>.cir netlists for the oracle PPM.")] = None,
     methods: Annotated[str | None, typer.Option(help="Comma list of direct, cot, maps (default all three).")] = None,
-    reasoner: Annotated[str | None, typer.Option(help="Reasoner spec, the same for every method.")] = None,
+    reasoner: model_option("--reasoner", "Reasoner LLM, the same for every method (default smollm2).") = None,
     ppm: Annotated[str | None, typer.Option(help="oracle (default) or a VLM spec.")] = None,
     max_items: Annotated[int | None, typer.Option(help="At most this many problems.")] = None,
     name: Annotated[str, typer.Option(help="Run name.")] = "eval",

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from labkit.core.cli import ConfigOpt, SetOpt, resolve_config
+from labkit.core.cli import ConfigOpt, NameOpt, SetOpt, resolve_config
 from labkit.core.config import describe, to_dict
 from labkit.pds.config import PdsConfig
 
@@ -20,7 +20,6 @@ SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join
     f"{key} = {default!r}: {text}" for key, default, text in describe(PdsConfig))
 
 
-NameOpt = Annotated[str | None, typer.Option(help="Run name (folder suffix).")]
 CorpusOpt = Annotated[Path, typer.Option(help="Corpus: JSON lines with a 'text' field.")]
 TargetOpt = Annotated[Path, typer.Option(help="Target set J: .txt (documents separated by blank lines) or .jsonl "
                                                "('text', or LIMA's 'conversations').")]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, overrides_from
+from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, model_option, overrides_from
 from labkit.core.config import describe
 from labkit.core.errors import ConfigError
 from labkit.prag.config import PragConfig
@@ -20,7 +20,9 @@ SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join
     f"{key} = {default!r}: {text}" for key, default, text in describe(PragConfig))
 IndexOpt = Annotated[str | None, typer.Option("--index", help="Index folder (default runs/prag/index).")]
 StoreOpt = Annotated[str | None, typer.Option("--store", help="Adapter store folder (default runs/prag/adapters).")]
-ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Generator: smollm2 or hf:<local path>.")]
+ModelOpt = model_option("--model", "Generator; LoRA adapters merge into its weights, so local ones only (paper: "
+                                    "LLaMA3.2-1B, Qwen2.5-1.5B, LLaMA3-8B).", short="-m",
+                        specs="smollm2 (embedded default), hf:<hub id or dir>")
 AugmentedOpt = Annotated[Path | None, typer.Option("--augmented", help=(
     "JSONL of ready augmentations {id, text, rewrite, qa: [{question, answer}]} (e.g. from `prag fiction`)."))]
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from labkit.core.cli import ConfigOpt, SetOpt, overrides_from, resolve_config
+from labkit.core.cli import ConfigOpt, NameOpt, SetOpt, overrides_from, resolve_config
 from labkit.core.config import describe, to_dict
 from labkit.core.errors import ConfigError
 from labkit.recflow.config import RecflowConfig
@@ -101,7 +101,6 @@ def subsample_cmd(data: DataArg,
     done = [c for c in counts if not c.get("skipped")]
     typer.echo(f"{len(done)} day(s) written, {len(counts) - len(done)} already done, "
                f"{sum(c.get('requests', 0) for c in done):,} requests kept in {time.perf_counter() - t0:.1f} s: {out}")
-NameOpt = Annotated[str | None, typer.Option(help="Run name (folder suffix).")]
 Candidates = Annotated[str | None, typer.Option(help="Ranking stages: official (the release's test table of the "
                                                      "stage, as the released code; default) or logged (the test "
                                                      "day's logged rows, labkit's variant).")]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, overrides_from, resolve_config
+from labkit.core.cli import ConfigOpt, NameOpt, ResumeOpt, SetOpt, model_option, overrides_from, resolve_config
 from labkit.core.config import describe, to_dict
 from labkit.safety.config import SafetyConfig
 
@@ -27,9 +27,8 @@ def _config(config: Path | None, overrides: list[str] | None, resume: Path | Non
 
 
 @app.command("run", epilog=SETTINGS)
-def run_cmd(agent: Annotated[str | None, typer.Option(help=(
-                "Agent model spec: smollm2 (embedded; plumbing only), hf:<dir>, openai:<model>@<url> "
-                "(paper: GPT-4o, Claude-3.5, Qwen2.5-7B, ...)."))] = None,
+def run_cmd(agent: model_option("--agent", "Agent model (the embedded one is plumbing only; paper: GPT-4o, "
+                                 "Claude-3.5, Qwen2.5-7B, ...).") = None,
             judge: Annotated[str | None, typer.Option(help=(
                 "Judge spec(s), comma-separated, first is primary: rule (pre-judge), or a model spec; faithful: "
                 "openai:thu-coai/ShieldAgent@<vLLM url>. Default: rule."))] = None,
@@ -45,7 +44,7 @@ def run_cmd(agent: Annotated[str | None, typer.Option(help=(
                 "Tool calling: auto (default), native, text."))] = None,
             epochs: Annotated[int | None, typer.Option(help="Episodes per case (pass^k when > 1; paper: 1).")] = None,
             workers: Annotated[int | None, typer.Option(help="Episodes in flight (default 8).")] = None,
-            name: Annotated[str | None, typer.Option(help="Run name (folder suffix).")] = None,
+            name: NameOpt = None,
             config: ConfigOpt = None, overrides: SetOpt = None, resume: ResumeOpt = None) -> None:
     """Run every case: the agent acts for at most 10 rounds, each judge labels the trajectory."""
     from labkit.core.runs import resume_run, start_run

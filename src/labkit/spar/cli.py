@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, overrides_from, resolve_config
+from labkit.core.cli import ConfigOpt, NameOpt, ResumeOpt, SetOpt, model_option, overrides_from, resolve_config
 from labkit.core.config import describe, to_dict
 from labkit.spar.config import SparConfig
 
@@ -19,7 +19,6 @@ app = typer.Typer(help="SPaR (Cheng et al., ICLR 2025, arXiv:2412.11605): self-p
                   no_args_is_help=True)
 SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
     f"{key} = {default!r}: {text}" for key, default, text in describe(SparConfig))
-NameOpt = Annotated[str | None, typer.Option("--name", help="Run name (folder suffix).")]
 
 
 def _config(config: Path | None, overrides: list[str] | None, resume: Path | None, **given: Any) -> SparConfig:
@@ -30,8 +29,7 @@ def _config(config: Path | None, overrides: list[str] | None, resume: Path | Non
 @app.command("ifeval", epilog=SETTINGS)
 def ifeval_cmd(responses: Annotated[Path | None, typer.Option(help=(
                    "Response file to score: JSON lines {\"prompt\", \"response\"} (IFEval's own format)."))] = None,
-               model: Annotated[str | None, typer.Option("--model", "-m", help=(
-                   "Answer the prompts with this model first: smollm2, hf:<dir>, openai:<model>@<url>."))] = None,
+               model: model_option("--model", "Answer the prompts with this model first.", short="-m") = None,
                data: Annotated[Path | None, typer.Option(help="IFEval input_data.jsonl.")] = None,
                limit: Annotated[int | None, typer.Option(help="Only the first N prompts.")] = None,
                max_tokens: Annotated[int | None, typer.Option(help="New tokens per response (default 1280).")] = None,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, overrides_from, resolve_config
+from labkit.core.cli import ConfigOpt, NameOpt, ResumeOpt, SetOpt, overrides_from, resolve_config
 from labkit.core.config import describe, to_dict
 from labkit.ugc.config import UgcConfig
 
@@ -26,7 +26,6 @@ MOpt = Annotated[int | None, typer.Option("--m", help="Synthetic users (suggeste
 DOpt = Annotated[int | None, typer.Option("--d", help="Synthetic embedding dimension (suggested 8).")]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Environment seed (sweeps use seed, seed+1, ...).")]
 CostsOpt = Annotated[Path | None, typer.Option("--costs", help="One cost coefficient per creator (.npy/.csv), > 0.")]
-NameOpt = Annotated[str | None, typer.Option("--name", help="Run name (folder suffix).")]
 
 
 def _config(config: Path | None, overrides: list[str] | None, resume: Path | None, **given: Any) -> UgcConfig:
