@@ -1,5 +1,5 @@
 """A no-LLM test bed for searchers: the published single-factor effects, random pairwise
-interactions and per-strategy evaluation noise (brief check 3).
+interactions and per-strategy evaluation noise (README, HPSS).
 
 true(s) = base + sum_f effect(f, s_f) + sum_{f<g} interaction(f, s_f, g, s_g); an evaluation sees
 true(s) + noise(s), the noise fixed per strategy (re-scoring the same prompt on the same validation

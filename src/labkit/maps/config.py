@@ -1,4 +1,5 @@
-"""MAPS settings. Generation follows v11 (brief Sec. 2); solving follows the paper's pipeline with the
+"""MAPS settings. Generation follows the released v11 generator (arXiv:2501.10768); solving follows the
+paper's pipeline with the
 embedded SmolLM2 as the default text reasoner (the paper used claude-3-5-sonnet with images)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Numeric judge for circuit answers and accuracy tables (brief Sec. 5, "Evaluation").
+"""Numeric judge for circuit answers and accuracy tables (arXiv:2501.10768's evaluation).
 
 A slot is right when the predicted value parses, its unit agrees with the gold unit (when both
 have one), and |pred - gold| <= rtol * |gold| (or <= atol when the gold value is 0). A problem is

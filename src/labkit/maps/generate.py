@@ -1,4 +1,4 @@
-"""Random grid circuits: MAPS's v11 distribution with its defects fixed (brief Sec. 2 "Synthetic generator", Sec. 3).
+"""Random grid circuits: MAPS's v11 distribution with its defects fixed (arXiv:2501.10768; README, MAPS).
 
 v11: an m x n grid of points (m, n in 2..6; see ROW_WEIGHTS), every edge drawn as short 10,
 V 5, I 5, R 20, open 5 (never on the outer ring), VCCS/VCVS/CCCS/CCVS 2 each (C/L 0, optional here);

@@ -1,4 +1,4 @@
-"""Run a netlist's analysis (brief Sec. 5, "Simulator"): the DC operating point, ``.ac``/``.dc`` sweeps
+"""Run a netlist's analysis (MAPS's Chain-of-Simulation step): the DC operating point, ``.ac``/``.dc`` sweeps
 (``sweeps``) and the transient (``transient``), all on the modified nodal analysis of ``mna``; a result beyond
 float range is ``overflow``, never numbers."""
 

@@ -1,4 +1,4 @@
-"""PDS settings with the paper's defaults (Gu et al., ICLR 2025, arXiv:2410.07064; the brief's Sec. 2)."""
+"""PDS settings with the paper's defaults (Gu et al., ICLR 2025, arXiv:2410.07064)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from labkit.core.config import option
 
 @dataclass
 class ToyConfig:
-    d: int = option(20, "Features of the logistic toy (brief: 20)", ge=1)
-    n: int = option(400, "Training examples (brief: 400)", ge=2)
+    d: int = option(20, "Features of the logistic toy (README, PDS: 20)", ge=1)
+    n: int = option(400, "Training examples (README, PDS: 400)", ge=2)
     dev: int = option(200, "Clean development examples: the target J", ge=1)
-    flip: float = option(0.245, "Share of training labels flipped (brief: 24.5%)", ge=0, le=1)
-    steps: int = option(200, "Full-batch gradient steps T (brief: 200)", ge=1)
-    eta: float = option(2.0, "Step size (brief: 2)", gt=0)
+    flip: float = option(0.245, "Share of training labels flipped (README, PDS: 24.5%)", ge=0, le=1)
+    steps: int = option(200, "Full-batch gradient steps T (README, PDS: 200)", ge=1)
+    eta: float = option(2.0, "Step size (README, PDS: 2)", gt=0)
     seed: int = option(0, "Seed of the data", ge=0)
 
 

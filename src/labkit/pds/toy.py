@@ -1,7 +1,7 @@
-"""The float64 noisy-label logistic toy of the brief (Sec. 4): d = 20, 400 training examples with 24.5% of the
+"""The float64 noisy-label logistic toy (README, PDS): d = 20, 400 training examples with 24.5% of the
 labels flipped, a clean development set as the target J, T = 200 full-batch gradient steps at eta = 2.
 
-Data-generation details the brief leaves open, chosen here: features x ~ N(0, I_d); a teacher w* ~ N(0, I_d)
+Data-generation details the paper leaves open, chosen here: features x ~ N(0, I_d); a teacher w* ~ N(0, I_d)
 scaled to norm 3; clean labels y = sign(x . w*) in {-1, +1}; exactly round(0.245 N) = 98 training labels flipped
 (a seeded choice); 200 clean development examples; theta_0 = 0; the logistic loss log(1 + exp(-y x . theta))."""
 

@@ -1,4 +1,4 @@
-"""A corpus of fictional entities that no model can know (brief check 2): passages, a rewrite, three
+"""A corpus of fictional entities that no model can know (README, PRAG): passages, a rewrite, three
 training QA pairs per passage (the augmentation, written by template here because the facts are ours),
 and held-out questions phrased differently from both, for measuring knowledge injection."""
 

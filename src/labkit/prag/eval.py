@@ -1,4 +1,4 @@
-"""PRAG's answer scoring, as the original evaluation does it (brief Sec. 2, "Metric").
+"""PRAG's answer scoring, as the original evaluation does it (arXiv:2501.15915's released evaluation).
 
 The prediction is cut at the first ".", "," or newline (in CoT mode, first the text after "the answer
 is"); prediction and gold are SQuAD-normalised (lowercase, no punctuation, no articles, single spaces);

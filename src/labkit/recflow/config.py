@@ -1,4 +1,4 @@
-"""RecFlow settings with the paper's defaults (Liu et al., ICLR 2025, arXiv:2410.20868; the brief's Sec. 2)."""
+"""RecFlow settings with the paper's defaults (Liu et al., ICLR 2025, arXiv:2410.20868)."""
 
 from __future__ import annotations
 

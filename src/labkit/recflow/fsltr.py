@@ -13,7 +13,7 @@ the number of pairs with a non-zero weight:
 - DIN (four BPR groups): the higher item's group decides - click 1.0, realshow 0.5, rerank_pos and rank_pos
   0.05, the rest 0.
 
-Lists are trained in batches of requests (the brief does not fix the size; ``batch // 16``: 64 requests for the
+Lists are trained in batches of requests (the paper does not fix the size; ``batch // 16``: 64 requests for the
 paper's 1,024).
 """
 

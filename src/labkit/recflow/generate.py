@@ -5,7 +5,7 @@ video is a = alpha * <u, v> + quality; the chance of an effective view when show
 
 Each request runs a cascade whose scorers see the affinity through noise that shrinks stage by stage (rho =
 corr(stage score, affinity): retrieval 0.3, pre-rank 0.45, coarse 0.6, rank 0.75, re-rank 0.85). Per request
-(the brief's calibration, 180 logged items): retrieval gives 180 candidates (the best of 1,000 random videos by
+(calibrated on the paper's funnel, 180 logged items): retrieval gives 180 candidates (the best of 1,000 random videos by
 its noisy score); pre-rank keeps 120 (60 ``prerank_neg``), coarse keeps 60 (60 ``coarse_neg``), rank orders 60
 (its top 10 ``rank_pos``, the other 50 ``rank_neg``) and passes its top ``show + 10`` to re-rank, whose top
 ``show`` (4-7) are exposed (``rerank_pos`` and ``realshow``) and the other 10 are ``rerank_neg``.

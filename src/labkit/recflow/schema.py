@@ -1,4 +1,4 @@
-"""The official RecFlow layout (Liu et al., ICLR 2025, arXiv:2410.20868), as the brief and the released loaders
+"""The official RecFlow layout (Liu et al., ICLR 2025, arXiv:2410.20868), as the paper and the released loaders
 describe it: folder names, column order, array shapes, which fields are IDs, units, test-file spellings.
 
 IDs are 0-based in the files; loaders add 1 so that 0 is padding - except ``category_level_one`` (the original

@@ -179,7 +179,7 @@ def concavity(records: list[dict[str, Any]], *, n_boot: int = 2000, seed: int = 
 
 
 def findings(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The paper's qualitative findings (brief Sec. 5), each consistent / inconsistent / inconclusive / not tested
+    """The paper's qualitative findings (arXiv:2412.06000), each consistent / inconsistent / inconclusive / not tested
     on this run: never "consistent" unless the seeds' spread allows it."""
     out = [concavity(records)]
     for axis, small, big, text in (("reward", "rm-s", "rm-m", "a bigger reward model does not hurt"),

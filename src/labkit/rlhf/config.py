@@ -1,5 +1,5 @@
-"""RLHF sweep settings (Hou et al., arXiv:2412.06000; brief Sec. 5). The paper released no configs; the
-defaults are the brief's CPU-scale toy: a tiny policy, the rule reward on synthetic arithmetic, GRPO,
+"""RLHF sweep settings (Hou et al., arXiv:2412.06000). The paper released no configs; the
+defaults are a CPU-scale toy (README, RLHF): a tiny policy, the rule reward on synthetic arithmetic, GRPO,
 n in {1, 2, 4, 8, 16}, 3 seeds, one axis varied at a time around the base point."""
 
 from __future__ import annotations
@@ -47,6 +47,6 @@ class SweepConfig:
                                    "[rule, rm-bt]}")
     mode: Literal["one_at_a_time", "product"] = option("one_at_a_time", "Vary one axis at a time around the base "
                                                         "point (default, attributable), or every combination")
-    seeds: list[int] = option([0, 1, 2], "Seeds per point (the brief asks for >= 3)", ge=0)
+    seeds: list[int] = option([0, 1, 2], "Seeds per point (>= 3 for intervals)", ge=0)
     eval_prompts: int = option(200, "Held-out evaluation prompts", ge=1)
     workers: int = option(1, "Grid points in flight (processes locally, Ray under --ray)", ge=1)

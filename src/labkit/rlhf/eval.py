@@ -1,4 +1,4 @@
-"""Reward-model metrics of an RLHF sweep (brief Sec. 5 "Metrics").
+"""Reward-model metrics of an RLHF sweep (arXiv:2412.06000).
 
 - pairwise accuracy: the share of preference pairs whose chosen response the RM scores higher (a tie
   counts one half, so a constant RM scores 0.5);

@@ -1,5 +1,5 @@
 """One grid point as a GPU engine's launch command, with the TRL run's values in that engine's names, so a
-study sized on CPU runs at scale without a rewrite (brief Sec. 5 "Engines"). The policy, reward and data
+study sized on CPU runs at scale without a rewrite (README, RLHF). The policy, reward and data
 paths are placeholders the user fills in; vLLM does the rollouts in both engines.
 
 - OpenRLHF: ``python -m openrlhf.cli.train_ppo_ray`` with ``--advantage_estimator group_norm`` (GRPO; rloo,

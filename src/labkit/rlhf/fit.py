@@ -1,4 +1,4 @@
-"""Scaling-curve fits for RLHF sweeps (Hou et al., arXiv:2412.06000, brief Sec. 5 "Analysis").
+"""Scaling-curve fits for RLHF sweeps (Hou et al., arXiv:2412.06000).
 
 Two functional forms per axis (samples per prompt n, prompts, RM size, ...):
 

@@ -1,4 +1,4 @@
-"""The RLHF sweep (Hou et al., arXiv:2412.06000; brief Sec. 5): every grid point is its own resumable task -
+"""The RLHF sweep (Hou et al., arXiv:2412.06000): every grid point is its own resumable task -
 the SFT policy and any learned reward model (artifacts, built once), greedy accuracy before RL, RL (TRL's GRPO
 or RLOO, REINFORCE at n = 1) with the rule reward or the RM, accuracy and KL to the SFT policy after - recorded
 with its cost. Reads top to bottom: ``run_sweep`` -> ``run_point``."""

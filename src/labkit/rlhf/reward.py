@@ -1,4 +1,4 @@
-"""Learned reward models for the RLHF study (brief Sec. 5 "Reward models"), trained on preference pairs the
+"""Learned reward models for the RLHF study (arXiv:2412.06000), trained on preference pairs the
 rule reward labels, so their quality can be measured against the truth:
 
 - ``rm-bt``: a Bradley-Terry linear head on frozen MiniLM embeddings of prompt + response. With a linear

@@ -1,4 +1,4 @@
-"""Synthetic verifiable tasks for the CPU-scale RLHF study (brief Sec. 5 "CPU-scale toy"): multi-digit
+"""Synthetic verifiable tasks for the CPU-scale RLHF study (README, RLHF): multi-digit
 addition and string transforms, each prompt with one exact answer, so the reward is a rule (exact match)
 and no judge is needed. Prompts come from one seeded RNG per (task, split, seed); the train, eval and
 preference splits are disjoint by construction (a prompt is assigned to a split by the hash of its text).

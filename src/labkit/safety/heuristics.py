@@ -1,7 +1,8 @@
 """Choose the operation that serves a tool from its name, description and the state's keys.
 
-The brief's audit of the 2,013 upstream tools: ~26% return a fixed message, ~44% return
-``parameters[key]``, ~11% filter a parameter list by argument values, ~18% change state, ~1% compute.
+An audit of the 2,013 upstream tools (arXiv:2412.14470's released environments): ~26% return a fixed
+message, ~44% return ``parameters[key]``, ~11% filter a parameter list by argument values, ~18% change
+state, ~1% compute.
 So: the verb (first word of the name) says read / append / remove / update; the state key is the one
 sharing the most word stems with the tool's name (then its description, then its argument names),
 with MiniLM cosine for near-synonyms (``read_document`` -> ``documents`` is a stem match,

@@ -1,4 +1,4 @@
-"""UGC settings. The paper's exact sizes and forms were not published (see the brief); the defaults
+"""UGC settings. The paper's exact sizes and forms were not published (README, UGC); the defaults
 are the suggested synthetic setting: n=50 creators, m=500 users, d=8, beta grid {0,1,2,5,10,20},
 10 environments, quadratic costs c_i*x^2 with c_i ~ U[0.5, 1.5], PPM matching, expected relevance."""
 

@@ -1,4 +1,4 @@
-"""Environments: relevance sigma (n creators, m users) and cost coefficients c_i (brief Sec. 2, 5).
+"""Environments: relevance sigma (n creators, m users) and cost coefficients c_i (arXiv:2410.23683).
 
 - synthetic: unit-norm d-dim creator and user embeddings, sigma_ij = (<s_i, u_j> + 1) / 2, costs
   c_i ~ U[low, high]; everything drawn from one seeded generator;

@@ -1,5 +1,5 @@
 """Relevance from explicit ratings: biased matrix factorisation by alternating least squares, and
-creators as k-means clusters of item factor vectors (brief Sec. 5, "MovieLens adapter").
+creators as k-means clusters of item factor vectors (README, UGC).
 
 r_hat(u, i) = mu + b_u + b_i + p_u . q_i; each half-step is a ridge regression per user (or item)
 on the observed entries. A creator's relevance to a user is the mean predicted rating over the

@@ -1,4 +1,4 @@
-"""The C4 game: matching, traffic, costs and utilities (arXiv:2410.23683, Sec. 3; brief Sec. 2).
+"""The C4 game: matching, traffic, costs and utilities (arXiv:2410.23683, Sec. 3).
 
 Shapes: ``relevance`` sigma is (n creators, m users); ``x`` is (n,); ``beta`` is a scalar or (m,)
 (one exploration strength per user). Matching weights are computed in log space with the

@@ -1,5 +1,5 @@
-"""Implicit-function gradient of the platform objective W = U + lambda V in beta (brief Sec. 2,
-"Bilevel optimisation"; arXiv:2410.23683 Algorithm 1).
+"""Implicit-function gradient of the platform objective W = U + lambda V in beta (arXiv:2410.23683,
+the bilevel optimisation of its Algorithm 1).
 
 On the active creators (x_i > 0) the equilibrium satisfies G(x, beta) = 0 with
     G_i = sum_j p_ij (1 - p_ij) - x_i c_i'(x_i)          (x_i times the first-order condition),

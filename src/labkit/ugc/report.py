@@ -18,7 +18,7 @@ def game_line(cfg: UgcConfig) -> str:
         f"slate of K={g.slate_k} drawn without replacement from x_i e^{{beta sigma_ij}}"
     return (f"Game: matching {matching}; cost c_i x^{g.cost_power:g}; user utility "
             f"{'expected relevance' if g.utility == 'relevance' else 'E[max sigma + Gumbel]'}. "
-            "(The paper's exact forms were not published; these are the brief's reconstruction.)")
+            "(The paper's exact forms were not published; these are labkit's reconstruction (README, UGC).)")
 
 
 def histograms(folder: Path, name: str, series: list[tuple[str, np.ndarray]], xlabel: str) -> str:

@@ -1,4 +1,4 @@
-"""Pure Nash equilibrium of the C4 game by best response (brief Sec. 2, "Equilibrium").
+"""Pure Nash equilibrium of the C4 game by best response (arXiv:2410.23683).
 
 Creator i's first-order condition under PPM is
     F_i(x) = sum_j a_ij B_ij / S_j^2 - c_i'(x_i) = alpha_i - x_i beta_i - c_i'(x_i) = 0,
