@@ -22,6 +22,24 @@ def test_help_lists_all_ten_systems_with_status() -> None:
     assert len(SYSTEMS) == 10
 
 
+def test_system_help_shows_its_overview_and_one_line_per_command(capsys) -> None:
+    """`labkit <system> --help` is the system's own overview (not the one-line listing of `labkit --help`), and
+    each command's summary there is one short line; the command's own --help keeps the whole text."""
+    from labkit.cli import SUMMARY, app
+    from labkit.systems import is_available, system_cli
+
+    for name in [n for n in SYSTEMS if is_available(n)]:
+        sub = system_cli(name).app
+        assert main_with_errors(app, [name, "--help"]) == 0
+        out = " ".join(capsys.readouterr().out.replace("│", " ").split())
+        assert " ".join(sub.info.help.split())[:60] in out, name
+        for cmd in sub.registered_commands:
+            assert cmd.short_help and len(cmd.short_help) <= SUMMARY + 4, (name, cmd.short_help)
+            assert "\n" not in cmd.short_help
+    assert main_with_errors(app, ["spar", "refine", "--help"]) == 0
+    assert "tree.json" in capsys.readouterr().out  # past the summary's first clause
+
+
 def test_planned_system_says_so(capsys) -> None:
     from labkit.cli import app
     from labkit.systems import is_available

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -42,9 +44,29 @@ def _planned(name: str) -> None:
     app.command(name, help=f"\\[planned] {SYSTEMS[name]}", rich_help_panel="Systems")(command)
 
 
+SUMMARY = 64  # characters of a command's summary in its system's command list
+
+
+def _one_line(sub: typer.Typer) -> typer.Typer:
+    """Each command's summary in ``labkit <system> --help`` is its first sentence; ``--help`` on the command
+    itself keeps the whole text."""
+    for cmd in sub.registered_commands:
+        text = cmd.help or inspect.getdoc(cmd.callback) or ""
+        if cmd.short_help is None and text:
+            first = " ".join(re.split(r"(?<=\.)\s|\n\n", text.strip(), maxsplit=1)[0].split())
+            for mark in (": ", " (", "; ", " - "):  # a long sentence: its head, cut where its first clause ends
+                head = first.split(mark, 1)[0]
+                if len(first) > SUMMARY and len(head) >= 24:
+                    first = head
+            if first.count("(") > first.count(")"):  # a sentence that ended inside parentheses
+                first = first.split(" (", 1)[0]
+            cmd.short_help = first if len(first) <= SUMMARY else first[:SUMMARY].rsplit(" ", 1)[0] + " ..."
+    return sub
+
+
 for _name, _desc in SYSTEMS.items():
-    if is_available(_name):
-        app.add_typer(system_cli(_name).app, name=_name, help=f"\\[available] {_desc}",
+    if is_available(_name):  # the system's own help (its overview) on `labkit <system> --help`, one line here
+        app.add_typer(_one_line(system_cli(_name).app), name=_name, short_help=f"\\[available] {_desc}",
                       rich_help_panel="Systems")
     else:
         _planned(_name)
