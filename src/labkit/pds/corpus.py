@@ -13,7 +13,6 @@ writes the kept documents, in corpus order, as JSONL.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from labkit.core.errors import ConfigError, DataError
+from labkit.core.files import atomic_write
 from labkit.core.parallel import parallel_map
 from labkit.core.records import read_json, read_numpy
 from labkit.pds.data import iter_corpus
@@ -45,9 +45,7 @@ def shard_path(out: Path, k: int) -> Path:
 
 
 def _write(out: Path, k: int, scores: np.ndarray) -> int:
-    tmp = out / f".shard-{k:05d}.{os.getpid()}.npy"
-    np.save(tmp, np.asarray(scores, dtype=np.float64))
-    os.replace(tmp, shard_path(out, k))
+    atomic_write(shard_path(out, k), lambda tmp: np.save(tmp, np.asarray(scores, dtype=np.float64)))
     return len(scores)
 
 
@@ -173,14 +171,12 @@ def select_corpus(scores_dir: Path, out: Path, *, r: float = 0.4, tau: float = 0
         raise ConfigError(f"r {r} of {info['documents']} documents keeps none (floor(r N) = 0)")
     keep = select_streaming(read_scores(scores_dir), info["documents"], r=r, tau=tau, seed=seed)
     kept = set(keep.tolist())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")  # a corpus defect leaves no half-written output
-    try:
+
+    def write(tmp: Path) -> None:  # a corpus defect leaves no half-written output
         with open(tmp, "w", encoding="utf-8") as f:
             for i, (_, rec) in enumerate(iter_corpus(Path(info["corpus"]))):
                 if i in kept:
                     f.write(json.dumps(rec) + "\n")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    atomic_write(out, write)
     return {"documents": info["documents"], "kept": len(keep), "r": r, "tau": tau, "seed": seed}

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labkit.core.files import atomic_write
 from labkit.prag.adapters import LoraSpec, init_adapter, load_adapter, save_adapter, side_path
 from labkit.prag.corpus import Document
 
@@ -124,9 +125,8 @@ class AdapterStore:
     def save(self, doc: Document, adapter: dict[str, Any], cost: dict[str, Any]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         key = self.key(doc)
-        tmp = self.path(doc).with_suffix(".tmp")
-        save_adapter(adapter, tmp, metadata={"doc_id": doc.id, "key": key})
-        tmp.replace(self.path(doc))  # atomic: a kill leaves either nothing or the whole adapter
+        # a kill leaves either nothing or the whole adapter
+        atomic_write(self.path(doc), lambda tmp: save_adapter(adapter, tmp, metadata={"doc_id": doc.id, "key": key}))
         with open(self.folder / "index.jsonl", "a") as fh:
             fh.write(json.dumps({"doc_id": doc.id, "text": text_key(doc.text), "key": key}) + "\n")
         if self._latest is not None:

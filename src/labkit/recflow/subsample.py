@@ -15,7 +15,6 @@ name and a rename; a day whose files all exist is skipped, so a killed pass resu
 
 from __future__ import annotations
 
-import os
 import pickle
 import shutil
 from functools import partial
@@ -25,17 +24,11 @@ from typing import Any
 import numpy as np
 
 from labkit.core.errors import DataError
+from labkit.core.files import atomic_write
 from labkit.recflow.data import day_names, history_valid, keep_users, load_pickle
 from labkit.recflow.schema import DIRS, SEQ_COLS, TEST_FILES
 
 REQUEST_COL = SEQ_COLS.index("request_id")
-
-
-def _atomic(path: Path, write: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
 
 
 def _filter_feather(src: Path, dst: Path, share: float, seed: int) -> Any:
@@ -46,7 +39,7 @@ def _filter_feather(src: Path, dst: Path, share: float, seed: int) -> Any:
     if "user_id" not in t.column_names:
         raise DataError(f"{src}: no user_id column")
     kept = t.filter(keep_users(t.column("user_id").to_numpy(), share, seed))
-    _atomic(dst, lambda p: feather.write_feather(kept, p, compression="zstd"))
+    atomic_write(dst, lambda p: feather.write_feather(kept, p, compression="zstd"))
     return kept
 
 
@@ -65,7 +58,7 @@ def _dump(obj: Any, path: Path) -> None:
         with open(p, "wb") as f:
             pickle.dump(obj, f, protocol=4)
 
-    _atomic(path, write)
+    atomic_write(path, write)
 
 
 def day_files(root: Path, day: str) -> list[Path]:
@@ -103,7 +96,8 @@ def _subsample_day(day: str, src: list[Path], dst: list[Path], *, root: Path, ou
     _dump(ubm, dst[4])
     info = Path(root) / DIRS["others"] / "realshow_video_info_daily" / f"{day}.feather"
     if info.exists():
-        _atomic(Path(out) / DIRS["others"] / "realshow_video_info_daily" / info.name, partial(shutil.copyfile, info))
+        dest = Path(out) / DIRS["others"] / "realshow_video_info_daily" / info.name
+        atomic_write(dest, partial(shutil.copyfile, info))
     return {"day": day, "requests": len(requests), "histories": len(seq), "ubm": len(ubm)}
 
 
@@ -111,13 +105,13 @@ def _others(root: Path, out: Path, share: float, seed: int) -> None:
     src, dst = Path(root) / DIRS["others"], Path(out) / DIRS["others"]
     for name in ("id_cnt.pkl", "realshow_video_info.feather"):
         if (src / name).exists():
-            _atomic(dst / name, partial(shutil.copyfile, src / name))
+            atomic_write(dst / name, partial(shutil.copyfile, src / name))
     for name in dict.fromkeys(n for names in TEST_FILES.values() for n in names):
         if (src / name).exists():
             _filter_feather(src / name, dst / name, share, seed)
     truth = Path(root) / "_hidden" / "truth.npz"  # a generated folder's hidden truth (not user-dependent)
     if truth.exists():
-        _atomic(Path(out) / "_hidden" / truth.name, partial(shutil.copyfile, truth))
+        atomic_write(Path(out) / "_hidden" / truth.name, partial(shutil.copyfile, truth))
 
 
 def _ray_days(days: list[str], fn: Any, workers: int) -> list[dict[str, Any]]:

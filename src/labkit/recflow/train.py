@@ -15,7 +15,6 @@ temporary file and a rename): a killed run resumes at the first unfinished day.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import numpy as np
 import torch
 
 from labkit.core.errors import ConfigError, DataError
+from labkit.core.files import atomic_write
 from labkit.recflow.auxiliary import WEIGHT as AUX_WEIGHT
 from labkit.recflow.auxiliary import aux_candidates, bpr
 from labkit.recflow.data import Funnel, Table, history_valid, select_rows
@@ -103,9 +103,7 @@ def predict(model: torch.nn.Module, feats: Batchable, batch: int = 8192) -> np.n
 
 
 def _save(path: Path, state: dict[str, Any]) -> None:
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
 def resume(folder: Path, model: torch.nn.Module, opt: torch.optim.Optimizer) -> tuple[Path, int]:

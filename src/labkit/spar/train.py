@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from labkit.core.errors import ConfigError, require
+from labkit.core.files import publish, temp_folder
 
 
 @dataclass(frozen=True)
@@ -229,8 +230,7 @@ def merged_folder(out: Path, base: Path, dest: Path) -> Path:
     model, tok = load_trained(out, base)
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
-    tmp = dest.with_name(dest.name + ".tmp")
+    tmp = temp_folder(dest)
     model.save_pretrained(tmp)
     tok.save_pretrained(tmp)
-    tmp.replace(dest)
-    return dest
+    return publish(tmp, dest)

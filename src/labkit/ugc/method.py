@@ -7,8 +7,6 @@ gradient) and eval.py (exploitability, audits).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from labkit.core.errors import ConfigError, LabkitError
+from labkit.core.files import atomic_write
 from labkit.core.runs import Run, run_items
 from labkit.ugc.config import UgcConfig
 from labkit.ugc.envs import Environment, make_environment
@@ -176,10 +175,7 @@ def ascend(env: Environment, game: Game, cfg: UgcConfig, start: float | np.ndarr
 
 def save_array(path: Path, **arrays: Any) -> None:
     """Write an .npz atomically (a kill mid-write leaves the previous file)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-    os.close(fd)
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: np.savez(tmp, **arrays))
 
 
 def optimize_run(cfg: UgcConfig, run: Run, env: Environment | None = None) -> dict[str, Any]:

@@ -8,12 +8,11 @@ float32 safetensors under ``<LABKIT_CACHE>/models/``; later loads read those dir
 from __future__ import annotations
 
 import importlib.metadata
-import os
-import shutil
 import time
 from pathlib import Path
 
 from labkit.core.errors import require
+from labkit.core.files import publish, temp_folder
 from labkit.core.models.hf import HFChatModel, LoadInfo, load_hf
 from labkit.core.paths import cache_dir, wheel_file
 
@@ -50,13 +49,10 @@ def convert(dest: Path) -> None:
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    tmp = dest.with_name(dest.name + f".tmp{os.getpid()}")
+    tmp = temp_folder(dest)
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
-    try:
-        tmp.rename(dest)  # atomic: concurrent first loads cannot see a half-written dir
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
+    publish(tmp, dest)  # whole: concurrent first loads cannot see a half-written folder
 
 
 def ensure_converted() -> Path:
