@@ -38,3 +38,4 @@ def test_publish_keeps_the_first_artifact(tmp_path) -> None:
     publish(second, dest)  # a non-empty folder is in place: the second build is dropped
     assert (dest / "w").read_text() == "first" and not second.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+

@@ -36,3 +36,24 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def mean_sd(values: Sequence[float], fmt: str = "{:.1f}") -> str:
+    """``mean ± sd`` over seeds (sample sd; 0 for one value), each number written with ``fmt``; "-" for none."""
+    import statistics
+
+    if not len(values):
+        return "-"
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{fmt.format(statistics.fmean(values))} ± {fmt.format(sd).lstrip('+')}"
+
+
+def seeds_plot(ax: Any, groups: dict[str, Sequence[float]], colors: Sequence[str] | None = None) -> None:
+    """One bar per group at its mean over seeds, with every seed's value as a point on it."""
+    import statistics
+
+    for i, vals in enumerate(groups.values()):
+        color = colors[i % len(colors)] if colors else None
+        ax.bar(i, statistics.fmean(vals) if len(vals) else 0.0, color=color, alpha=0.6)
+        ax.scatter([i] * len(vals), vals, color="k", s=12, zorder=3)
+    ax.set_xticks(range(len(groups)), list(groups))

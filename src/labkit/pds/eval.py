@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from labkit.core.report import figure, markdown_table, save_figure
+from labkit.core.report import figure, markdown_table, mean_sd, save_figure
 from labkit.pds.config import PdsConfig
 from labkit.pds.data import byte_tokens, packed_blocks
 from labkit.pds.lm import Curve, pretrain, tokens_to_reach
@@ -111,16 +111,13 @@ def seed_study(cfg: PdsConfig, seeds: int) -> tuple[str, dict[str, Any]]:
                      "top_minus_random_mean": float(diff.mean()), "top_minus_random_sd": float(diff.std(ddof=1)),
                      "top_beats_random": int((diff < 0).sum()), "gumbel_beats_random": int((gum < rand).sum())}
 
-        def ms(a: np.ndarray) -> str:
-            return f"{a.mean():.1f} +- {a.std(ddof=1):.1f}"
-
-        rows.append([name, ms(full), ms(top), ms(gum), ms(rand), f"{diff.mean():+.1f} +- {diff.std(ddof=1):.1f}",
+        rows.append([name, *(mean_sd(a.tolist()) for a in (full, top, gum, rand)), mean_sd(diff.tolist(), "{:+.1f}"),
                      f"{(diff < 0).sum()} / {seeds}", f"{(gum < rand).sum()} / {seeds}",
                      f"{np.mean(out[name]['auroc']):.3f}"])
     pct = f"{cfg.r:.0%}"
     text = "\n".join([
         f"Over {seeds} data seeds ({cfg.toy.seed}..{cfg.toy.seed + seeds - 1}; mode {cfg.mode}, tau {cfg.tau:g}, "
-        f"{cfg.random_seeds} random subsets per seed), target-loss area (lower is better), mean +- SD over seeds:", "",
+        f"{cfg.random_seeds} random subsets per seed), target-loss area (lower is better), mean ± SD over seeds:", "",
         markdown_table(["scores", "all data", f"top {pct}", f"Gumbel-top {pct}", f"random {pct}", "top - random",
                         "top beats random", "Gumbel beats random", "AUROC clean vs flipped"], rows), ""])
     return text, out

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labkit.core.report import figure, markdown_table, save_figure
+from labkit.core.report import figure, markdown_table, mean_sd, save_figure, seeds_plot
 
 
 @dataclass(frozen=True)
@@ -52,15 +52,12 @@ def family_report(rows: list[tuple[str, int, dict[str, Any]]], folder: Path) -> 
     name = headline(rows[0][2])[0]
     by = {a: [headline(m)[1] for a2, _, m in rows if a2 == a] for a in arms}
     base = statistics.fmean(by[arms[0]])
-    table = markdown_table(["arm", "mean", "sd", f"change vs {arms[0]}", "per seed"],
-                           [[a, f"{statistics.fmean(v):.4f}", f"{statistics.stdev(v) if len(v) > 1 else 0:.4f}",
+    table = markdown_table(["arm", "mean ± sd", f"change vs {arms[0]}", "per seed"],
+                           [[a, mean_sd(v, "{:.4f}"),
                              "-" if a == arms[0] else f"{statistics.fmean(v) - base:+.4f}",
                              ", ".join(f"{x:.4f}" for x in v)] for a, v in by.items()])
     fig, ax = figure()
-    for i, v in enumerate(by.values()):
-        ax.bar(i, statistics.fmean(v), alpha=0.6)
-        ax.scatter([i] * len(v), v, color="k", s=12, zorder=3)
-    ax.set_xticks(range(len(by)), arms)
+    seeds_plot(ax, by)
     ax.set_ylabel(name)
     png = save_figure(fig, folder, "experiment")
     return "\n".join([f"Headline: {name}.", "", table, "", f"![experiment]({png})", ""])

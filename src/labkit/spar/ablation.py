@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from labkit.core.config import to_dict
-from labkit.core.report import figure, markdown_table, save_figure
+from labkit.core.report import figure, markdown_table, mean_sd, save_figure, seeds_plot
 from labkit.core.runs import Run
 from labkit.spar.config import SparConfig
 from labkit.spar.data import IfevalItem
@@ -56,13 +56,6 @@ def run_ablation(cfg: SparConfig, run: Run, ifeval: list[IfevalItem], seeds: lis
     return rows
 
 
-def _mean_sd(values: list[float]) -> str:
-    if not values:
-        return "-"
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.fmean(values):+.1f} ± {sd:.1f}"
-
-
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for arm in ARMS:
@@ -83,18 +76,14 @@ def ablation_report(rows: list[dict[str, Any]], folder: Path) -> str:
           f(r["ifeval_before"]), f(r["ifeval_after"])] for r in rows])
     s = summary(rows)
     means = markdown_table(["pairs from", "held-out pass change", "IFEval strict-mean change", "mean similarity"],
-                           [[arm, _mean_sd(s[arm]["held_delta"]), _mean_sd(s[arm]["ifeval_delta"]),
+                           [[arm, mean_sd(s[arm]["held_delta"], "{:+.1f}"), mean_sd(s[arm]["ifeval_delta"], "{:+.1f}"),
                              f(statistics.fmean(s[arm]["similarity"]) if s[arm]["similarity"] else None, "{:.2f}")]
                             for arm in ARMS])
     fig, axes = figure(8, 3.2, ncols=2)
     for ax, key, title in zip(axes, ("held_delta", "ifeval_delta"), ("held-out pass (points)",
                                                                       "IFEval strict mean (points)"), strict=True):
-        for i, arm in enumerate(ARMS):
-            vals = s[arm][key]
-            ax.bar(i, statistics.fmean(vals) if vals else 0, color=["#2a7", "#999"][i], alpha=0.6)
-            ax.scatter([i] * len(vals), vals, color="k", s=12, zorder=3)
+        seeds_plot(ax, {arm: s[arm][key] for arm in ARMS}, ["#2a7", "#999"])
         ax.axhline(0, color="k", lw=0.5)
-        ax.set_xticks(range(len(ARMS)), ARMS)
         ax.set_title(f"change in {title}")
     png = save_figure(fig, folder, "ablation")
     return "\n".join(["# SPaR vs w/o refinement", "",
