@@ -123,3 +123,15 @@ def test_run_items_checks_finished_values_before_any_work(tmp_path) -> None:
     assert calls == [0, 1]  # nothing ran for the refused resume
     out = run_items(run, [(f"k{i}", i) for i in range(3)], fn, workers=1)  # without kinds: as before
     assert out["k2"]["value"]["score"] == 2.0
+
+
+def test_open_run_creates_once_then_reopens_keeping_the_saved_config(tmp_path) -> None:
+    from labkit.core.runs import open_run
+
+    run = open_run(tmp_path / "arm", {"seed": 1})
+    run.append({"key": "a", "x": 1})
+    with open(run.results_path, "a") as fh:
+        fh.write('{"key": "b", "x"')  # a kill mid-write
+    again = open_run(tmp_path / "arm", {"seed": 2})
+    assert again.config() == {"seed": 1}
+    assert [r["key"] for r in again.records()] == ["a"]

@@ -110,6 +110,17 @@ def start_run(system: str, name: str, config: dict[str, Any], root: str | Path |
     return Run(path)
 
 
+def open_run(folder: str | Path, config: dict[str, Any]) -> Run:
+    """A run in a folder the caller names (a demo's step, an ablation arm): created with its resolved config the
+    first time, reopened as ``resume_run`` does (its saved config kept) when it exists."""
+    path = Path(folder)
+    if (path / CONFIG).exists():
+        return resume_run(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / CONFIG).write_text(yaml.safe_dump(config, sort_keys=False))
+    return Run(path)
+
+
 def resume_run(run_dir: str | Path) -> Run:
     """Reopen a run folder; cut a torn last line left by a kill mid-write."""
     path = Path(run_dir)

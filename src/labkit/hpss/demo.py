@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
-
 from labkit.core.config import to_dict
-from labkit.core.runs import Run
+from labkit.core.runs import open_run
 from labkit.hpss.config import HpssConfig
 
 CAPITALS = [("France", "Paris", "Lyon"), ("Japan", "Tokyo", "Osaka"), ("Italy", "Rome", "Milan"),
@@ -53,10 +51,7 @@ def run_demo(folder: Path) -> str:
 
     data = build_dataset(folder / "capitals.jsonl")
     cfg = demo_config(data)
-    run_dir = folder / "run"
-    run_dir.mkdir(exist_ok=True)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
-    run = Run(run_dir)
+    run = open_run(folder / "run", to_dict(cfg))
     prepared = prepare(cfg)
     cost = estimate_cost(prepared)
     ledger, valid = search(prepared, run)

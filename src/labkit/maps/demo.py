@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
-
-from labkit.core.runs import Run
+from labkit.core.runs import open_run
 
 
 def run_demo(folder: Path) -> str:
@@ -22,10 +20,8 @@ def run_demo(folder: Path) -> str:
     from labkit.maps.simulate import simulate
 
     data = folder / "data"
-    data.mkdir(parents=True, exist_ok=True)
     cfg = GenerateConfig(n=4, seed=7, workers=1, symbolic_rate=0.0)
-    (data / "config.yaml").write_text(yaml.safe_dump(cfg.__dict__, sort_keys=False))
-    stats = generate_run(cfg, Run(data))
+    stats = generate_run(cfg, open_run(data, cfg.__dict__))
     record = json.loads((data / "circuits.jsonl").read_text().splitlines()[0])
     net = parse_netlist(record["spice"])
     sim = simulate(net)

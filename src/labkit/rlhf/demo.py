@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from labkit.core.config import load_config, to_dict
 from labkit.core.report import markdown_table
-from labkit.core.runs import Run
+from labkit.core.runs import open_run
 from labkit.rlhf.config import SweepConfig
 
 DEMO = ["base.task_size=2", "base.prompts=256", "base.n=2", "grid={n: [1, 2, 4, 8, 16]}", "seeds=[0]",
@@ -23,9 +21,7 @@ def run_demo(folder: Path) -> str:
     from labkit.rlhf.method import run_sweep
 
     cfg = load_config(SweepConfig, overrides=DEMO)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
-    run = Run(folder)
+    run = open_run(folder, to_dict(cfg))
     done = run_sweep(cfg, run, progress=False)
     records = sorted((r["value"] for r in done.values() if r.get("ok")), key=lambda r: r["settings"]["n"])
     failed = sum(not r.get("ok") for r in done.values())

@@ -10,11 +10,9 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from labkit.core.config import to_dict
 from labkit.core.report import figure, markdown_table, mean_sd, save_figure, seeds_plot
-from labkit.core.runs import Run
+from labkit.core.runs import Run, open_run
 from labkit.spar.config import SparConfig
 from labkit.spar.data import IfevalItem
 from labkit.spar.iterate import iterate
@@ -23,10 +21,7 @@ ARMS = ("refine", "independent")
 
 
 def _sub_run(folder: Path, cfg: SparConfig) -> Run:
-    folder.mkdir(parents=True, exist_ok=True)
-    if not (folder / "config.yaml").exists():
-        (folder / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
-    return Run(folder)
+    return open_run(folder, to_dict(cfg))
 
 
 def _arm_row(seed: int, arm: str, s: dict[str, Any]) -> dict[str, Any]:

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from labkit.core.config import load_config, to_dict
-from labkit.core.runs import Run
+from labkit.core.runs import Run, open_run
 from labkit.ugc.config import UgcConfig
 
 DEMO = ["env.n=20", "env.m=200", "env.d=8", "seeds=4", "optim.steps=40", "optim.per_user=true"]
 
 
 def _run(folder: Path, cfg: UgcConfig) -> Run:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
-    return Run(folder)
+    return open_run(folder, to_dict(cfg))
 
 
 def run_demo(folder: Path) -> str:
