@@ -17,6 +17,7 @@ from labkit.character.data import Sample
 from labkit.character.lite import split_by_character
 from labkit.character.prompts import judge_prompt
 from labkit.core.errors import require
+from labkit.core.models.weights import local_weights, lora_config
 
 SYSTEM = "You are a careful, consistent evaluator of role-play replies."
 
@@ -26,15 +27,12 @@ def load_trainable(rank: int = 8, alpha: int = 16, seed: int = 0) -> tuple[Any, 
     torch = require("torch", "hf")
     transformers = require("transformers", "hf")
     peft = require("peft", "train")
-    from labkit.core.models.smollm2 import ensure_converted
 
     torch.manual_seed(seed)
-    path = str(ensure_converted())
+    path = str(local_weights("smollm2"))
     tokenizer = transformers.AutoTokenizer.from_pretrained(path)
     model = transformers.AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
-    config = peft.LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0,
-                             target_modules=["q_proj", "k_proj", "v_proj", "o_proj"], task_type="CAUSAL_LM")
-    return peft.get_peft_model(model, config), tokenizer
+    return peft.get_peft_model(model, lora_config(rank, alpha, task_type="CAUSAL_LM")), tokenizer
 
 
 def encode(tokenizer: Any, sample: Sample, *, max_profile_chars: int = 600, max_turns: int = 4) -> list[int]:

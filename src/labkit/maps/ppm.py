@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from labkit.core.errors import ConfigError, require
+from labkit.core.models.weights import local_weights, lora_config
 
 PROMPT = "Convert the circuit diagram to SPICE code: "
 IMAGE_TOKEN = "<image>"
@@ -104,10 +105,8 @@ def build_tiny(cfg: TrainConfig) -> tuple[Any, TinyEncoder]:
     """A randomly initialised LLaVA with SmolLM2's tokenizer (plus an <image> token)."""
     torch = require("torch", "hf")
     transformers = require("transformers", "hf")
-    from labkit.core.models.smollm2 import ensure_converted
-
     torch.manual_seed(cfg.seed)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(ensure_converted()))
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(local_weights("smollm2")))
     tokenizer.add_special_tokens({"additional_special_tokens": [IMAGE_TOKEN]})
     patch = 16
     vision = transformers.CLIPVisionConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
@@ -157,9 +156,8 @@ def collate(examples: list[dict[str, Any]], pad_id: int) -> dict[str, Any]:
 
 def add_lora(model: Any, cfg: TrainConfig) -> Any:
     peft = require("peft", "train")
-    lora = peft.LoraConfig(r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=0.05,
-                           target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],  # language layers and the ViT
-                           modules_to_save=["multi_modal_projector"])
+    lora = lora_config(cfg.rank, cfg.alpha, dropout=0.05,  # attention of the language layers and the ViT
+                       modules_to_save=["multi_modal_projector"])
     return peft.get_peft_model(model, lora)
 
 

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch.func import functional_call
 
 from labkit.core.errors import ConfigError
+from labkit.core.models.weights import local_weights
 from labkit.pds.data import PAD, VOCAB
 from labkit.pds.solver import Problem
 
@@ -178,14 +179,9 @@ def proxy_model(spec: str, seed: int = 0, max_len: int = 128) -> tuple[Any, Enco
 
     if spec in SIZES:
         return tiny_lm(spec, seed, max_len), byte_tokens
-    if spec == "smollm2":
-        from labkit.core.models.smollm2 import ensure_converted
-
-        folder = ensure_converted()
-    elif spec.startswith("hf:"):
-        folder = spec[3:]
-    else:
+    if not spec.startswith(("smollm2", "hf:")):
         raise ConfigError(f"proxy must be one of {', '.join(SIZES)}, smollm2 or hf:<dir> (got {spec!r})")
+    folder = local_weights(spec, "proxy")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(folder))

@@ -14,6 +14,7 @@ from typing import Any
 
 from labkit.core.errors import ConfigError
 from labkit.core.files import publish, temp_folder
+from labkit.core.models.weights import local_weights
 from labkit.rlhf.export import MAX_COMPLETION_TOKENS
 from labkit.rlhf.tasks import Prompt, make_prompts
 
@@ -109,15 +110,8 @@ def sft_policy(settings: SftSettings, root: Path) -> Path:
 def policy_folder(settings: SftSettings, root: Path) -> Path:
     """The starting policy: a tiny Llama after SFT (built once), the converted embedded SmolLM2-135M-Instruct
     (``smollm2``: instruct-tuned already, no SFT), or a local Hugging Face folder (``hf:<path>``)."""
-    if settings.policy == "smollm2":
-        from labkit.core.models.smollm2 import ensure_converted
-
-        return ensure_converted()
-    if settings.policy.startswith("hf:"):
-        folder = Path(settings.policy[3:]).expanduser()
-        if not (folder / "config.json").exists():
-            raise ConfigError(f"policy {settings.policy}: no config.json in {folder}")
-        return folder
+    if settings.policy == "smollm2" or settings.policy.startswith("hf:"):
+        return local_weights(settings.policy, "policy")
     return sft_policy(settings, root)
 
 

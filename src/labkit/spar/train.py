@@ -16,6 +16,7 @@ from typing import Any
 
 from labkit.core.errors import ConfigError, require
 from labkit.core.files import publish, temp_folder
+from labkit.core.models.weights import local_weights, lora_config
 
 
 @dataclass(frozen=True)
@@ -31,15 +32,9 @@ class DpoSettings:
 
 
 def model_path(spec: str) -> Path:
-    """A trainable local folder for a model spec: ``smollm2`` (converted once) or ``hf:<dir>``."""
-    if spec == "smollm2":
-        from labkit.core.models.smollm2 import ensure_converted
-
-        return ensure_converted()
-    if spec.startswith("hf:") and (Path(spec[3:]) / "config.json").exists():
-        return Path(spec[3:])
-    raise ConfigError(f"the actor must be trainable locally (smollm2 or hf:<dir>), got {spec!r}; endpoint actors are "
-                      "trained with the GPU recipe in the README")
+    """A trainable local folder for a model spec: ``smollm2`` (converted once) or ``hf:<dir>``; endpoint actors are
+    trained with the GPU recipe in the README."""
+    return local_weights(spec, "actor")
 
 
 def as_trl(pairs: list[dict[str, str]]) -> list[dict[str, Any]]:
@@ -67,9 +62,7 @@ def _model(folder: Path, lora_rank: int, seed: int) -> tuple[Any, Any, Any]:
         str(folder), dtype=torch.bfloat16 if on_gpu() else torch.float32)
     peft_config = None
     if lora_rank:
-        peft = require("peft", "train")
-        peft_config = peft.LoraConfig(r=lora_rank, lora_alpha=2 * lora_rank, lora_dropout=0.0,
-                                      target_modules=["q_proj", "k_proj", "v_proj", "o_proj"], task_type="CAUSAL_LM")
+        peft_config = lora_config(lora_rank, task_type="CAUSAL_LM")
     return tok, model, peft_config
 
 
