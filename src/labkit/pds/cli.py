@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -57,6 +57,7 @@ def solve_cmd(mode: Annotated[str | None, typer.Option(help="paper (one epoch, r
     the target-loss area of the top-r, Gumbel-top-r and random r subsets against all data."""
     from labkit.core.errors import ConfigError
     from labkit.core.runs import start_run
+    from labkit.pds.report import toy_report, write_lm_scores
 
     cfg = resolve_config(PdsConfig, config, ([f"mode={mode}"] if mode else []) + list(overrides or []), None)
     if (corpus is None) != (target is None):
@@ -72,7 +73,7 @@ def solve_cmd(mode: Annotated[str | None, typer.Option(help="paper (one epoch, r
                                              "target": str(target) if target else None})
     typer.echo(f"run: {run.dir}", err=True)
     if inputs is not None:
-        text = lm_solve(cfg, corpus, target, run, *inputs)
+        text = write_lm_scores(cfg, corpus, target, run, *inputs)
         typer.echo(text)
         typer.echo(f"report: {run.dir / 'report.md'}")
         return
@@ -87,73 +88,6 @@ def solve_cmd(mode: Annotated[str | None, typer.Option(help="paper (one epoch, r
     run.write_report(f"# PDS on the noisy-label toy\n\n{text}")
     typer.echo(text)
     typer.echo(f"report: {run.dir / 'report.md'}")
-
-
-def toy_report(cfg: PdsConfig, folder: Path) -> tuple[str, dict[str, Any]]:
-    import numpy as np
-
-    from labkit.core.report import figure, markdown_table, save_figure
-    from labkit.pds.method import solve_toy
-
-    out = solve_toy(cfg)
-    s, clean = np.array(out.pop("scores")), np.array(out.pop("clean"))
-    fig, ax = figure()
-    bins = np.linspace(s.min(), s.max(), 40)
-    ax.hist(s[clean], bins=bins, alpha=0.6, label=f"clean ({clean.sum()})")
-    ax.hist(s[~clean], bins=bins, alpha=0.6, label=f"flipped ({(~clean).sum()})")
-    ax.set_xlabel("PMP score (-dA/dgamma_n)")
-    ax.set_ylabel("examples")
-    ax.legend()
-    png = save_figure(fig, folder, "scores_clean_vs_flipped")
-    pct = f"{cfg.r:.0%}"
-    rows = [["all data", f"{out['area_all']:.1f}"], [f"top {pct} by score", f"{out['area_top']:.1f}"],
-            [f"Gumbel-top {pct} (tau {cfg.tau:g})", f"{out['area_gumbel']:.1f}"],
-            [f"random {pct} ({cfg.random_seeds} seeds)", f"{np.mean(out['area_random']):.1f} "
-             f"(min {min(out['area_random']):.1f})"]]
-    lines = [f"Mode {cfg.mode}; {out['n']} examples, {out['flipped']} labels flipped. Clean vs flipped AUROC of the "
-             f"scores: {out['auroc']:.3f}; the top {pct} keeps {out['flipped_kept_top']} flipped examples.", "",
-             "Area under the target loss over the T steps (lower is better):", "",
-             markdown_table(["training data", "area"], rows), "", f"![scores]({png})", ""]
-    if cfg.mode == "exact":
-        lines.insert(2, "Outer loop areas: " + " -> ".join(f"{a:.1f}" for a in out["outer_areas"]) +
-                     f" (gamma sums to {out['gamma_sum']:.12f}, min {out['gamma_min']:.2e}); scores shown and "
-                     f"selected on: {out['score_source']}; AUROC of the final gamma {out['auroc_gamma']:.3f}.\n")
-    return "\n".join(lines), out
-
-
-def lm_solve(cfg: PdsConfig, corpus: Path, target: Path, run: Any, docs: list[dict[str, Any]],
-             tgt: list[str]) -> str:
-    import json
-
-    import numpy as np
-
-    from labkit.core.report import figure, save_figure
-    from labkit.pds.eval import style_table
-    from labkit.pds.method import solve_lm
-
-    out = solve_lm(cfg, [d["text"] for d in docs], tgt)
-    idx, s = out["indices"], np.array(out["scores"])
-    gamma = out.get("gamma") or [None] * len(idx)
-    (run.dir / "scores.jsonl").write_text("".join(
-        json.dumps({"index": i, "score": float(v), **({"gamma": g} if g is not None else {})}) + "\n"
-        for i, v, g in zip(idx, s, gamma, strict=True)))
-    run.write_metrics({k: v for k, v in out.items() if k not in ("scores", "indices", "gamma")})
-    fig, ax = figure()
-    ax.hist(s, bins=40)
-    ax.set_xlabel("PMP score")
-    ax.set_ylabel("documents")
-    png = save_figure(fig, run.dir, "scores")
-    styles = [docs[i].get("style") for i in idx]
-    text = "\n".join([
-        f"PMP scores of {len(idx)} proxy documents of {corpus} ({len(docs)} in all): proxy {cfg.lm.proxy} "
-        f"({out['parameters']} trained parameters), {cfg.lm.steps} steps at eta {cfg.lm.eta}, J = mean token loss "
-        f"on {min(cfg.lm.target_n, len(tgt))} documents of {target}; the tiny proxy warmed up for "
-        f"{out['warmup_steps']} plain steps first; mode {cfg.mode}{', cosine' if cfg.cosine else ''}. Scores: "
-        f"{out['score_source']} (raw; `fit-scorer` z-scores and clips them to [-3, 3]).", "",
-        style_table([str(x) for x in styles], s) if all(x is not None for x in styles) else "", "",
-        f"![scores]({png})", "", f"Next: `labkit pds fit-scorer --scores {run.dir}`.", ""])
-    run.write_report(f"# PDS proxy scores\n\n{text}")
-    return text
 
 
 @app.command("fit-scorer", epilog=SETTINGS)
@@ -222,7 +156,8 @@ def pretrain_cmd(corpus: CorpusOpt, selected: Annotated[Path, typer.Option(help=
     tokens: target-loss curves (plot), their areas, and tokens to reach random's final loss."""
     from labkit.core.runs import start_run
     from labkit.pds.data import read_corpus, read_target
-    from labkit.pds.eval import compare_pretrain, pretrain_report
+    from labkit.pds.eval import compare_pretrain
+    from labkit.pds.report import pretrain_report
 
     cfg = resolve_config(PdsConfig, config, list(overrides or []), None)
     inputs = read_corpus(corpus), read_corpus(selected), read_target(target)  # before a run folder exists
@@ -238,7 +173,6 @@ def pretrain_cmd(corpus: CorpusOpt, selected: Annotated[Path, typer.Option(help=
 
 
 def demo(folder: Path) -> str:
-    cfg = resolve_config(PdsConfig, None, [], None)
-    text, _ = toy_report(cfg, folder)
-    return "## PDS: PMP data scores on the noisy-label toy\n\n" + text.replace(
-        "](scores_clean_vs_flipped", f"]({folder.name}/scores_clean_vs_flipped")
+    from labkit.pds.demo import run_demo
+
+    return run_demo(folder)

@@ -6,12 +6,11 @@ or a score favours."""
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from labkit.core.report import figure, markdown_table, mean_sd, save_figure
+from labkit.core.report import markdown_table, mean_sd
 from labkit.pds.config import PdsConfig
 from labkit.pds.data import byte_tokens, packed_blocks
 from labkit.pds.lm import Curve, pretrain, tokens_to_reach
@@ -52,41 +51,6 @@ def compare_pretrain(corpus: list[dict[str, Any]], selected: list[dict[str, Any]
         speedups.append(r["tokens"][-1] / reach if reach else None)
     out["speedup"] = speedups
     return out
-
-
-def pretrain_report(res: dict[str, Any], folder: Path) -> str:
-    fig, ax = figure()
-    for r in res["runs"]:
-        ax.plot(r["tokens"], r["losses"], color="#2a7" if r["subset"] == "selected" else "#999",
-                label=f"{r['subset']} (seed {r['seed']})")
-    ax.set_xlabel("training tokens")
-    ax.set_ylabel("target loss (nats / token)")
-    ax.set_ylim(top=min(max(max(r["losses"][1:]) for r in res["runs"]) * 1.2, res["runs"][0]["losses"][0]))
-    ax.legend()
-    png = save_figure(fig, folder, "target_loss")
-    rows = [[r["subset"], r["seed"], r["blocks"], r["tokens"][-1], f"{r['losses'][-1]:.3f}", f"{r['area']:.3f}",
-             ", ".join(f"{k} {v}" for k, v in sorted(r["styles"].items()))] for r in res["runs"]]
-    speed = ", ".join("never reached" if s is None else f"x{s:.2f}" for s in res["speedup"])
-    return "\n".join([
-        f"Tiny LM trained from scratch on the selected {res['documents']} documents and on random subsets of the same "
-        f"size, at equal tokens; target loss on {res['target']}.", "",
-        markdown_table(["subset", "seed", "blocks available", "tokens trained", "final target loss",
-                        "mean target loss (area)", "styles"], rows), "",
-        f"Mean area: selected {res['area_selected']:.3f}, random {res['area_random']:.3f}. Tokens to reach random's "
-        f"final loss, random / selected: {speed}.", "", f"![target loss]({png})", ""])
-
-
-def style_table(styles: list[str], scores: np.ndarray) -> str:
-    """Mean and median score per style, and the clean-vs-rest AUROC when a 'clean' style exists."""
-    from sklearn.metrics import roc_auc_score
-
-    st = np.array(styles)
-    rows = [[s, int((st == s).sum()), f"{scores[st == s].mean():.4g}", f"{np.median(scores[st == s]):.4g}"]
-            for s in sorted(set(styles))]
-    text = markdown_table(["style", "documents", "mean score", "median score"], rows)
-    if "clean" in st and len(set(styles)) > 1:
-        text += f"\n\nClean vs the rest AUROC: {roc_auc_score(st == 'clean', scores):.3f}."
-    return text
 
 
 def seed_study(cfg: PdsConfig, seeds: int) -> tuple[str, dict[str, Any]]:

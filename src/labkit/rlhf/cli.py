@@ -43,24 +43,6 @@ def sweep_cmd(name: Annotated[str, typer.Option(help="Run name (folder suffix)."
     _report(run.dir)
 
 
-def _report(folder: Path) -> None:
-    from labkit.core.runs import resume_run
-    from labkit.rlhf.analysis import analyse, findings, findings_markdown
-    from labkit.rlhf.data import read_run
-
-    records, failed = read_run(folder)
-    text, metrics = analyse(records, folder=folder)
-    found = findings(records)
-    said = findings_markdown(found)
-    run = resume_run(folder)
-    run.write_metrics({"points": len(records), "failed_points": failed, "axes": metrics, "findings": found})
-    run.write_report(f"# RLHF sweep\n\n{len(records)} points ({failed} failed).\n\n## The paper's findings on this "
-                     f"run\n\n{said}\n\n## Fitted curves\n\n{text}")
-    typer.echo(text)
-    typer.echo(said)
-    typer.echo(f"report: {folder / 'report.md'}")
-
-
 @app.command("fit")
 def fit_cmd(source: Annotated[Path, typer.Argument(help="A sweep run folder, or a CSV / JSON-lines file of points "
                                                         "from any trainer: one row per (setting, seed) with the "
@@ -97,6 +79,13 @@ def fit_cmd(source: Annotated[Path, typer.Argument(help="A sweep run folder, or 
     (folder / "fit.md").write_text(md)
     typer.echo(md)
     typer.echo(f"fit: {folder / 'fit.md'}")
+
+
+def _report(folder: Path) -> None:
+    from labkit.rlhf.report import sweep_report
+
+    typer.echo(sweep_report(folder))
+    typer.echo(f"report: {folder / 'report.md'}")
 
 
 @app.command("report")

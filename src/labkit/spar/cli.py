@@ -40,8 +40,9 @@ def ifeval_cmd(responses: Annotated[Path | None, typer.Option(help=(
     from labkit.core.errors import ConfigError
     from labkit.core.runs import resume_run, start_run
     from labkit.spar.data import ifeval_path, load_ifeval, read_responses
-    from labkit.spar.eval import generate_responses, report, score_matched
+    from labkit.spar.eval import generate_responses, score_matched
     from labkit.spar.ifeval import match, summarize
+    from labkit.spar.report import ifeval_report
 
     if responses is None and model is None and resume is None:
         raise ConfigError("give --responses FILE (score it) or --model SPEC (answer the prompts, then score)")
@@ -80,7 +81,7 @@ def ifeval_cmd(responses: Annotated[Path | None, typer.Option(help=(
     metrics.update({"unknown_prompts": len(matched.unknown), "duplicates": len(matched.duplicates),
                     "missing": matched.missing, "score_failed": score_failed, "decoding": decoding})
     run.write_metrics(metrics)
-    text = report(metrics, matched, run.dir, decoding)
+    text = ifeval_report(metrics, matched, run.dir, decoding)
     run.write_report(text)
     typer.echo("\n".join(text.splitlines()[2:7]))
     typer.echo(f"report: {run.dir / 'report.md'}")
@@ -211,6 +212,7 @@ def iterate_cmd(iterations: Annotated[int | None, typer.Option(help="Chained ite
     from labkit.core.runs import resume_run, start_run
     from labkit.spar.data import ifeval_path, load_ifeval
     from labkit.spar.iterate import iterate
+    from labkit.spar.report import iterate_report
 
     cfg = resolve_config(SparConfig, config, overrides_from({"iterations": iterations},
                                                              {"iterations": "iterate.iterations"}) +
@@ -257,47 +259,6 @@ def ablation_cmd(seeds: Annotated[str, typer.Option(help="Comma-separated seeds.
     run.write_report(text)
     typer.echo(text)
     typer.echo(f"report: {run.dir / 'report.md'}")
-
-
-def iterate_report(summaries: list[dict[str, Any]]) -> str:
-    from labkit.core.report import markdown_table
-
-    def acc(e: dict[str, Any], k: str) -> str:
-        v = e.get("ifeval", {}).get(k)
-        return "-" if v is None else f"{v:.1f}"
-
-    rows = []
-    for s in summaries:
-        for tag in ("before", "after"):
-            e = s[tag]
-            rows.append([s["iteration"], tag, e["model"][-40:], "-" if e["held_out_pass"] is None else
-                         f"{e['held_out_pass']:.1f}", acc(e, "prompt_strict"), acc(e, "inst_strict"),
-                         acc(e, "average")])
-    lines = ["# SPaR iterations", "",
-             markdown_table(["iteration", "", "model", "held-out pass %", "IFEval P(S)", "IFEval I(S)", "IFEval avg"],
-                            rows), ""]
-    for s in summaries:
-        if s.get("note"):
-            lines.append(f"- iteration {s['iteration']}: {s['note']}")
-            continue
-        tr = s["train"]
-        lines.append(f"- iteration {s['iteration']}: {s['prompts']} prompts, {s['responses']} labelled samples "
-                     f"({s['sample_pass']:.1f}% pass; {s.get('undecided', 0)} dropped: tied or unparseable votes), "
-                     f"{s['prompts_with_failure']} prompts with a failure, "
-                     f"{s['pairs']} {s['pair_source']} pairs (similarity {s['pair_similarity']:.2f}); DPO loss "
-                     f"{tr['before']['loss']:.3f} -> {tr['after']['loss']:.3f}, margin {tr['before']['margin']:.3f} "
-                     f"-> {tr['after']['margin']:.3f} ({tr['seconds']:.0f} s); refiner RFT rows "
-                     f"{s.get('rft_rows') or 'none'}" + _refiner_line(s.get("refiner_train")))
-    return "\n".join(lines) + "\n"
-
-
-def _refiner_line(rec: dict | None) -> str:
-    if not rec:
-        return " (refiner not trained: no later iteration uses it)"
-    if "note" in rec:
-        return f" ({rec['note']})"
-    return (f"; refiner RFT on {rec['rows']} rows, completion loss {rec['loss_before']:.3f} -> "
-            f"{rec['loss_after']:.3f} ({rec['seconds']:.0f} s)")
 
 
 def demo(folder: Path) -> str:

@@ -4,12 +4,10 @@ per-type plot into the run folder."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from labkit.core.models import Sampling, load_model
 from labkit.core.models.batching import for_concurrent_callers
-from labkit.core.report import figure, markdown_table, save_figure
 from labkit.core.runs import Run, run_items
 from labkit.spar.config import IfevalConfig
 from labkit.spar.data import IfevalItem
@@ -52,32 +50,3 @@ def score_matched(matched: Matched, run: Run, *, progress: bool | None = None
     return out, failed
 
 
-def report(metrics: dict[str, Any], matched: Matched, folder: Path, decoding: str) -> str:
-    """Markdown: the table, what was not scored, per-type accuracies (plot) and the first failures."""
-    head = markdown_table(["prompt strict", "inst. strict", "prompt loose", "inst. loose", "average",
-                           "strict mean"], [[f"{metrics[k]:.1f}" for k in ("prompt_strict", "inst_strict",
-                                                                            "prompt_loose", "inst_loose",
-                                                                            "average", "strict_mean")]])
-    unscored = [f"{len(matched.unknown)} response(s) whose prompt is not in IFEval" +
-                (f" (first: line {matched.unknown[0][0]}: {matched.unknown[0][1][:60]!r})" if matched.unknown else ""),
-                f"{len(matched.duplicates)} second response(s) to a prompt (the first one is scored)",
-                f"{matched.missing} IFEval prompt(s) without a response",
-                f"{len(metrics.get('score_failed', []))} response(s) whose scoring raised" +
-                (f" (first: {metrics['score_failed'][0][:120]})" if metrics.get("score_failed") else "")]
-    per = metrics["per_type"]
-    fig, ax = figure(height=max(3.0, 0.28 * len(per)))
-    names = list(per)
-    ax.barh(names, [per[n]["strict"] for n in names], label="strict")
-    ax.barh(names, [per[n]["loose"] - per[n]["strict"] for n in names], left=[per[n]["strict"] for n in names],
-            label="loose only", alpha=0.5)
-    ax.set_xlabel("accuracy (%)")
-    ax.legend()
-    png = save_figure(fig, folder, "ifeval_per_type")
-    rows = [[n, per[n]["n"], f"{per[n]['strict']:.1f}", f"{per[n]['loose']:.1f}"] for n in names]
-    fails = [[f["key"], f["instruction"], "yes" if f["loose_ok"] else "no"] for f in metrics["failing"][:30]]
-    return "\n".join([
-        "# IFEval", "", f"{metrics['prompts']} prompts, {metrics['instructions']} instructions; {decoding}.", "",
-        head, "", "Not scored: " + "; ".join(unscored) + ".", "", "## Per instruction type", "",
-        markdown_table(["instruction", "n", "strict", "loose"], rows), "", f"![per type]({png})", "",
-        f"## Failing instructions (strict; first 30 of {len(metrics['failing'])})", "",
-        markdown_table(["key", "instruction", "loose ok"], fails) if fails else "none", ""])
