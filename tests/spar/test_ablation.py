@@ -31,3 +31,17 @@ def test_arms_share_the_seed_and_pair_count(tmp_path, monkeypatch) -> None:
     assert s["independent"]["ifeval_delta"] == [1.0, 1.0]
     text = ablation.ablation_report(rows, tmp_path)
     assert "+10.0 ± 0.0" in text and "+2.5 ± 0.0" in text and (tmp_path / "ablation.png").exists()
+
+
+def test_ablation_seeds_are_a_config_key_checked_before_any_run(tmp_path, monkeypatch, capsys) -> None:
+    from labkit.cli import app
+    from labkit.core.cli import main_with_errors, resolve_config
+    from labkit.spar.config import SparConfig
+
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
+    for bad in ("-1", "0,x"):
+        assert main_with_errors(app, ["spar", "ablation", f"--seeds={bad}"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: --seeds:"), err
+    assert not (tmp_path / "runs").exists()
+    assert resolve_config(SparConfig, None, ["ablation.seeds=[3,4]"]).ablation.seeds == [3, 4]

@@ -15,7 +15,7 @@ import typer
 
 from labkit.core.cache import STATS, stats_line
 from labkit.core.config import load_config
-from labkit.core.errors import LabkitError
+from labkit.core.errors import ConfigError, LabkitError
 
 T = TypeVar("T")
 
@@ -41,11 +41,16 @@ ApiKeyOpt = Annotated[str | None, typer.Option("--api-key", help=(
 
 
 def resolve_config(cls: type[T], config: Path | None, overrides: list[str] | None,
-                   resume: Path | None = None) -> T:
-    """Config for a fresh run (file + overrides) or the saved one of a resumed run."""
-    if resume is not None:
-        return load_config(cls, resume / "config.yaml", overrides)
-    return load_config(cls, config, overrides)
+                   resume: Path | None = None, flags: dict[str, str] | None = None) -> T:
+    """Config for a fresh run (file + overrides) or the saved one of a resumed run. ``flags`` maps config keys to
+    the CLI options that are their aliases, so a refused value names the option the user typed."""
+    try:
+        return load_config(cls, (resume / "config.yaml") if resume is not None else config, overrides)
+    except ConfigError as exc:
+        flag = next((f for key, f in (flags or {}).items() if f"'{key}'" in str(exc) or f"'{key}[" in str(exc)), None)
+        if flag is None:
+            raise
+        raise ConfigError(f"{flag}: {exc}") from None
 
 
 def overrides_from(given: dict[str, Any], keys: dict[str, str] | None = None,

@@ -133,20 +133,25 @@ def score_cmd(corpus: CorpusOpt, scorer: Annotated[Path, typer.Option(help="Scor
         raise LabkitError(f"{info['failed']} shard(s) failed; re-run the same command to retry them")
 
 
-@app.command("select")
+@app.command("select", epilog=SETTINGS)
 def select_cmd(scores: Annotated[Path, typer.Option(help="Score shards folder (from score).")],
                out: Annotated[Path, typer.Option(help="Output JSONL of the kept documents (corpus order).")],
-               r: Annotated[float, typer.Option(help="Share kept, in (0, 1] (paper 0.4).", min=0.0, max=1.0)] = 0.4,
-               tau: Annotated[float, typer.Option(help="Gumbel temperature, > 0 (paper 0.1).", min=0.0)] = 0.1,
-               seed: Annotated[int, typer.Option(help="Seed of the Gumbel noise.", min=0)] = 0) -> None:
+               r: Annotated[float | None, typer.Option(help="Share kept, in (0, 1]: the `r` key (paper 0.4).")] = None,
+               tau: Annotated[float | None, typer.Option(help="Gumbel temperature, > 0: the `tau` key (paper 0.1).")
+                              ] = None,
+               seed: Annotated[int | None, typer.Option(help="Seed of the Gumbel noise: the `select_seed` key.")
+                               ] = None,
+               config: ConfigOpt = None, overrides: SetOpt = None) -> None:
     """Keep exactly floor(r N) documents by Gumbel-top-k in one streaming pass (no sort of the whole corpus)."""
-    from labkit.core.errors import ConfigError
+    from labkit.core.cli import overrides_from
     from labkit.pds.corpus import select_corpus
 
-    if r <= 0 or tau <= 0:
-        raise ConfigError(f"--r must be in (0, 1] and --tau > 0 (got r {r}, tau {tau})")
-    info = select_corpus(scores, out, r=r, tau=tau, seed=seed)
-    typer.echo(f"kept {info['kept']} of {info['documents']} documents (r {r}, tau {tau}, seed {seed}): {out}")
+    cfg = resolve_config(PdsConfig, config, overrides_from({"r": r, "tau": tau, "select_seed": seed}) +
+                         list(overrides or []), None,  # ranges checked by the config: r in (0, 1], tau > 0
+                         flags={"r": "--r", "tau": "--tau", "select_seed": "--seed"})
+    info = select_corpus(scores, out, r=cfg.r, tau=cfg.tau, seed=cfg.select_seed)
+    typer.echo(f"kept {info['kept']} of {info['documents']} documents (r {cfg.r}, tau {cfg.tau}, seed "
+               f"{cfg.select_seed}): {out}")
 
 
 @app.command("pretrain", epilog=SETTINGS)

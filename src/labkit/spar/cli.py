@@ -234,7 +234,8 @@ def iterate_cmd(iterations: Annotated[int | None, typer.Option(help="Chained ite
 
 
 @app.command("ablation", epilog=SETTINGS)
-def ablation_cmd(seeds: Annotated[str, typer.Option(help="Comma-separated seeds.")] = "0,1,2",
+def ablation_cmd(seeds: Annotated[str | None, typer.Option(help="Comma-separated seeds: the `ablation.seeds` key.")
+                                  ] = None,
                  name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None,
                  resume: ResumeOpt = None) -> None:
     """The paper's "w/o refinement" ablation: per seed, one iteration on refinement pairs and one on as many
@@ -244,14 +245,14 @@ def ablation_cmd(seeds: Annotated[str, typer.Option(help="Comma-separated seeds.
     from labkit.spar.ablation import ablation_report, run_ablation
     from labkit.spar.data import ifeval_path, load_ifeval
 
-    cfg = resolve_config(SparConfig, config, list(overrides or []), resume)
+    cfg = resolve_config(SparConfig, config, ([f"ablation.seeds=[{seeds}]"] if seeds else []) + list(overrides or []),
+                         resume, flags={"ablation.seeds": "--seeds"})
     ifeval = load_ifeval()[:cfg.iterate.ifeval_limit] if ifeval_path().exists() else []
     if not ifeval:
         typer.echo(f"IFEval not found at {ifeval_path()}: evaluating on held-out generated prompts only", err=True)
     run = resume_run(resume) if resume else start_run("spar", name or "ablation", to_dict(cfg))
-    if not resume:
-        (run.dir / "seeds.txt").write_text(seeds)
-    chosen = [int(x) for x in (run.dir / "seeds.txt").read_text().split(",")]
+    legacy = run.dir / "seeds.txt"  # runs before the seeds were a config key
+    chosen = [int(x) for x in legacy.read_text().split(",")] if legacy.exists() else list(cfg.ablation.seeds)
     typer.echo(f"run: {run.dir}", err=True)
     rows = run_ablation(cfg, run, ifeval, chosen)
     run.write_metrics({"rows": rows})

@@ -105,6 +105,12 @@ class IterateConfig:
 
 
 @dataclass
+class AblationConfig:
+    seeds: list[int] = option([0, 1, 2], "Seeds of `spar ablation` (one refine and one independent arm each; the "
+                              "paper reports one run)", ge=0)
+
+
+@dataclass
 class SparConfig:
     ifeval: IfevalConfig = field(default_factory=IfevalConfig)
     judge: JudgeConfig = field(default_factory=JudgeConfig)
@@ -112,5 +118,6 @@ class SparConfig:
     iterate: IterateConfig = field(default_factory=IterateConfig)
     dpo: DpoConfig = field(default_factory=DpoConfig)
     rft: RftConfig = field(default_factory=RftConfig)
+    ablation: AblationConfig = field(default_factory=AblationConfig)
     actor: str = option("smollm2", "Actor spec: sampled through any backend, trained when local (smollm2, hf:<dir>)")
     refiner: str = option("smollm2", "Refiner spec that writes refinements (usually the judge's model)")
