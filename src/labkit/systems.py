@@ -26,6 +26,7 @@ SYSTEMS: dict[str, str] = {
 
 
 def is_available(name: str) -> bool:
+    """Whether ``labkit.<name>.cli`` exists."""
     try:
         return importlib.util.find_spec(f"labkit.{name}.cli") is not None
     except ModuleNotFoundError:  # the subpackage itself does not exist yet
@@ -33,4 +34,5 @@ def is_available(name: str) -> bool:
 
 
 def system_cli(name: str) -> Any:
+    """The system's ``cli`` module (its typer ``app`` and ``demo``)."""
     return importlib.import_module(f"labkit.{name}.cli")

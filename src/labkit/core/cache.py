@@ -29,6 +29,7 @@ def cache_key(payload: dict[str, Any]) -> str:
 
 
 def default_cache_path() -> Path:
+    """The response cache's SQLite file under ``LABKIT_CACHE``."""
     return cache_dir() / "responses.sqlite"
 
 
@@ -69,11 +70,13 @@ class ResponseCache:
             STATS[kind] += 1
 
     def get(self, key: str) -> Any | None:
+        """The cached value for ``key``, or None."""
         row = self._conn().execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
         self._count("hit" if row else "miss")
         return json.loads(row[0]) if row else None
 
     def put(self, key: str, value: Any, tag: str = "") -> None:
+        """Store ``value`` under ``key`` (``tag`` says what made it)."""
         blob = json.dumps(value, ensure_ascii=False)
         self._conn().execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?)",
                              (key, blob, tag, time.time()))

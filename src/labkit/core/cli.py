@@ -23,8 +23,11 @@ MODEL_SPECS = "smollm2 (embedded default), hf:<hub id or dir>, openai:<model>@<b
 
 
 def model_option(flag: str, what: str, *, short: str | None = None, specs: str = MODEL_SPECS) -> Any:
-    """The type of a model-choosing option (``--model``, ``--judge``, ``--agent``, ...): ``what`` says which model
-    and its paper default, ``specs`` the specs it takes (by default every kind, listed the same everywhere)."""
+    """The type of a model-choosing option, listing the model specs it takes.
+
+    The type of a model-choosing option (``--model``, ``--judge``, ``--agent``, ...): ``what`` says which model
+    and its paper default, ``specs`` the specs it takes (by default every kind, listed the same everywhere).
+    """
     decls = (flag, short) if short else (flag,)
     return Annotated[str | None, typer.Option(*decls, help=f"{what} Specs: {specs}.")]
 
@@ -42,8 +45,11 @@ ApiKeyOpt = Annotated[str | None, typer.Option("--api-key", help=(
 
 def resolve_config(cls: type[T], config: Path | None, overrides: list[str] | None,
                    resume: Path | None = None, flags: dict[str, str] | None = None) -> T:
-    """Config for a fresh run (file + overrides) or the saved one of a resumed run. ``flags`` maps config keys to
-    the CLI options that are their aliases, so a refused value names the option the user typed."""
+    """Config for a fresh run (file + overrides) or the saved one of a resumed run.
+
+    ``flags`` maps config keys to
+    the CLI options that are their aliases, so a refused value names the option the user typed.
+    """
     try:
         return load_config(cls, (resume / "config.yaml") if resume is not None else config, overrides)
     except ConfigError as exc:
@@ -55,8 +61,11 @@ def resolve_config(cls: type[T], config: Path | None, overrides: list[str] | Non
 
 def overrides_from(given: dict[str, Any], keys: dict[str, str] | None = None,
                    lists: tuple[str, ...] = ()) -> list[str]:
-    """CLI option values -> dotted overrides: None is skipped, booleans are JSON, options named in ``lists``
-    (comma-separated text or a repeated option) become JSON lists; ``keys`` maps option names to config keys."""
+    """CLI option values as dotted config overrides.
+
+    CLI option values -> dotted overrides: None is skipped, booleans are JSON, options named in ``lists``
+    (comma-separated text or a repeated option) become JSON lists; ``keys`` maps option names to config keys.
+    """
     out = []
     for name, value in given.items():
         if value is None:
@@ -73,7 +82,7 @@ def overrides_from(given: dict[str, Any], keys: dict[str, str] | None = None,
 
 
 def _usage_errors() -> tuple[type[Exception], ...]:
-    """click's ClickException and the copy typer >= 0.29 vendors (which does not subclass click's)."""
+    """Click's ClickException and the copy typer >= 0.29 vendors (which does not subclass click's)."""
     try:
         from typer._click.exceptions import ClickException as Vendored
     except ImportError:  # an older typer uses click itself
@@ -85,6 +94,7 @@ USAGE_ERRORS = _usage_errors()
 
 
 def debug_enabled() -> bool:
+    """Whether ``--debug`` (``LABKIT_DEBUG``) asked for tracebacks."""
     return os.environ.get("LABKIT_DEBUG", "") not in ("", "0")
 
 
@@ -102,8 +112,9 @@ def main_with_errors(app: typer.Typer, argv: list[str] | None = None) -> Any:
         code = result if isinstance(result, int) else 0
     except USAGE_ERRORS as exc:  # usage errors (a bad option value names the option): one line
         ctx = getattr(exc, "ctx", None)
-        typer.echo(f"error: {exc.format_message()}" + (f" (see '{ctx.command_path} --help')" if ctx else ""), err=True)
-        code = exc.exit_code
+        message = exc.format_message()  # type: ignore[attr-defined]  # click's or typer's ClickException
+        typer.echo(f"error: {message}" + (f" (see '{ctx.command_path} --help')" if ctx else ""), err=True)
+        code = exc.exit_code  # type: ignore[attr-defined]
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except (KeyboardInterrupt, click.exceptions.Abort):

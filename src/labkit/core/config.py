@@ -27,8 +27,11 @@ BOUNDS = {"ge": (">=", lambda v, b: v >= b), "gt": (">", lambda v, b: v > b),
 
 def option(default: Any, help: str, *, ge: float | None = None, gt: float | None = None,  # noqa: A002
            le: float | None = None, lt: float | None = None, **kwargs: Any) -> Any:
-    """A dataclass field with a default, a help string (shown by ``--help`` and docs) and an optional range
-    (``ge``/``gt``/``le``/``lt``; for a list, every item) that ``build`` checks before any work."""
+    """A config field: its default, its help text and the range ``build`` checks.
+
+    A dataclass field with a default, a help string (shown by ``--help`` and docs) and an optional range
+    (``ge``/``gt``/``le``/``lt``; for a list, every item) that ``build`` checks before any work.
+    """
     bounds = {k: v for k, v in (("ge", ge), ("gt", gt), ("le", le), ("lt", lt)) if v is not None}
     metadata = {"help": help, "bounds": bounds}
     if isinstance(default, (list, dict, set)):
@@ -100,8 +103,11 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """A YAML config file's top-level mapping; a missing, binary, non-UTF-8 or invalid file, a key given twice or
-    a top level that is not a mapping is a ConfigError naming the file (and line where YAML knows it)."""
+    """A YAML config file's top-level mapping, read strictly.
+
+    A YAML config file's top-level mapping; a missing, binary, non-UTF-8 or invalid file, a key given twice or
+    a top level that is not a mapping is a ConfigError naming the file (and line where YAML knows it).
+    """
     try:
         text = read_text(path)
     except DataError as exc:
@@ -136,7 +142,7 @@ def build(cls: type[T], data: dict[str, Any], *, where: str = "config", prefix: 
 
 def _coerce(value: Any, hint: Any, where: str, name: str) -> Any:
     origin = typing.get_origin(hint)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: '{name}' must be a mapping")
         return build(hint, value, where=where, prefix=f"{name}.")

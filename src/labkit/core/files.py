@@ -1,5 +1,8 @@
-"""Files and folders that appear whole or not at all: a kill mid-write leaves the previous version (or nothing) and
-at most this process's own temporary, never a half-written file that a later run would read."""
+"""Whole-or-nothing files and folders.
+
+Files and folders that appear whole or not at all: a kill mid-write leaves the previous version (or nothing) and
+at most this process's own temporary, never a half-written file that a later run would read.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +14,20 @@ from typing import Any
 
 
 def temp_beside(path: Path) -> Path:
-    """This process's temporary name beside ``path``, keeping its suffix (``np.save`` adds ``.npy`` otherwise):
-    ``runs/x/shard-00001.npy`` -> ``runs/x/.shard-00001.<pid>.tmp.npy``."""
+    """This process's temporary name beside ``path``, keeping its suffix.
+
+    (``np.save`` adds ``.npy`` otherwise):
+    ``runs/x/shard-00001.npy`` -> ``runs/x/.shard-00001.<pid>.tmp.npy``.
+    """
     return path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
 
 
 def atomic_write(path: Path, write: Callable[[Path], Any]) -> Path:
-    """``write(tmp)`` fills a temporary beside ``path``, then one rename puts it in place; an exception in
-    ``write`` removes the temporary and leaves ``path`` as it was."""
+    """Write ``path`` whole through a temporary and one rename.
+
+    ``write(tmp)`` fills a temporary beside ``path``, then one rename puts it in place; an exception in
+    ``write`` removes the temporary and leaves ``path`` as it was.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_beside(path)
@@ -38,8 +47,11 @@ def temp_folder(folder: Path) -> Path:
 
 
 def publish(tmp: Path, folder: Path) -> Path:
-    """Move a finished artifact folder into place whole (a killed build leaves only its own temporary folder);
-    when another process published the same artifact first, keep that one."""
+    """Move a finished artifact folder into place whole.
+
+    (a killed build leaves only its own temporary folder);
+    when another process published the same artifact first, keep that one.
+    """
     try:
         tmp.replace(folder)
     except OSError:

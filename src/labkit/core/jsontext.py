@@ -1,5 +1,8 @@
-"""JSON inside model output: the first object in a reply that may wrap it in prose or code fences
-(tool simulators, role-play replies, augmenters)."""
+"""JSON inside model output.
+
+The first object in a reply that may wrap it in prose or code fences
+(tool simulators, role-play replies, augmenters).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Serve local weights through an OpenAI-compatible server for the length of a block: vLLM (``vllm serve``, the
+"""Local weights served through an OpenAI-compatible server for the length of a block.
+
+Serve local weights through an OpenAI-compatible server for the length of a block: vLLM (``vllm serve``, the
 scale-out path on GPUs) or ``labkit serve`` (the same API on CPU, standing in for vLLM in tests).
 
 ``launched(folder, engine, role)`` starts the server on a free loopback port, waits until ``/v1/models`` answers,
@@ -28,6 +30,7 @@ ENGINES = ("vllm", "labkit")
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -40,6 +43,7 @@ def served_name(folder: Path, role: str) -> str:
 
 
 def command(engine: str, folder: Path, name: str, port: int) -> list[str]:
+    """The command line that serves ``folder`` as ``name`` on ``port`` with ``engine``."""
     if engine == "vllm":
         exe = shutil.which("vllm")
         if exe is None:
@@ -62,8 +66,11 @@ def _ready(url: str, name: str) -> bool:
 
 @contextlib.contextmanager
 def launched(folder: Path, engine: str, role: str, *, timeout: float = 900.0) -> Iterator[str]:
-    """Serve ``folder`` with ``engine`` for the block; yields the ``openai:`` spec; the server's log goes to a
-    temporary file whose tail is in the error when it does not come up."""
+    """Serve ``folder`` with ``engine`` for the block and yield the ``openai:`` spec.
+
+    Serve ``folder`` with ``engine`` for the block; yields the ``openai:`` spec; the server's log goes to a
+    temporary file whose tail is in the error when it does not come up.
+    """
     name, port = served_name(folder, role), free_port()
     cmd = command(engine, folder, name, port)
     url = f"http://127.0.0.1:{port}/v1"

@@ -1,4 +1,6 @@
-"""Metrics shared by several systems: correlations (dataset-level and grouped), bootstrap CIs (EM/F1 live in
+"""Metrics shared by several systems: correlations and bootstrap intervals.
+
+Metrics shared by several systems: correlations (dataset-level and grouped), bootstrap CIs (EM/F1 live in
 prag.eval, scored as the original PRAG code scores them).
 
 Correlations are scipy.stats' (Pearson r, Spearman rho with average ranks for ties, Kendall's tau-b);
@@ -38,6 +40,7 @@ def _quiet(fn: Callable[..., Any], *args: Any, **kw: Any) -> float:
 
 
 def pearson(x: Array, y: Array) -> float:
+    """Pearson's r (NaN when undefined)."""
     a, b = _pair(x, y)
     return _quiet(stats.pearsonr, a, b) if _defined(a, b) else float("nan")
 
@@ -48,11 +51,13 @@ def rank(x: Array) -> np.ndarray:
 
 
 def spearman(x: Array, y: Array) -> float:
+    """Spearman's rho with average ranks for ties (NaN when undefined)."""
     a, b = _pair(x, y)
     return _quiet(stats.spearmanr, a, b) if _defined(a, b) else float("nan")
 
 
 def kendall_tau_b(x: Array, y: Array) -> float:
+    """Kendall's tau-b (NaN when undefined)."""
     a, b = _pair(x, y)
     return _quiet(stats.kendalltau, a, b, variant="b") if _defined(a, b) else float("nan")
 

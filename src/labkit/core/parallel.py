@@ -30,10 +30,12 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
+        """Whether the item's call returned instead of raising."""
         return self.error is None
 
 
 def describe_error(exc: BaseException) -> str:
+    """One line for an exception: its type and message."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 

@@ -1,6 +1,9 @@
-"""Reading data files - text, numpy arrays, one JSON document - and JSON-array and JSON-lines files keeping, for
+"""Readers of data files that keep every record's line.
+
+Reading data files - text, numpy arrays, one JSON document - and JSON-array and JSON-lines files keeping, for
 every record, the line it starts on, so a bad record's error can name ``file:line`` (Agent-SafetyBench cases and
-behaviour records, CharacterBench files, MAPS datasets)."""
+behaviour records, CharacterBench files, MAPS datasets).
+"""
 
 from __future__ import annotations
 
@@ -27,8 +30,11 @@ def read_text(path: Path | str) -> str:
 
 
 def read_numpy(path: Path | str) -> Any:
-    """A ``.npy`` file's array, or a ``.npz`` file's arrays as a dict (all read now, so a corrupt member fails
-    here); a file numpy cannot read is a DataError naming it."""
+    """A ``.npy`` file's array or a ``.npz`` file's arrays.
+
+    A ``.npy`` file's array, or a ``.npz`` file's arrays as a dict (all read now, so a corrupt member fails
+    here); a file numpy cannot read is a DataError naming it.
+    """
     import numpy as np
 
     try:
@@ -65,8 +71,11 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def csv_records_with_lines(path: Path | str, delimiter: str = ",") -> list[tuple[int, dict[str, str | None]]]:
-    """``(line the row ends on, row)`` of a CSV/TSV file with a header row (csv.DictReader's reading); a file
-    the csv module cannot read (a NUL byte, an unclosed quote at the end) is a DataError naming the line."""
+    """``(line, row)`` pairs of a CSV/TSV file with a header row.
+
+    ``(line the row ends on, row)`` of a CSV/TSV file with a header row (csv.DictReader's reading); a file
+    the csv module cannot read (a NUL byte, an unclosed quote at the end) is a DataError naming the line.
+    """
     import csv
 
     reader = csv.DictReader(text_stream(path), delimiter=delimiter)
@@ -78,8 +87,11 @@ def csv_records_with_lines(path: Path | str, delimiter: str = ",") -> list[tuple
 
 
 def read_json(path: Path | str, want: type | None = None) -> Any:
-    """One JSON document (a key twice in one object is an error; NaN/Infinity are not JSON); a file that is
-    not one - or not a ``want`` (dict, list) - is a DataError naming it and the line."""
+    """One JSON document, read strictly.
+
+    One JSON document (a key twice in one object is an error; NaN/Infinity are not JSON); a file that is
+    not one - or not a ``want`` (dict, list) - is a DataError naming it and the line.
+    """
     text = read_text(path)
     try:
         value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
@@ -106,8 +118,11 @@ def _no_constant(name: str) -> Any:
 
 
 def json_array_with_lines(path: Path) -> list[tuple[int, Any]]:
-    """Parse a JSON array (a key twice in one record is an error); return ``(line where the element starts,
-    element)`` pairs."""
+    """``(line, element)`` pairs of a JSON array.
+
+    Parse a JSON array (a key twice in one record is an error); return ``(line where the element starts,
+    element)`` pairs.
+    """
     text = read_text(path)
     decoder = json.JSONDecoder(object_pairs_hook=_unique_keys)
     pos = len(text) - len(text.lstrip())
@@ -135,8 +150,11 @@ def json_array_with_lines(path: Path) -> list[tuple[int, Any]]:
 
 
 def jsonl_with_lines(path: Path) -> list[tuple[int, Any]]:
-    """Parse JSON lines (blank lines skipped; a key twice in one record is an error); return ``(line number,
-    record)`` pairs."""
+    """``(line, record)`` pairs of a JSON-lines file.
+
+    Parse JSON lines (blank lines skipped; a key twice in one record is an error); return ``(line number,
+    record)`` pairs.
+    """
     out: list[tuple[int, Any]] = []
     for lineno, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip():

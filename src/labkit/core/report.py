@@ -29,6 +29,7 @@ def save_figure(fig: Any, folder: str | Path, name: str) -> str:
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A markdown table (floats to 4 significant digits, pipes escaped)."""
     def cell(v: Any) -> str:
         text = f"{v:.4g}" if isinstance(v, float) else str(v)
         return text.replace("|", "\\|").replace("\n", " ")

@@ -40,9 +40,11 @@ class Run:
 
     @property
     def results_path(self) -> Path:
+        """The run's ``results.jsonl``."""
         return self.dir / RESULTS
 
     def config(self) -> dict[str, Any]:
+        """The run's saved ``config.yaml``."""
         return yaml.safe_load((self.dir / CONFIG).read_text()) or {}
 
     def append(self, record: dict[str, Any]) -> None:
@@ -54,8 +56,11 @@ class Run:
             os.fsync(fh.fileno())
 
     def records(self) -> list[dict[str, Any]]:
-        """Every record in the log, in order; a line that is not a JSON object with a text ``key`` (when it has
-        one) is a DataError naming the file and line."""
+        """Every record in the log, in order.
+
+        A line that is not a JSON object with a text ``key`` (when it has
+        one) is a DataError naming the file and line.
+        """
         if not self.results_path.exists():
             return []
         out = []
@@ -71,19 +76,24 @@ class Run:
         return {r["key"]: r for r in self.records() if "key" in r}
 
     def write_metrics(self, metrics: dict[str, Any]) -> Path:
+        """Write ``metrics.json``."""
         path = self.dir / METRICS
         path.write_text(json.dumps(metrics, indent=2, default=str) + "\n")
         return path
 
     def write_report(self, markdown: str) -> Path:
+        """Write ``report.md``."""
         path = self.dir / REPORT
         path.write_text(markdown)
         return path
 
 
 def check_fields(value: Any, kinds: dict[str, type | tuple[type, ...]], *, key: str, path: str, what: str) -> None:
-    """For report verbs reading a run folder from elsewhere: a DataError naming the results file, the record
-    ``key`` and the first field of ``value`` that is not of its kind (a bool is not a number unless asked for)."""
+    """Check a finished record's fields against their kinds.
+
+    For report verbs reading a run folder from elsewhere: a DataError naming the results file, the record
+    ``key`` and the first field of ``value`` that is not of its kind (a bool is not a number unless asked for).
+    """
     for name, kind in kinds.items():
         got = value.get(name) if isinstance(value, dict) else None
         kinds_ = kind if isinstance(kind, tuple) else (kind,)
@@ -93,6 +103,7 @@ def check_fields(value: Any, kinds: dict[str, type | tuple[type, ...]], *, key: 
 
 
 def slug(name: str) -> str:
+    """``name`` made safe for a folder name."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
 
 
@@ -111,8 +122,11 @@ def start_run(system: str, name: str, config: dict[str, Any], root: str | Path |
 
 
 def open_run(folder: str | Path, config: dict[str, Any]) -> Run:
-    """A run in a folder the caller names (a demo's step, an ablation arm): created with its resolved config the
-    first time, reopened as ``resume_run`` does (its saved config kept) when it exists."""
+    """A run in a folder the caller names, created once and reopened after.
+
+    A run in a folder the caller names (a demo's step, an ablation arm): created with its resolved config the
+    first time, reopened as ``resume_run`` does (its saved config kept) when it exists.
+    """
     path = Path(folder)
     if (path / CONFIG).exists():
         return resume_run(path)

@@ -45,6 +45,7 @@ def parse_request(body: dict[str, Any]) -> tuple[list[dict[str, Any]], Sampling]
 
 
 def completion_body(name: str, choices: list[Completion]) -> dict[str, Any]:
+    """An OpenAI chat-completion response body."""
     prompt = choices[0].prompt_tokens if choices else 0
     generated = sum(c.completion_tokens for c in choices)
     return {
@@ -140,6 +141,7 @@ def build_app(model: Any, name: str, *, window: float = 0.02, max_batch: int = 1
 
 def serve(model: Any, name: str, *, host: str = "127.0.0.1", port: int = 8000,
           window: float = 0.02, max_batch: int = 16, embedder: str | None = "minilm") -> None:
+    """Serve ``model`` under ``name`` until interrupted."""
     uvicorn = require("uvicorn", "serve")
     app = build_app(model, name, window=window, max_batch=max_batch, embedder=embedder)
     uvicorn.run(app, host=host, port=port, log_level="warning")

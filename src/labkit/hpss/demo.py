@@ -11,9 +11,7 @@ from labkit.core.runs import open_run
 from labkit.hpss.config import HpssConfig
 
 CAPITALS = [("France", "Paris", "Lyon"), ("Japan", "Tokyo", "Osaka"), ("Italy", "Rome", "Milan"),
-            ("Canada", "Ottawa", "Toronto"), ("Australia", "Canberra", "Sydney"), ("Spain", "Madrid", "Seville"),
-            ("Germany", "Berlin", "Munich"), ("Egypt", "Cairo", "Alexandria"), ("Brazil", "Brasilia", "Rio de Janeiro"),
-            ("Kenya", "Nairobi", "Mombasa")]
+            ("Canada", "Ottawa", "Toronto"), ("Australia", "Canberra", "Sydney"), ("Spain", "Madrid", "Seville")]
 
 CRITERION = ("Correctness: does the answer name the right capital city? 5 = the correct capital, stated clearly; "
              "3 = the correct capital, buried in irrelevant text; 2 = a wrong city of the right country; "
@@ -36,11 +34,13 @@ def build_dataset(path: Path) -> Path:
 
 
 def demo_config(data: Path) -> HpssConfig:
-    return HpssConfig(data=str(data), aspect="correctness", judge="smollm2", budget=3, seed=0,
+    # a space of 8 strategies, 4 evaluated at initialization + 2 searched, on 12 validation items (about 2 minutes
+    # on 2 cores); the README's search command is the full-size run
+    return HpssConfig(data=str(data), aspect="correctness", judge="smollm2", budget=2, seed=0,
                       criteria={"correctness": CRITERION},
-                      factors={"scale": [3, 5, 10], "criteria": ["Human", "NoCriteria"], "cot": ["Free"],
+                      factors={"scale": [3, 5], "criteria": ["Human", "NoCriteria"], "cot": ["Free"],
                                "autocot": ["NoAutoCoT"], "metrics": ["NoMetrics"],
-                               "examples": ["NoExample", "Example3"], "reference": ["NoReference"],
+                               "examples": ["NoExample"], "reference": ["NoReference"],
                                "order": ["TEI", "ITE"]},
                       n_boot=200)
 

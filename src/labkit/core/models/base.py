@@ -32,6 +32,7 @@ class Sampling:
 
     @property
     def greedy(self) -> bool:
+        """Whether this sampling is greedy (temperature 0)."""
         return self.temperature <= 0.0
 
     @property
@@ -40,6 +41,7 @@ class Sampling:
         return self.greedy or self.seed is not None
 
     def to_dict(self) -> dict[str, Any]:
+        """The sampling as a plain dict (cache keys, run configs)."""
         d = asdict(self)
         d["stop"] = list(self.stop)
         return d
@@ -56,10 +58,12 @@ class Completion:
     tool_calls: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The completion as a plain dict (cache values)."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Completion:
+        """A completion from ``to_dict``'s output."""
         return cls(**d)
 
 
@@ -72,6 +76,7 @@ class Continuation:
 
     @property
     def total(self) -> float:
+        """Prompt plus completion tokens."""
         return float(sum(self.token_logprobs))
 
 

@@ -29,6 +29,7 @@ class Batcher:
         threading.Thread(target=self._loop, daemon=True, name="labkit-batcher").start()
 
     def submit(self, conv: Conversation, sampling: Sampling, tools: Any = None) -> Future[list[Completion]]:
+        """Queue one conversation; the future holds its completions once its batch ran."""
         fut: Future[list[Completion]] = Future()
         self.requests.put((conv, sampling, tools, fut))
         return fut
@@ -72,14 +73,18 @@ class BatchingChatModel:
 
     def chat(self, conversations: list[Conversation], sampling: Sampling,
              tools: list[dict[str, Any]] | None = None) -> list[list[Completion]]:
+        """Answer conversations through the batcher (each call joins the running batch)."""
         futures = [self.batcher.submit(c, sampling, tools) for c in conversations]
         return [f.result() for f in futures]
 
 
 def for_concurrent_callers(model: Any, max_batch: int = 16) -> Any:
-    """``model`` ready for many threads each asking one conversation: local backends get a
+    """``model`` made ready for many threads that each ask one conversation.
+
+    ``model`` ready for many threads each asking one conversation: local backends get a
     BatchingChatModel (their calls decode as batches), HTTP backends stay as they are (the server
-    batches; the client already sends requests concurrently)."""
+    batches; the client already sends requests concurrently).
+    """
     if hasattr(model, "client"):  # OpenAIChatModel, also behind CachedChatModel's attribute forwarding
         return model
     return BatchingChatModel(model, max_batch=max(max_batch, 1))

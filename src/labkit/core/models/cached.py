@@ -26,6 +26,7 @@ class CachedChatModel:
 
     def chat(self, conversations: list[Conversation], sampling: Sampling,
              tools: list[dict[str, Any]] | None = None) -> list[list[Completion]]:
+        """Completions from the cache where present, the backend's otherwise (then cached)."""
         if not sampling.deterministic:  # unseeded sampling must stay random
             return self.inner.chat(conversations, sampling, tools)
         keys = [self.key(c, sampling, tools) for c in conversations]
@@ -42,6 +43,7 @@ class CachedChatModel:
 
     def continuation_logprobs(self, conversations: list[Conversation],
                               continuations: list[str]) -> list[Continuation]:
+        """Continuation log-probabilities, cached like completions."""
         keys = [cache_key({"model": self.model_id, "revision": self.revision, "messages": c,
                            "continuation": t}) for c, t in zip(conversations, continuations, strict=True)]
         found = [self.cache.get(k) for k in keys]

@@ -39,9 +39,12 @@ class LoadInfo:
 
 
 def length_chunks(lengths: list[int], batch_size: int, batch_tokens: int) -> list[list[int]]:
-    """Indices grouped shortest first into batches of at most ``batch_size`` rows whose padded size
+    """Prompt indices grouped into batches within a padded-token budget.
+
+    Indices grouped shortest first into batches of at most ``batch_size`` rows whose padded size
     (rows x longest) stays within ``batch_tokens``; a prompt longer than the budget runs alone. On CPU a
-    batch padded to one long prompt costs more than running the short ones apart."""
+    batch padded to one long prompt costs more than running the short ones apart.
+    """
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     chunks: list[list[int]] = []
     for i in order:
@@ -88,6 +91,7 @@ class HFChatModel:
     # ---- generation ----------------------------------------------------------------------
     def chat(self, conversations: list[Conversation], sampling: Sampling,
              tools: list[dict[str, Any]] | None = None) -> list[list[Completion]]:
+        """Completions for each conversation, decoded in padded batches."""
         check_conversations(conversations)
         if tools:
             raise BackendError(f"{self.model_id}: the hf backend has no tool calling; serve the "
@@ -203,8 +207,11 @@ class HFChatModel:
         return [results[i] for i in range(len(pairs))]
 
     def _score_next_tokens(self, pairs: list[tuple[list[int], list[int]]]) -> list[Continuation]:
-        """Single-token continuations (score digits, labels): one forward per distinct prompt, read the
-        next-token distribution; the same numbers as scoring each pair, K times cheaper for K candidates."""
+        """Log-probabilities of single-token continuations, one forward per distinct prompt.
+
+        Single-token continuations (score digits, labels): one forward per distinct prompt, read the
+        next-token distribution; the same numbers as scoring each pair, K times cheaper for K candidates.
+        """
         torch = require("torch", "hf")
         prompts = list(dict.fromkeys(tuple(p) for p, _ in pairs))
         logps: dict[tuple[int, ...], Any] = {}

@@ -52,6 +52,7 @@ class MockChatModel:
 
     def chat(self, conversations: list[Conversation], sampling: Sampling,
              tools: list[dict[str, Any]] | None = None) -> list[list[Completion]]:
+        """The scripted completions for each conversation."""
         check_conversations(conversations)
         results = []
         for conv in conversations:
@@ -76,6 +77,7 @@ class MockChatModel:
 
     def continuation_logprobs(self, conversations: list[Conversation],
                               continuations: list[str]) -> list[Continuation]:
+        """Scripted log-probabilities for each candidate continuation."""
         fn = self.logprob or (lambda _c, text: [-1.0] * len(text.split()))
         return [Continuation(token_logprobs=fn(c, t), tokens=t.split())
                 for c, t in zip(conversations, continuations, strict=True)]

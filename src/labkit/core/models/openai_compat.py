@@ -30,6 +30,7 @@ class OpenAIClient:
         self.max_retries, self.backoff = max_retries, backoff
 
     def request(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        """One HTTP request with retries; an error names the server and the status."""
         httpx = require("httpx", "core")
         url = f"{self.base_url}{path}"
         for attempt in range(self.max_retries + 1):
@@ -53,6 +54,7 @@ class OpenAIClient:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
+        """Close the HTTP client."""
         self.http.close()
 
 
@@ -114,6 +116,7 @@ class OpenAIChatModel:
 
     def chat(self, conversations: list[Conversation], sampling: Sampling,
              tools: list[dict[str, Any]] | None = None) -> list[list[Completion]]:
+        """Completions for each conversation, requested concurrently."""
         check_conversations(conversations)
         if len(conversations) == 1:
             return [self._one(conversations[0], sampling, tools)]
@@ -121,4 +124,5 @@ class OpenAIChatModel:
             return list(pool.map(lambda c: self._one(c, sampling, tools), conversations))
 
     def list_models(self) -> list[str]:
+        """The model names the server lists."""
         return [m["id"] for m in self.client.request("GET", "/models").get("data", [])]

@@ -33,6 +33,7 @@ def revision() -> str:
 
 
 def converted_dir() -> Path:
+    """Where the converted SmolLM2 weights live (under ``LABKIT_CACHE/models``)."""
     return cache_dir() / "models" / f"smollm2-{revision()}"
 
 

@@ -1,5 +1,8 @@
-"""Model specs as local weights a trainer can change, and the LoRA set-up the trainers share (SPaR's DPO/RFT,
-CharacterBench's LoRA judge, MAPS's perception model)."""
+"""Model specs as trainable local weights, and the shared LoRA set-up.
+
+Model specs as local weights a trainer can change, and the LoRA set-up the trainers share (SPaR's DPO/RFT,
+CharacterBench's LoRA judge, MAPS's perception model).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +16,11 @@ ATTENTION = ("q_proj", "k_proj", "v_proj", "o_proj")  # Llama-style attention pr
 
 
 def local_weights(spec: str, role: str = "model") -> Path:
-    """The local Hugging Face folder of a trainable model spec: ``smollm2`` (the embedded GGUF, converted once) or
-    ``hf:<dir>`` (a folder with ``config.json``). An endpoint or the mock is a ConfigError naming ``role``."""
+    """The local Hugging Face folder of a trainable model spec.
+
+    ``smollm2`` (the embedded GGUF, converted once) or
+    ``hf:<dir>`` (a folder with ``config.json``). An endpoint or the mock is a ConfigError naming ``role``.
+    """
     kind, _, arg = spec.partition(":")
     if spec == "smollm2":
         from labkit.core.models.smollm2 import ensure_converted
