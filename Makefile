@@ -30,7 +30,7 @@ demo: setup
 test: lint
 	$(VENV)/bin/pytest -q
 
-# the tests that train and serve the embedded model for minutes (the SPaR loop served like vLLM, ~10 min)
+# outcome tests of small training runs and the SPaR loop served like vLLM: minutes each, not in CI
 test-heavy: setup
 	$(VENV)/bin/pytest -q -m heavy
 

@@ -22,6 +22,7 @@ def test_overlap_recall_and_split(demo_dir) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.heavy  # 5 minutes of embedding in CI; the lite judge's mechanics run in `labkit demo`'s test
 def test_lite_judge_beats_overlap_on_most_cells(cb_dir) -> None:
     from labkit.character.lite import train_lite
     from labkit.core.models.embed import embed_minilm
@@ -37,6 +38,27 @@ def test_lite_judge_beats_overlap_on_most_cells(cb_dir) -> None:
 
 
 @pytest.mark.slow
+def test_lora_judge_steps_move_only_the_adapter_and_scores_stay_on_the_scale(demo_dir) -> None:
+    """The mechanics in CI (two steps): finite losses, only LoRA weights change, expected scores in [1, 5]."""
+    import torch
+
+    from labkit.character.lora_judge import expected_scores, load_trainable, train_steps
+
+    samples, _ = load_all(demo_dir, ("en",), ["human_likeness"])
+    samples = samples[:2]
+    model, tok = load_trainable()
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    scores_before = expected_scores(model, tok, samples)
+    losses = train_steps(model, tok, samples, steps=2, lr=1e-3)
+    assert len(losses) == 2 and all(np.isfinite(losses))
+    changed = {n for n, p in model.named_parameters() if not torch.equal(p.detach(), before[n])}
+    assert changed and all("lora_" in n for n in changed)
+    after = expected_scores(model, tok, samples)
+    assert all(1 <= s <= 5 for s in scores_before + after) and after != scores_before
+
+
+@pytest.mark.slow
+@pytest.mark.heavy  # 6 minutes in CI; the outcome of 36 steps, measured margin below
 def test_lora_judge_learns_the_score_tokens(demo_dir) -> None:
     from labkit.character.lora_judge import expected_scores, load_trainable, train_steps
 

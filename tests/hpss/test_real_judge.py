@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def search(*extra: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "labkit", "hpss", "search", "--config",
-                           str(ROOT / "configs/hpss/tiny.yaml"), *extra],
+                           str(ROOT / "configs/hpss/tiny.yaml"), "--max-items", "4", *extra],
                           capture_output=True, text=True, timeout=1200)
 
 

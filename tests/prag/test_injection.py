@@ -22,6 +22,7 @@ def answer(m, question, adapters, spec):
 
 
 @pytest.mark.slow
+@pytest.mark.heavy  # 4 minutes in CI: an outcome of LoRA training; test_cli's fiction test runs the same path
 def test_prag_injects_facts_that_the_model_cannot_know(smollm2, tmp_path) -> None:
     docs = fictional_corpus(6, seed=1)
     store = AdapterStore(tmp_path, fingerprint(smollm2.model_id, smollm2.revision, "template", SMALL_MODEL))

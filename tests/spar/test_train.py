@@ -35,6 +35,7 @@ def test_similarity_and_pairs() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.heavy  # 2 minutes in CI; test_one_iteration_end_to_end_and_resume trains DPO and reloads the adapter
 def test_dpo_lowers_loss_raises_margin_and_the_adapter_reloads(tmp_path) -> None:
     pytest.importorskip("trl")
     from labkit.spar.train import DpoSettings, dpo_train, greedy_answers, load_trained

@@ -11,7 +11,7 @@ from labkit.core.report import markdown_table
 from labkit.core.runs import open_run
 from labkit.rlhf.config import SweepConfig
 
-DEMO = ["base.task_size=2", "base.prompts=256", "base.n=2", "grid={n: [1, 2, 4, 8, 16]}", "seeds=[0]",
+DEMO = ["base.task_size=2", "base.prompts=256", "base.n=2", "grid={n: [1, 2, 4, 8]}", "seeds=[0]",
         "eval_prompts=200"]
 
 
