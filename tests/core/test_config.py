@@ -71,3 +71,13 @@ def test_overrides_from_cli_options() -> None:
     given = {"judge": "rule, smollm2", "risk": ["Lead to property loss"], "flag": False, "n": 3, "skip": None}
     assert overrides_from(given, {"judge": "judges", "n": "env.n"}, lists=("judge", "risk")) == [
         'judges=["rule", "smollm2"]', 'risk=["Lead to property loss"]', "flag=false", "env.n=3"]
+
+
+def test_settings_epilog_lists_only_the_sections_a_command_reads() -> None:
+    from labkit.core.cli import settings_epilog
+    from labkit.spar.config import SparConfig
+
+    every = settings_epilog(SparConfig)
+    ifeval = settings_epilog(SparConfig, "ifeval")
+    assert "ifeval.limit" in ifeval and "dpo." not in ifeval and "search." not in ifeval
+    assert "dpo.beta" in every and len(ifeval) < len(every) / 3

@@ -8,14 +8,23 @@ from typing import Annotated, Any
 import typer
 
 from labkit.character.config import CharacterConfig
-from labkit.core.cli import ConfigOpt, NameOpt, ResumeOpt, SetOpt, model_option, overrides_from, resolve_config
-from labkit.core.config import describe, to_dict
+from labkit.core.cli import (
+    ConfigOpt,
+    NameOpt,
+    ResumeOpt,
+    SetOpt,
+    model_option,
+    overrides_from,
+    resolve_config,
+    settings_epilog,
+    system_app,
+)
+from labkit.core.config import to_dict
 
-app = typer.Typer(help="CharacterBench (Zhou et al., AAAI 2025, arXiv:2412.11912): role-play replies scored on 11 "
-                  "dimensions in 6 aspects; judges checked against human scores.", no_args_is_help=True)
+app = system_app("CharacterBench (Zhou et al., AAAI 2025, arXiv:2412.11912): role-play replies scored on 11 "
+                  "dimensions in 6 aspects; judges checked against human scores.")
 
-SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
-    f"{key} = {default!r}: {text}" for key, default, text in describe(CharacterConfig))
+SETTINGS = settings_epilog(CharacterConfig)
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder with the upstream *_test.json files.")]
 LangOpt = Annotated[str | None, typer.Option("--lang", help="zh, en, or zh,en (default zh).")]
 DimsOpt = Annotated[str | None, typer.Option("--dims", help="Comma-separated files/dimensions (default: all present).")]

@@ -43,6 +43,23 @@ ApiKeyOpt = Annotated[str | None, typer.Option("--api-key", help=(
     "Key for openai: specs (default: $OPENAI_API_KEY)."), envvar="OPENAI_API_KEY")]
 
 
+def system_app(overview: str) -> typer.Typer:
+    """A system's typer app: ``overview`` (paper, pipeline, verbs) is its ``labkit <system> --help`` page."""
+    return typer.Typer(help=overview, no_args_is_help=True)
+
+
+def settings_epilog(cls: type, *sections: str) -> str:
+    """A command's ``--help`` epilog: the config keys it reads, with their defaults and meanings.
+
+    ``sections`` names the top-level keys the command reads; none means every key.
+    """
+    from labkit.core.config import describe
+
+    rows = [(k, d, h) for k, d, h in describe(cls) if not sections or k.split(".")[0] in sections]
+    return "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
+        f"{key} = {default!r}: {text}" for key, default, text in rows)
+
+
 def resolve_config(cls: type[T], config: Path | None, overrides: list[str] | None,
                    resume: Path | None = None, flags: dict[str, str] | None = None) -> T:
     """Config for a fresh run (file + overrides) or the saved one of a resumed run.

@@ -8,16 +8,14 @@ from typing import Annotated
 
 import typer
 
-from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, model_option, resolve_config
-from labkit.core.config import describe, to_dict
+from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, model_option, resolve_config, settings_epilog, system_app
+from labkit.core.config import to_dict
 from labkit.hpss.config import HpssConfig
 
-app = typer.Typer(help="HPSS: prompting-strategy search for LLM evaluators (Wen et al., ACL Findings 2025).",
-                  no_args_is_help=True)
+app = system_app("HPSS: prompting-strategy search for LLM evaluators (Wen et al., ACL Findings 2025).")
 
 
-SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
-    f"{key} = {default!r}: {text}" for key, default, text in describe(HpssConfig))
+SETTINGS = settings_epilog(HpssConfig)
 
 
 @app.command("search", epilog=SETTINGS)

@@ -8,20 +8,18 @@ from typing import Annotated, Any
 
 import typer
 
-from labkit.core.cli import model_option
+from labkit.core.cli import model_option, settings_epilog, system_app
 
-app = typer.Typer(help="MAPS (Zhu et al., ICLR 2025, arXiv:2501.10768): SPICE netlists simulated by labkit's own "
-                  "modified nodal analysis (ngspice as an optional cross-check).", no_args_is_help=True)
+app = system_app("MAPS (Zhu et al., ICLR 2025, arXiv:2501.10768): SPICE netlists simulated by labkit's own "
+                  "modified nodal analysis (ngspice as an optional cross-check).")
 
 UNITS = {"v": "V", "i": "A"}
 
 
-def _settings() -> str:
-    from labkit.core.config import describe
+def _settings(*sections: str) -> str:
     from labkit.maps.config import MapsConfig
 
-    return "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
-        f"{key} = {default!r}: {text}" for key, default, text in describe(MapsConfig))
+    return settings_epilog(MapsConfig, *sections)
 
 
 def _fmt(value: object) -> str:
@@ -117,7 +115,7 @@ def _show(result: Any, as_json: bool, units: dict[str, str]) -> None:
                 typer.echo(f"{result.axis[row]:12.6g} " + " ".join(f"{_fmt(series[k][row]):>16}" for k in series))
 
 
-@app.command("generate", epilog=_settings())
+@app.command("generate", epilog=_settings("generate"))
 def generate_cmd(
     out: Annotated[Path, typer.Option(help="Dataset folder; an existing one with the same settings is continued.")],
     n: Annotated[int | None, typer.Option(help="Circuits (v11: 20,000).")] = None,
@@ -192,7 +190,8 @@ def solve_cmd(
         raise typer.Exit(3)
 
 
-@app.command("eval", epilog=_settings())
+@app.command("eval", epilog=_settings("solve", "data", "methods", "rtol", "atol", "netlists", "max_items",
+                                                  "workers"))
 def eval_cmd(
     data: Annotated[str | None, typer.Option(help="simple_circuit_eval (default), a folder with qa.json, or a "
                                                   "generated dataset.")] = None,

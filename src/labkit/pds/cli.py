@@ -7,17 +7,15 @@ from typing import Annotated
 
 import typer
 
-from labkit.core.cli import ConfigOpt, NameOpt, SetOpt, resolve_config
-from labkit.core.config import describe, to_dict
+from labkit.core.cli import ConfigOpt, NameOpt, SetOpt, resolve_config, settings_epilog, system_app
+from labkit.core.config import to_dict
 from labkit.pds.config import PdsConfig
 
-app = typer.Typer(help="PDS (Gu et al., ICLR 2025, arXiv:2410.07064): PMP data scores with torch.func, a data "
+app = system_app("PDS (Gu et al., ICLR 2025, arXiv:2410.07064): PMP data scores with torch.func, a data "
                   "scorer, corpus scoring in shards and Gumbel-top-k selection. Pipeline: solve (proxy scores) -> "
                   "fit-scorer -> score (whole corpus) -> select -> pretrain (selected vs random at equal tokens); "
-                  "`make-toy` writes the text toy, `solve` without --corpus runs the noisy-label logistic toy.",
-                  no_args_is_help=True)
-SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
-    f"{key} = {default!r}: {text}" for key, default, text in describe(PdsConfig))
+                  "`make-toy` writes the text toy, `solve` without --corpus runs the noisy-label logistic toy.")
+SETTINGS = settings_epilog(PdsConfig)
 
 
 CorpusOpt = Annotated[Path, typer.Option(help="Corpus: JSON lines with a 'text' field.")]

@@ -8,16 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, model_option, overrides_from
-from labkit.core.config import describe
+from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, model_option, overrides_from, settings_epilog, system_app
 from labkit.core.errors import ConfigError
 from labkit.prag.config import PragConfig
 
-app = typer.Typer(help="Parametric RAG (Su et al., SIGIR 2025, arXiv:2501.15915): documents as FFN LoRA adapters "
-                  "merged at query time, next to in-context RAG.", no_args_is_help=True)
+app = system_app("Parametric RAG (Su et al., SIGIR 2025, arXiv:2501.15915): documents as FFN LoRA adapters "
+                  "merged at query time, next to in-context RAG.")
 
-SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
-    f"{key} = {default!r}: {text}" for key, default, text in describe(PragConfig))
+SETTINGS = settings_epilog(PragConfig)
 IndexOpt = Annotated[str | None, typer.Option("--index", help="Index folder (default runs/prag/index).")]
 StoreOpt = Annotated[str | None, typer.Option("--store", help="Adapter store folder (default runs/prag/adapters).")]
 ModelOpt = model_option("--model", "Generator; LoRA adapters merge into its weights, so local ones only (paper: "

@@ -8,15 +8,15 @@ from typing import Annotated
 
 import typer
 
-from labkit.core.cli import ConfigOpt, NameOpt, SetOpt, overrides_from, resolve_config
-from labkit.core.config import describe, to_dict
+from labkit.core.cli import ConfigOpt, NameOpt, SetOpt, overrides_from, resolve_config, settings_epilog, system_app
+from labkit.core.config import to_dict
 from labkit.core.errors import ConfigError
 from labkit.recflow.config import RecflowConfig
 from labkit.recflow.data import Funnel
 from labkit.recflow.report import cascade_table, ranking_table, retrieval_table
 from labkit.recflow.validate import check_inputs
 
-app = typer.Typer(help="RecFlow (Liu et al., ICLR 2025, arXiv:2410.20868): industrial funnel data (the items each "
+app = system_app("RecFlow (Liu et al., ICLR 2025, arXiv:2410.20868): industrial funnel data (the items each "
                   "cascade stage kept and dropped per request): `generate` (a synthetic funnel in the "
                   "official layout with a hidden truth), `validate` (any folder, generated or downloaded), "
                   "`subsample` (a share of users in the same layout, per day, processes or Ray Data), `train` "
@@ -24,10 +24,8 @@ app = typer.Typer(help="RecFlow (Liu et al., ICLR 2025, arXiv:2410.20868): indus
                   "FS-LTR strategies, DIN with request-context behaviours; SASRec retrieval with random, hard or "
                   "FS-LTR negatives), `eval` (trained runs, and a coarse + rank cascade's Recall@k@m) and "
                   "`experiment` (distribution-shift, auxiliary-ranking, fs-ltr, request-context, "
-                  "retrieval-negatives).",
-                  no_args_is_help=True)
-SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
-    f"{key} = {default!r}: {text}" for key, default, text in describe(RecflowConfig))
+                  "retrieval-negatives).")
+SETTINGS = settings_epilog(RecflowConfig)
 
 
 @app.command("generate", epilog=SETTINGS)

@@ -7,17 +7,15 @@ from typing import Annotated
 
 import typer
 
-from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, resolve_config
-from labkit.core.config import describe, to_dict
+from labkit.core.cli import ConfigOpt, ResumeOpt, SetOpt, resolve_config, settings_epilog, system_app
+from labkit.core.config import to_dict
 from labkit.rlhf.config import SweepConfig
 
-app = typer.Typer(help="RLHF scaling (Hou et al., arXiv:2412.06000): sweep a YAML grid of RL post-training runs "
+app = system_app("RLHF scaling (Hou et al., arXiv:2412.06000): sweep a YAML grid of RL post-training runs "
                   "(tiny Llama policies; rule reward or learned RMs: MiniLM Bradley-Terry, fine-tuned tiny Llamas; "
                   "GRPO/RLOO from TRL, REINFORCE at n = 1), fit gains against each axis, check the paper's findings, "
-                  "export a point to OpenRLHF/verl.",
-                  no_args_is_help=True)
-SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
-    f"{key} = {default!r}: {text}" for key, default, text in describe(SweepConfig))
+                  "export a point to OpenRLHF/verl.")
+SETTINGS = settings_epilog(SweepConfig)
 RunArg = Annotated[Path, typer.Argument(help="Run folder written by `labkit rlhf sweep`.")]
 
 

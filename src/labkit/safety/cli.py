@@ -7,15 +7,24 @@ from typing import Annotated, Any
 
 import typer
 
-from labkit.core.cli import ConfigOpt, NameOpt, ResumeOpt, SetOpt, model_option, overrides_from, resolve_config
-from labkit.core.config import describe, to_dict
+from labkit.core.cli import (
+    ConfigOpt,
+    NameOpt,
+    ResumeOpt,
+    SetOpt,
+    model_option,
+    overrides_from,
+    resolve_config,
+    settings_epilog,
+    system_app,
+)
+from labkit.core.config import to_dict
 from labkit.safety.config import SafetyConfig
 
-app = typer.Typer(help="Agent-SafetyBench (Zhang et al., arXiv:2412.14470): tool-using agents in simulated "
-                  "environments, judged safe or unsafe.", no_args_is_help=True)
+app = system_app("Agent-SafetyBench (Zhang et al., arXiv:2412.14470): tool-using agents in simulated "
+                  "environments, judged safe or unsafe.")
 
-SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
-    f"{key} = {default!r}: {text}" for key, default, text in describe(SafetyConfig))
+SETTINGS = settings_epilog(SafetyConfig)
 RunArg = Annotated[Path, typer.Argument(help="Run folder written by `labkit safety run`.")]
 
 

@@ -8,17 +8,24 @@ from typing import Annotated, Any
 
 import typer
 
-from labkit.core.cli import ConfigOpt, NameOpt, ResumeOpt, SetOpt, model_option, overrides_from, resolve_config
-from labkit.core.config import describe, to_dict
+from labkit.core.cli import (
+    ConfigOpt,
+    NameOpt,
+    ResumeOpt,
+    SetOpt,
+    model_option,
+    overrides_from,
+    resolve_config,
+    settings_epilog,
+    system_app,
+)
+from labkit.core.config import to_dict
 from labkit.spar.config import SparConfig
 
-app = typer.Typer(help="SPaR (Cheng et al., ICLR 2025, arXiv:2412.11605): self-play tree-search refinement for "
+app = system_app("SPaR (Cheng et al., ICLR 2025, arXiv:2412.11605): self-play tree-search refinement for "
                   "instruction following: an offline IFEval, training prompts with verifiable constraints, the "
                   "refiner's judgments and tree search, and the whole iteration (`iterate`: samples, refinements, "
-                  "DPO pairs, the refiner's RFT data, TRL DPO, evaluation before and after).",
-                  no_args_is_help=True)
-SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
-    f"{key} = {default!r}: {text}" for key, default, text in describe(SparConfig))
+                  "DPO pairs, the refiner's RFT data, TRL DPO, evaluation before and after).")
 
 
 def _config(config: Path | None, overrides: list[str] | None, resume: Path | None, **given: Any) -> SparConfig:
@@ -26,7 +33,7 @@ def _config(config: Path | None, overrides: list[str] | None, resume: Path | Non
     return resolve_config(SparConfig, config, overrides_from(given, keys) + list(overrides or []), resume)
 
 
-@app.command("ifeval", epilog=SETTINGS)
+@app.command("ifeval", epilog=settings_epilog(SparConfig, "ifeval"))
 def ifeval_cmd(responses: Annotated[Path | None, typer.Option(help=(
                    "Response file to score: JSON lines {\"prompt\", \"response\"} (IFEval's own format)."))] = None,
                model: model_option("--model", "Answer the prompts with this model first.", short="-m") = None,
@@ -87,7 +94,7 @@ def ifeval_cmd(responses: Annotated[Path | None, typer.Option(help=(
     typer.echo(f"report: {run.dir / 'report.md'}")
 
 
-@app.command("prompts", epilog=SETTINGS)
+@app.command("prompts")
 def prompts_cmd(out: Annotated[Path, typer.Option(help="Output JSONL (IFEval's input format for programmatic "
                                                        "prompts; {\"prompt\"} for evolved ones).")],
                 count: Annotated[int, typer.Option(help="Prompts to write.", min=1)] = 200,
@@ -159,7 +166,7 @@ PromptsOpt = Annotated[Path | None, typer.Option("--prompts", help="IFEval-forma
                                                                    "constraints (for --verifier code).")]
 
 
-@app.command("judge", epilog=SETTINGS)
+@app.command("judge", epilog=settings_epilog(SparConfig, "judge"))
 def judge_cmd(prompt: PromptOpt, response: ResponseOpt, verifier: VerifierOpt = "llm", prompts: PromptsOpt = None,
               config: ConfigOpt = None, overrides: SetOpt = None) -> None:
     """Judge one response: every sampled judgment with its parsed label, the vote and V = #Yes / (#Yes + #No)
@@ -172,7 +179,7 @@ def judge_cmd(prompt: PromptOpt, response: ResponseOpt, verifier: VerifierOpt = 
     typer.echo(f"critique kept:\n{v.critique or '(none: no usable judgment)'}")
 
 
-@app.command("refine", epilog=SETTINGS)
+@app.command("refine", epilog=settings_epilog(SparConfig, "judge", "search", "refiner"))
 def refine_cmd(prompt: PromptOpt, response: ResponseOpt, verifier: VerifierOpt = "llm", prompts: PromptsOpt = None,
                name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None) -> None:
     """Judge one response and, if it fails, refine it by tree search (BFS; branch 3, keep 2, depth 3, end gate
@@ -203,7 +210,8 @@ def refine_cmd(prompt: PromptOpt, response: ResponseOpt, verifier: VerifierOpt =
     typer.echo(f"tree: {run.dir / 'tree.json'}")
 
 
-@app.command("iterate", epilog=SETTINGS)
+@app.command("iterate", epilog=settings_epilog(SparConfig, "iterate", "search", "judge", "dpo", "rft",
+                                                            "actor", "refiner"))
 def iterate_cmd(iterations: Annotated[int | None, typer.Option(help="Chained iterations (paper 3).")] = None,
                 name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None,
                 resume: ResumeOpt = None) -> None:
@@ -233,7 +241,8 @@ def iterate_cmd(iterations: Annotated[int | None, typer.Option(help="Chained ite
     typer.echo(f"report: {run.dir / 'report.md'}")
 
 
-@app.command("ablation", epilog=SETTINGS)
+@app.command("ablation", epilog=settings_epilog(SparConfig, "ablation", "iterate", "search", "judge",
+                                                              "dpo", "rft", "actor", "refiner"))
 def ablation_cmd(seeds: Annotated[str | None, typer.Option(help="Comma-separated seeds: the `ablation.seeds` key.")
                                   ] = None,
                  name: NameOpt = None, config: ConfigOpt = None, overrides: SetOpt = None,

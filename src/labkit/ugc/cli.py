@@ -7,16 +7,23 @@ from typing import Annotated, Any
 
 import typer
 
-from labkit.core.cli import ConfigOpt, NameOpt, ResumeOpt, SetOpt, overrides_from, resolve_config
-from labkit.core.config import describe, to_dict
+from labkit.core.cli import (
+    ConfigOpt,
+    NameOpt,
+    ResumeOpt,
+    SetOpt,
+    overrides_from,
+    resolve_config,
+    settings_epilog,
+    system_app,
+)
+from labkit.core.config import to_dict
 from labkit.ugc.config import UgcConfig
 
-app = typer.Typer(help="Creator competition (Yao et al., NeurIPS 2024, arXiv:2410.23683): PNE of the content "
-                  "game, U-V trade-off over exploration strength beta, bilevel beta optimisation.",
-                  no_args_is_help=True)
+app = system_app("Creator competition (Yao et al., NeurIPS 2024, arXiv:2410.23683): PNE of the content "
+                  "game, U-V trade-off over exploration strength beta, bilevel beta optimisation.")
 
-SETTINGS = "Settings for --config / --set (default, meaning):\n\n" + "\n\n".join(
-    f"{key} = {default!r}: {text}" for key, default, text in describe(UgcConfig))
+SETTINGS = settings_epilog(UgcConfig)
 
 EnvOpt = Annotated[str | None, typer.Option("--env", help=(
     "synthetic (default), a relevance matrix users x creators (.npy/.npz/.csv), or MovieLens ratings "
