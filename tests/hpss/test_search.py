@@ -174,3 +174,18 @@ def test_failed_calls_are_counted_and_left_out_not_scored(cfg, tmp_path) -> None
     record = run.latest()["valid:" + "|".join(map(str, ledger.steps[0].strategy))]["value"]
     assert record["failed"] == len(lyon) and record["failed_items"] == lyon
     assert record["n_used"] == record["n"] - len(lyon)
+
+
+def test_resume_checks_finished_evaluations_before_any_call(cfg, tmp_path) -> None:
+    from labkit.core.errors import DataError
+
+    _, run, _, _ = run_search(cfg, tmp_path, MockChatModel(scripted))
+    lines = (run.dir / "results.jsonl").read_text().splitlines()
+    for field, bad in (("ratings", "x"), ("ratings", [1.0]), ("spearman", "high"), ("ratings", None)):
+        record = json.loads(lines[0])
+        record["value"][field] = bad
+        (run.dir / "results.jsonl").write_text("\n".join([json.dumps(record), *lines[1:]]) + "\n")
+        model = MockChatModel(scripted)
+        with pytest.raises(DataError) as err:
+            run_search(cfg, tmp_path, model, run=resume_run(run.dir))
+        assert "results.jsonl" in str(err.value) and field in str(err.value) and model.calls == 0, str(err.value)

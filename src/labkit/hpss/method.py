@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from labkit.core.errors import LabkitError
+from labkit.core.errors import DataError, LabkitError
 from labkit.core.models import load_model
-from labkit.core.runs import Run
+from labkit.core.runs import Run, check_fields
 from labkit.hpss.config import HpssConfig
 from labkit.hpss.data import Dataset, Item, load_splits
 from labkit.hpss.eval import correlate
@@ -58,6 +58,9 @@ class Evaluator:
 
     def __post_init__(self) -> None:
         self.records = {k: r["value"] for k, r in self.run.latest().items() if r.get("ok")}
+        for key, value in self.records.items():  # a resumed run's evaluations, checked before any work
+            mine = key.startswith(f"{self.split}:")
+            check_evaluation(value, key, str(self.run.results_path), len(self.items) if mine else None)
         self.order = np.random.default_rng(self.cfg.seed).permutation(len(self.items))
         self.init_count = initialization_count(self.space)
 
@@ -138,6 +141,24 @@ class Evaluator:
                        items_judged=len(done), unparsed_examples=[
                            verdicts[i].answer[:300] for i in sorted(done) if verdicts[i].rating is None][:3])
         return summary
+
+
+def check_evaluation(value: Any, key: str, path: str, items: int | None) -> None:
+    """A finished evaluation as a resume reads it: its Spearman (a number or null), one rating (or null) per item
+    of this run's split, the strategy; a DataError naming the results file, the record and the field."""
+    check_fields(value, {"spearman": (int, float, type(None)), "ratings": list, "strategy": dict}, key=key, path=path,
+                 what="an HPSS evaluation")
+    ratings = value["ratings"]
+    if items is not None and len(ratings) != items:
+        raise DataError(f"record {key!r} has {len(ratings)} ratings for {items} items (a run of other data?)",
+                        path=path, field="ratings")
+    if not all(r is None or (isinstance(r, (int, float)) and not isinstance(r, bool) and math.isfinite(r))
+               for r in ratings):
+        raise DataError(f"record {key!r}: a rating is not a finite number or null", path=path, field="ratings")
+    if not isinstance(value["strategy"].get("scale"), int):
+        raise DataError(f"record {key!r}: the strategy has no integer scale", path=path, field="strategy.scale")
+    if "search_value" in value and not isinstance(value["search_value"], (int, float)):
+        raise DataError(f"record {key!r}: search_value is not a number", path=path, field="search_value")
 
 
 def search_value(record: dict[str, Any]) -> float:
