@@ -135,3 +135,17 @@ def test_open_run_creates_once_then_reopens_keeping_the_saved_config(tmp_path) -
     again = open_run(tmp_path / "arm", {"seed": 2})
     assert again.config() == {"seed": 1}
     assert [r["key"] for r in again.records()] == ["a"]
+
+
+def test_run_items_each_checks_every_row_of_a_finished_list(tmp_path) -> None:
+    from labkit.core.errors import DataError
+    from labkit.core.runs import open_run, run_items
+
+    run = open_run(tmp_path / "r", {})
+    run_items(run, [("a", 1)], lambda x: [{"U": 1.0}, {"U": 2.0}], workers=1, progress=False)
+    assert run_items(run, [("a", 1)], lambda x: 1 / 0, workers=1, progress=False,
+                     kinds={"U": float}, each=True)["a"]["value"][1]["U"] == 2.0  # finished: not redone
+    for bad in ([{"U": 1.0}, {"U": "x"}], [], {"U": 1.0}):
+        run.append({"key": "a", "ok": True, "value": bad})
+        with pytest.raises(DataError, match="results.jsonl"):
+            run_items(run, [("a", 1)], lambda x: 1 / 0, workers=1, progress=False, kinds={"U": float}, each=True)

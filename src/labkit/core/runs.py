@@ -157,13 +157,15 @@ def _apply_to_item(fn: Callable[[Any], Any], pair: tuple[str, Any]) -> Any:
 def run_items(run: Run, items: Iterable[tuple[str, Any]], fn: Callable[[Any], Any], *,
               workers: int = 4, desc: str | None = None, backend: str | None = None,
               max_error_rate: float = 1.0, progress: bool | None = None,
-              kinds: dict[str, type | tuple[type, ...]] | None = None) -> dict[str, dict[str, Any]]:
+              kinds: dict[str, type | tuple[type, ...]] | None = None, each: bool = False
+              ) -> dict[str, dict[str, Any]]:
     """Apply ``fn`` to each ``(key, item)`` not yet done in ``run``; return key -> last record.
 
     A record is ``{"key", "ok": true, "value"}`` or ``{"key", "ok": false, "error"}``. If more
     than ``max_error_rate`` of the items attempted now fail, a LabkitError says so after all ran.
     ``kinds`` (field -> type) is what the caller reads from a finished value: on ``--resume`` every finished
-    record of these items is checked against it before any work (a DataError names the file, record and field).
+    record of these items is checked against it before any work (a DataError names the file, record and field);
+    with ``each`` a value is a non-empty list and every element is checked.
     """
     items = list(items)
     keys = [k for k, _ in items]
@@ -172,9 +174,14 @@ def run_items(run: Run, items: Iterable[tuple[str, Any]], fn: Callable[[Any], An
     latest = run.latest()
     if kinds:
         for key in keys:
-            if latest.get(key, {}).get("ok"):
-                check_fields(latest[key].get("value"), kinds, key=key, path=str(run.results_path),
-                             what="a finished item as this command writes it")
+            if not latest.get(key, {}).get("ok"):
+                continue
+            value, what = latest[key].get("value"), "a finished item as this command writes it"
+            if each and not (isinstance(value, list) and value):
+                raise DataError(f"record {key!r} is not {what} (want a non-empty list)", path=str(run.results_path),
+                                field="value")
+            for i, part in enumerate(value if each else [value]):
+                check_fields(part, kinds, key=f"{key}[{i}]" if each else key, path=str(run.results_path), what=what)
     todo = [(k, it) for k, it in items if not latest.get(k, {}).get("ok")]
 
     def record(out: Outcome) -> None:

@@ -93,7 +93,8 @@ def sweep_run(cfg: UgcConfig, run: Run) -> dict[int, list[dict[str, Any]]]:
     first = seeds[0]
     done = run_items(run, [(f"seed-{s}", s) for s in seeds],
                      lambda s: sweep_environment(cfg, s, keep_arrays=s == first),
-                     workers=cfg.workers, desc="environments", max_error_rate=0.0)
+                     workers=cfg.workers, desc="environments", max_error_rate=0.0,
+                     kinds=dict.fromkeys(("beta", "U", "V"), (int, float)), each=True)
     return {s: done[f"seed-{s}"]["value"] for s in seeds}
 
 
