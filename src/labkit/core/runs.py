@@ -180,7 +180,8 @@ def run_items(run: Run, items: Iterable[tuple[str, Any]], fn: Callable[[Any], An
             if each and not (isinstance(value, list) and value):
                 raise DataError(f"record {key!r} is not {what} (want a non-empty list)", path=str(run.results_path),
                                 field="value")
-            for i, part in enumerate(value if each else [value]):
+            parts = value if isinstance(value, list) and each else [value]
+            for i, part in enumerate(parts):
                 check_fields(part, kinds, key=f"{key}[{i}]" if each else key, path=str(run.results_path), what=what)
     todo = [(k, it) for k, it in items if not latest.get(k, {}).get("ok")]
 
