@@ -145,3 +145,13 @@ def test_view_without_a_runs_folder_is_one_line(tmp_path, capsys) -> None:
     assert len(err) == 1 and "no runs folder" in err[0]
     assert main_with_errors(app, ["view", "--help"]) == 0
     assert "127.0.0.1" in capsys.readouterr().out  # binds this machine only by default
+
+
+def test_a_demo_runs_steps_are_listed_under_their_systems(tmp_path) -> None:
+    root = tmp_path / "runs"
+    demo = root / "demo" / "20261208-010000-demo"
+    write_run(demo, [], {"available": ["hpss"]}, "# labkit demo\n")
+    write_run(demo / "hpss" / "run", [item(0)], {"test": {"spearman": 0.2}})
+    runs = {r["path"]: r for r in TestClient(make_app(root)).get("/api/runs").json()["runs"]}
+    assert runs["demo/20261208-010000-demo"]["system"] == "demo"
+    assert runs["demo/20261208-010000-demo/hpss/run"]["system"] == "hpss"

@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from labkit.systems import SYSTEMS
+
 RESULTS, CONFIG, METRICS, REPORT = "results.jsonl", "config.yaml", "metrics.json", "report.md"
 MARKERS = (RESULTS, CONFIG, METRICS, REPORT)
 MAX_DEPTH = 4  # runs/<system>/<run>/<step>/<sub-step>: a demo's per-system runs are found too
@@ -275,6 +277,9 @@ def run_summary(root: Path, run: Path, *, with_items: bool = True) -> dict[str, 
         flagged = sum(e.flagged for e in index.entries)
     finished = (run / METRICS).exists() or (run / REPORT).exists()
     status = "finished" if finished else ("interrupted" if (run / RESULTS).exists() else "started")
-    return {"path": rel, "system": parts[0], "name": "/".join(parts[1:]) or parts[0], "date": date,
+    system = parts[0]
+    if system == "demo" and len(parts) > 2 and parts[2] in SYSTEMS:  # a `labkit demo` step: its system's run
+        system = parts[2]
+    return {"path": rel, "system": system, "name": "/".join(parts[1:]) or parts[0], "date": date,
             "status": status, "items": items, "failed": failed, "flagged": flagged,
             "metrics": dict(list(flat_numbers(metrics).items())[:12]), "problems": problems}
