@@ -100,3 +100,22 @@ def test_metaeval_groups_summeval_by_document_by_default() -> None:
         assert field in ("id", "doc_id") and len(set(groups)) == 3 and len(human) == 12
         _, _, flat, none = predictions(FIXTURES / name, "pred", "coherence", "none")
         assert none is None and len(set(flat)) == 12
+
+
+def test_repeated_ids_are_numbered_by_position_and_said(tmp_path, capsys) -> None:
+    import json
+
+    from labkit.hpss.data import load_file
+
+    rows = [{"id": "a", "source": "s", "output": "o1", "score": 1}, {"id": "b", "source": "s", "output": "o2", "score": 2},
+            {"id": "a", "source": "s", "output": "o3", "score": 3}]
+    path = tmp_path / "mine.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data = load_file(path, aspect="score")
+    assert [it.id for it in data.items] == ["0", "1", "2"]
+    err = capsys.readouterr().err
+    assert "1 record(s) repeat an id (first: 'a' at line 3, first seen at line 1)" in err
+    rows[2]["id"] = "c"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert [it.id for it in load_file(path, aspect="score").items] == ["a", "b", "c"]
+    assert capsys.readouterr().err == ""

@@ -15,6 +15,7 @@ import ast
 import math
 import random
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,7 +186,12 @@ def load_file(path: str | Path, *, task: str | None = None, aspect: str | None =
         if missing is not None:
             raise DataError(f"no human score for aspect '{aspect}'", path=str(path), line=missing,
                             field="scores")
-    if len({it.id for it in items}) != len(items):  # ids must be unique: number them
+    seen: dict[str, int] = {}
+    repeats = [(line, it.id) for (line, _), it in zip(numbered, items, strict=True)
+               if seen.setdefault(it.id, line) != line]
+    if repeats:  # ids must be unique: number them, and say so
+        print(f"note: {path}: {len(repeats)} record(s) repeat an id (first: {repeats[0][1]!r} at line {repeats[0][0]},"
+              f" first seen at line {seen[repeats[0][1]]}); items are numbered by position instead", file=sys.stderr)
         for i, it in enumerate(items):
             it.id = str(i)
     return Dataset(name, items, str(path))
