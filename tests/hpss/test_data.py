@@ -107,7 +107,8 @@ def test_repeated_ids_are_numbered_by_position_and_said(tmp_path, capsys) -> Non
 
     from labkit.hpss.data import load_file
 
-    rows = [{"id": "a", "source": "s", "output": "o1", "score": 1}, {"id": "b", "source": "s", "output": "o2", "score": 2},
+    rows = [{"id": "a", "source": "s", "output": "o1", "score": 1},
+            {"id": "b", "source": "s", "output": "o2", "score": 2},
             {"id": "a", "source": "s", "output": "o3", "score": 3}]
     path = tmp_path / "mine.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
