@@ -57,3 +57,19 @@ def test_read_numpy_reads_npy_and_npz_and_names_a_corrupt_file(tmp_path: Path) -
     for name in ("c.npz", "missing.npy"):
         with pytest.raises(DataError, match=rf"{name}: (not a readable \.npz file|file not found)"):
             read_numpy(tmp_path / name)
+
+
+def test_json_lines_split_at_newlines_only_and_name_a_bad_line(tmp_path) -> None:
+    from labkit.core.records import iter_jsonl, jsonl_with_lines
+
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b'{"text": "a\xe2\x80\xa8b"}\r\n\n{"text": "c\\u2029"}\n')  # U+2028 raw inside a JSON string
+    assert jsonl_with_lines(path) == [(1, {"text": "a\u2028b"}), (3, {"text": "c\u2029"})]
+    path.write_bytes(b'{"a": 1}\n{"a": 2, "a": 3}\n')
+    with pytest.raises(DataError, match=r"r\.jsonl:2"):
+        jsonl_with_lines(path)
+    path.write_bytes(b'{"a": 1}\n\xff\xfe{"a": 2}\n')
+    rows = iter_jsonl(path)
+    assert next(rows) == (1, {"a": 1})  # streamed: the first record arrives before the bad line is read
+    with pytest.raises(DataError, match=r"r\.jsonl:2: not UTF-8"):
+        next(rows)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -149,22 +150,38 @@ def json_array_with_lines(path: Path) -> list[tuple[int, Any]]:
         out.append((line, value))
 
 
-def jsonl_with_lines(path: Path) -> list[tuple[int, Any]]:
-    """``(line, record)`` pairs of a JSON-lines file.
+def iter_jsonl(path: Path | str) -> Iterator[tuple[int, Any]]:
+    """``(line, record)`` of a JSON-lines file, streamed (a corpus need not fit in memory).
 
-    Parse JSON lines (blank lines skipped; a key twice in one record is an error); return ``(line number,
-    record)`` pairs.
+    Lines are split at newlines only (U+2028 and other separators are valid inside JSON strings) and decoded one by
+    one, so a bad byte, a line that is not JSON, a key given twice in one record or a record nested too deeply is a
+    DataError naming the file and that line; blank lines are skipped.
     """
-    out: list[tuple[int, Any]] = []
-    for lineno, line in enumerate(read_text(path).splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            out.append((lineno, json.loads(line, object_pairs_hook=_unique_keys)))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not JSON ({exc.msg})", path=str(path), line=lineno) from None
-        except _DuplicateKey as exc:
-            raise DataError("given twice in one record", path=str(path), line=lineno, field=str(exc)) from None
-        except RecursionError:
-            raise DataError("not JSON (nested too deeply)", path=str(path), line=lineno) from None
-    return out
+    try:
+        fh = open(path, "rb")  # closed by the with below; the generator holds it across yields
+    except FileNotFoundError:
+        raise DataError("file not found", path=str(path)) from None
+    except IsADirectoryError:
+        raise DataError("is a folder, not a file", path=str(path)) from None
+    with fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise DataError(f"not UTF-8 text (byte {exc.start} of the line: binary or another encoding)",
+                                path=str(path), line=lineno) from None
+            if not line.strip():
+                continue
+            try:
+                yield lineno, json.loads(line, object_pairs_hook=_unique_keys)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"not JSON ({exc.msg})", path=str(path), line=lineno) from None
+            except _DuplicateKey as exc:
+                raise DataError("given twice in one record", path=str(path), line=lineno, field=str(exc)) from None
+            except RecursionError:
+                raise DataError("not JSON (nested too deeply)", path=str(path), line=lineno) from None
+
+
+def jsonl_with_lines(path: Path) -> list[tuple[int, Any]]:
+    """``(line, record)`` pairs of a JSON-lines file (``iter_jsonl``, all read)."""
+    return list(iter_jsonl(path))

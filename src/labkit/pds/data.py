@@ -21,33 +21,14 @@ from typing import Any
 import torch
 
 from labkit.core.errors import ConfigError, DataError
-from labkit.core.records import read_text
+from labkit.core.records import iter_jsonl, read_text
 
 BOS, PAD, VOCAB = 256, 257, 258  # byte-level ids: 0..255 the UTF-8 bytes
 
 
-def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
-    """(line number, value) for every non-blank line, streamed; a missing file, a line that is not JSON or not
-    UTF-8 stops with file and line."""
-    if not Path(path).is_file():
-        raise DataError("file not found" if not Path(path).exists() else "is a folder, not a file", path=str(path))
-    with open(path, "rb") as f:  # decoded line by line, so a bad byte is reported on its own line
-        for line_no, raw in enumerate(f, 1):
-            try:
-                line = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
-            except UnicodeDecodeError:
-                raise DataError("not UTF-8 text (binary or another encoding)", path=str(path), line=line_no) from None
-            if not line.strip():
-                continue
-            try:
-                yield line_no, json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"{path}:{line_no}: not JSON ({e.msg})") from None
-
-
 def iter_corpus(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, record) for every line of a JSONL corpus; a bad line stops with file, line and field."""
-    for line_no, rec in _json_lines(path):
+    for line_no, rec in iter_jsonl(path):
         if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
             raise DataError(f"{path}:{line_no}: field 'text' missing or not a string")
         yield line_no, rec
@@ -72,7 +53,7 @@ def read_target(path: Path) -> list[str]:
             raise DataError("no target documents", path=str(path))
         return [d for d in docs if d]
     out = []
-    for line_no, rec in _json_lines(path):
+    for line_no, rec in iter_jsonl(path):
         turns = rec.get("conversations") if isinstance(rec, dict) else None
         if isinstance(turns, list) and all(isinstance(t, str) for t in turns):
             out.append("\n\n".join(turns))
