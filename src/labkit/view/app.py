@@ -161,19 +161,19 @@ def make_app(root: Path) -> Any:
     def compare_runs(a: str, b: str) -> dict[str, Any]:
         return compare(root, a, b)
 
+    def file_under(base: Path, rest: str, missing: str) -> Any:
+        path = inside(base, rest)  # a path that leaves ``base`` is refused there
+        if not path.is_file():
+            raise NotARun(missing)
+        return FileResponse(path)
+
     @app.get("/files/{rest:path}")
     def files(rest: str) -> Any:
-        path = inside(root, rest)
-        if not path.is_file():
-            raise NotARun(f"{rest!r} is not a file under the runs folder")
-        return FileResponse(path)
+        return file_under(root, rest, f"{rest!r} is not a file under the runs folder")
 
     @app.get("/static/{name}")
     def static(name: str) -> Any:
-        path = inside(STATIC, name)
-        if not path.is_file():
-            raise NotARun(f"no static file {name!r}")
-        return FileResponse(path)
+        return file_under(STATIC, name, f"no static file {name!r}")
 
     @app.get("/")
     def index() -> Any:
