@@ -155,3 +155,12 @@ def test_a_demo_runs_steps_are_listed_under_their_systems(tmp_path) -> None:
     runs = {r["path"]: r for r in TestClient(make_app(root)).get("/api/runs").json()["runs"]}
     assert runs["demo/20261208-010000-demo"]["system"] == "demo"
     assert runs["demo/20261208-010000-demo/hpss/run"]["system"] == "hpss"
+
+
+def test_more_bad_lines_than_are_listed_are_counted(tmp_path) -> None:
+    root = tmp_path / "runs"
+    run = write_run(root / "hpss" / "20261208-010000-x", [item(0)])
+    with open(run / "results.jsonl", "a") as fh:
+        fh.write("not json\n" * 25)
+    problems = TestClient(make_app(root)).get("/api/runs").json()["runs"][0]["problems"]
+    assert len(problems) == 21 and problems[-1] == "results.jsonl: 25 lines that are not JSON in all"

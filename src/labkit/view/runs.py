@@ -123,6 +123,7 @@ class ResultsIndex:
     entries: list[Entry] = field(default_factory=list)
     end: int = 0  # bytes indexed (always at a line end)
     problems: list[str] = field(default_factory=list)
+    unreadable: int = 0  # lines that are not JSON (the first 20 are in ``problems``)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _numbers: dict[int, dict[str, float]] = field(default_factory=dict, repr=False)
 
@@ -134,7 +135,7 @@ class ResultsIndex:
             except OSError:
                 return self
             if size < self.end:  # rewritten, not appended: start again
-                self.entries, self.end, self.problems, self._numbers = [], 0, [], {}
+                self.entries, self.end, self.problems, self._numbers, self.unreadable = [], 0, [], {}, 0
             if size == self.end:
                 return self
             with open(self.path, "rb") as fh:
@@ -155,6 +156,7 @@ class ResultsIndex:
         try:
             record = json.loads(raw)
         except (UnicodeDecodeError, ValueError) as exc:
+            self.unreadable += 1
             if len(self.problems) < 20:
                 self.problems.append(f"{self.path.name}:{line}: not JSON ({str(exc)[:80]})")
             record = None
@@ -272,6 +274,8 @@ def run_summary(root: Path, run: Path, *, with_items: bool = True) -> dict[str, 
     if with_items and (run / RESULTS).exists():
         index = results_index(run)
         problems += index.problems
+        if index.unreadable > len(index.problems):  # only the first 20 are listed one by one: say how many in all
+            problems.append(f"{RESULTS}: {index.unreadable} lines that are not JSON in all")
         items = len(index.entries)
         failed = sum(e.ok is False for e in index.entries)
         flagged = sum(e.flagged for e in index.entries)
